@@ -1,0 +1,44 @@
+# One command runs the main job (`make run`), one the tests (`make test`). Both set up what they need.
+PYTHON ?= python3
+VENV := .venv
+BQVENV := .venv-bq
+BIN := $(VENV)/bin
+DATE ?= 2025-01-15
+
+.PHONY: venv venv-bq run test lint bench stack-up stack-down clean
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+venv-bq: $(BQVENV)/.installed
+$(BQVENV)/.installed: requirements-bqemulator.txt
+	test -x $(BQVENV)/bin/python || $(PYTHON) -m venv $(BQVENV)
+	$(BQVENV)/bin/pip install -q --disable-pip-version-check -r requirements-bqemulator.txt
+	touch $@
+
+## The main job: the whole NBA game day $(DATE) through the real pipeline on the local emulators.
+run: venv venv-bq
+	$(BIN)/nba-orch local up > /dev/null
+	$(BIN)/nba-orch publish locker_tick '{"as_of": "$(DATE)T10:00:00Z", "date": "$(DATE)"}'
+	$(BIN)/nba-orch publish controller_tick '{"as_of": "$(DATE)T18:00:00Z"}'
+
+## The tests: virtualenvs, the emulator stack (started by the test session, stopped if it started it), pytest.
+test: venv venv-bq
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check shared functions tests deploy
+	$(BIN)/ruff format --check shared functions tests deploy
+
+stack-up: venv venv-bq
+	$(BIN)/nba-orch local up
+
+stack-down: venv
+	$(BIN)/nba-orch local down
+
+clean:
+	rm -rf $(VENV) $(BQVENV) .nba-orch

@@ -1,0 +1,12 @@
+"""Cloud Function `master_controller`: triggered by its scheduler tick topic. Thin: decode, call the core, report."""
+
+import functions_framework
+
+from shared.contracts import decode_tick
+from shared.edge import run
+
+
+@functions_framework.cloud_event
+def master_controller(cloud_event):
+    """Entry point (CloudEvent from Pub/Sub)."""
+    return run(cloud_event, "master_controller", lambda msg: {"tick": decode_tick(msg).to_json()})

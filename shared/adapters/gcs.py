@@ -1,0 +1,67 @@
+"""GCS adapter: create-only writes (an atomic claim), listing by prefix, reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from shared.clients import storage_client
+from shared.runtime import Runtime
+
+
+class AlreadyExists(Exception):
+    """The object exists: another delivery of the same work got there first."""
+
+
+def bucket(rt: Runtime) -> Any:
+    return storage_client(rt.project).bucket(rt.bucket)
+
+
+def create_object(
+    rt: Runtime, path: str, data: bytes, content_type: str = "application/json", metadata: dict[str, str] | None = None
+) -> int:
+    """Write `path` only if it does not exist (if_generation_match=0); returns the generation.
+
+    Raises AlreadyExists when it does: the precondition makes the check and the write one atomic step.
+    """
+    from google.api_core.exceptions import PreconditionFailed
+
+    blob = bucket(rt).blob(path)
+    if metadata:
+        blob.metadata = metadata
+    try:
+        blob.upload_from_string(data, content_type=content_type, if_generation_match=0)
+    except PreconditionFailed:
+        raise AlreadyExists(path) from None
+    return int(blob.generation or 0)
+
+
+def read_object(rt: Runtime, path: str) -> bytes | None:
+    from google.api_core.exceptions import NotFound
+
+    try:
+        return bucket(rt).blob(path).download_as_bytes()
+    except NotFound:
+        return None
+
+
+def delete_object(rt: Runtime, path: str) -> None:
+    from google.api_core.exceptions import NotFound
+
+    try:
+        bucket(rt).blob(path).delete()
+    except NotFound:
+        pass
+
+
+def list_objects(rt: Runtime, prefix: str) -> Iterator[tuple[str, datetime, int]]:
+    """(name, created time, size) of every object under `prefix`."""
+    client = storage_client(rt.project)
+    for blob in client.list_blobs(rt.bucket, prefix=prefix):
+        yield blob.name, blob.time_created, int(blob.size or 0)
+
+
+def get_metadata(rt: Runtime, path: str) -> dict[str, str] | None:
+    blob = bucket(rt).get_blob(path)
+    return None if blob is None else dict(blob.metadata or {})

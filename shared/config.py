@@ -1,0 +1,493 @@
+"""Configuration: settings, workflows and the scraper catalogue, loaded from YAML and validated once.
+
+Every problem is reported as one `ConfigError` naming the file, the key and what is wrong, so a bad deploy
+fails at load time with a message a person can act on instead of deep inside a decision.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from dataclasses import dataclass, field
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+
+DECISION_TYPES = ("self_aware", "game_aware", "game_aware_yesterday", "discovery")
+PRIORITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+GAME_TYPES = ("regular_season", "nba_cup", "play_in", "playoffs", "preseason", "all_star")
+AUTH_KINDS = ("header", "query", "service_account")
+HEADER_PROFILES = ("nba_stats", "nba_cdn", "browser")
+# Placeholders a path or URL template may use besides declared parameters: filled by the framework.
+BUILTIN_PLACEHOLDERS = frozenset({"date", "timestamp", "snap", "hour24", "hour_token", "game_code_dashes"})
+
+
+class ConfigError(ValueError):
+    """A configuration file is invalid; the message names file, key and problem."""
+
+    def __init__(self, file: str, key: str, problem: str) -> None:
+        self.file, self.key, self.problem = file, key, problem
+        super().__init__(f"{file}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class Auth:
+    kind: str
+    secret: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    auth: Auth | None = None
+    headers: str | None = None
+    min_interval_seconds: float = 0.0
+    page_delay_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScraperSpec:
+    name: str
+    source: str
+    url: str
+    gcs_path: str
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    gcs_data_path: str | None = None
+    critical: bool = False
+    treat_no_data_as_success: bool = False
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    decision_type: str
+    scrapers: tuple[str, ...]
+    priority: str = "MEDIUM"
+    enabled: bool = True
+    depends_on: tuple[str, ...] = ()
+    ideal_window: TimeWindow | None = None  # self_aware
+    window_before_game_hours: float = 6.0  # game_aware
+    business_hours: TimeWindow | None = None  # game_aware
+    frequency_hours: float = 2.0  # game_aware
+    fixed_time: time | None = None  # game_aware_yesterday
+    tolerance_minutes: int = 30  # game_aware_yesterday
+    warn_missing_fraction: float | None = None  # game_aware_yesterday
+    critical_if_missing: bool = False  # game_aware_yesterday
+    game_days_only: bool = True  # discovery
+    first_attempt: time = time(8, 0)  # discovery
+    max_attempts: int = 1  # discovery
+    interval_hours: float = 1.0  # discovery
+
+
+@dataclass(frozen=True)
+class Config:
+    timezone: ZoneInfo
+    operational_day_start: time
+    schedule_lock_time: time
+    controller: dict[str, Any]
+    cleanup: dict[str, Any]
+    games: dict[str, Any]
+    pubsub: dict[str, Any]
+    gcs: dict[str, Any]
+    bigquery: dict[str, Any]
+    workflows: dict[str, Workflow]
+    sources: dict[str, Source]
+    scrapers: dict[str, ScraperSpec]
+    param_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+    def enabled_workflows(self) -> list[Workflow]:
+        return [w for w in self.workflows.values() if w.enabled]
+
+    def controller_hours(self) -> list[int]:
+        """ET hours at which the controller ticks: the configured range plus every fixed window's hour."""
+        c = self.controller
+        hours = set(range(int(c["first_hour"]), int(c["last_hour"]) + 1))
+        for wf in self.enabled_workflows():
+            if wf.fixed_time is not None:
+                hours.add(wf.fixed_time.hour)
+        return sorted(hours)
+
+    def controller_cron(self) -> str:
+        return f"0 {_cron_hours(self.controller_hours())} * * *"
+
+    def locker_cron(self) -> str:
+        t = self.schedule_lock_time
+        return f"{t.minute} {t.hour} * * *"
+
+    def cleanup_cron(self) -> str:
+        return f"*/{int(self.cleanup['interval_minutes'])} * * * *"
+
+
+def _cron_hours(hours: list[int]) -> str:
+    """Compress sorted hours into cron ranges: [1, 4, 6, 7, 8] -> "1,4,6-8"."""
+    parts: list[str] = []
+    i = 0
+    while i < len(hours):
+        j = i
+        while j + 1 < len(hours) and hours[j + 1] == hours[j] + 1:
+            j += 1
+        parts.append(str(hours[i]) if j - i < 2 else f"{hours[i]}-{hours[j]}")
+        if j - i == 1:
+            parts.append(str(hours[j]))
+        i = j + 1
+    return ",".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading and validation
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(path.name, "-", f"file not found at {path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(path.name, "-", f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(path.name, "-", "top level must be a mapping")
+    return data
+
+
+class _Checker:
+    """Small helpers that raise ConfigError with the file name and a dotted key."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, key: str, problem: str) -> None:
+        raise ConfigError(self.file, key, problem)
+
+    def mapping(self, value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a mapping, got {type(value).__name__}")
+        return value
+
+    def names(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "must be a list of names")
+        if len(set(value)) != len(value):
+            dup = sorted({v for v in value if value.count(v) > 1})
+            self.fail(key, f"duplicate name(s) {dup}")
+        return tuple(value)
+
+    def clock(self, value: Any, key: str) -> time:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{2}:\d{2}", value):
+            self.fail(key, f"bad time {value!r}: expected HH:MM")
+        hh, mm = int(value[:2]), int(value[3:])
+        if hh > 23 or mm > 59:
+            self.fail(key, f"bad time {value!r}: out of range")
+        return time(hh, mm)
+
+    def window(self, value: Any, key: str) -> TimeWindow:
+        m = self.mapping(value, key)
+        start, end = self.clock(m.get("start"), f"{key}.start"), self.clock(m.get("end"), f"{key}.end")
+        if end <= start:
+            self.fail(key, f"end {end:%H:%M} must be after start {start:%H:%M}")
+        return TimeWindow(start, end)
+
+    def number(self, value: Any, key: str, *, minimum: float = 0, integer: bool = False) -> Any:
+        ok = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok or value < minimum:
+            kind = "an integer" if integer else "a number"
+            self.fail(key, f"must be {kind} >= {minimum}, got {value!r}")
+        return value
+
+    def flag(self, value: Any, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def only(self, m: dict[str, Any], allowed: set[str], key: str) -> None:
+        unknown = sorted(set(m) - allowed)
+        if unknown:
+            self.fail(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _template_fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec], dict[str, re.Pattern[str]]]:
+    c = _Checker(path.name)
+    raw = _read_yaml(path)
+    c.only(raw, {"param_patterns", "sources", "scrapers"}, "catalog")
+    patterns: dict[str, re.Pattern[str]] = {}
+    for name, pat in c.mapping(raw.get("param_patterns", {}), "param_patterns").items():
+        try:
+            patterns[name] = re.compile(str(pat))
+        except re.error as exc:
+            c.fail(f"param_patterns.{name}", f"bad regular expression: {exc}")
+
+    sources: dict[str, Source] = {}
+    for name, body in c.mapping(raw.get("sources"), "sources").items():
+        key = f"sources.{name}"
+        body = c.mapping(body or {}, key)
+        c.only(body, {"auth", "headers", "min_interval_seconds", "page_delay_seconds"}, key)
+        auth = None
+        if "auth" in body:
+            a = c.mapping(body["auth"], f"{key}.auth")
+            if a.get("kind") not in AUTH_KINDS:
+                c.fail(f"{key}.auth.kind", f"unknown auth kind {a.get('kind')!r} (allowed: {AUTH_KINDS})")
+            if not isinstance(a.get("secret"), str) or not a["secret"]:
+                c.fail(f"{key}.auth.secret", "must name the environment variable holding the key")
+            auth = Auth(kind=a["kind"], secret=a["secret"], name=a.get("name"))
+        if body.get("headers") is not None and body["headers"] not in HEADER_PROFILES:
+            c.fail(f"{key}.headers", f"unknown header profile {body['headers']!r} (allowed: {HEADER_PROFILES})")
+        sources[name] = Source(
+            name=name,
+            auth=auth,
+            headers=body.get("headers"),
+            min_interval_seconds=float(c.number(body.get("min_interval_seconds", 0), f"{key}.min_interval_seconds")),
+            page_delay_seconds=float(c.number(body.get("page_delay_seconds", 0), f"{key}.page_delay_seconds")),
+        )
+
+    allowed = {
+        "source",
+        "url",
+        "gcs_path",
+        "gcs_data_path",
+        "required",
+        "optional",
+        "critical",
+        "treat_no_data_as_success",
+        "depends_on",
+    }
+    scrapers: dict[str, ScraperSpec] = {}
+    for name, body in c.mapping(raw.get("scrapers"), "scrapers").items():
+        key = f"scrapers.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]{2,63}", str(name)):
+            c.fail(key, "scraper names are lower_snake_case, 3-64 characters")
+        body = c.mapping(body, key)
+        c.only(body, allowed, key)
+        for req in ("source", "url", "gcs_path"):
+            if not isinstance(body.get(req), str) or not body[req]:
+                c.fail(f"{key}.{req}", "is required")
+        if body["source"] not in sources:
+            c.fail(f"{key}.source", f"unknown source {body['source']!r}")
+        required = c.names(body.get("required"), f"{key}.required")
+        optional = c.names(body.get("optional"), f"{key}.optional")
+        for p in required + optional:
+            if p not in patterns:
+                c.fail(f"{key}.required", f"parameter {p!r} has no entry in param_patterns")
+        known = set(required) | set(optional) | BUILTIN_PLACEHOLDERS | set(patterns)
+        for tkey in ("url", "gcs_path", "gcs_data_path"):
+            if body.get(tkey) is None:
+                continue
+            try:
+                fields = _template_fields(body[tkey])
+            except ValueError as exc:
+                c.fail(f"{key}.{tkey}", f"bad template: {exc}")
+            unknown = sorted(fields - known)
+            if unknown:
+                c.fail(f"{key}.{tkey}", f"unknown placeholder {{{unknown[0]}}}")
+        for tkey in ("gcs_path", "gcs_data_path"):
+            tpl = body.get(tkey)
+            if tpl is not None and (tpl.startswith("/") or ".." in tpl or "//" in tpl):
+                c.fail(f"{key}.{tkey}", "must be a relative path without '..' or '//'")
+        scrapers[name] = ScraperSpec(
+            name=name,
+            source=body["source"],
+            url=body["url"],
+            gcs_path=body["gcs_path"],
+            gcs_data_path=body.get("gcs_data_path"),
+            required=required,
+            optional=optional,
+            critical=c.flag(body.get("critical", False), f"{key}.critical"),
+            treat_no_data_as_success=c.flag(
+                body.get("treat_no_data_as_success", False), f"{key}.treat_no_data_as_success"
+            ),
+            depends_on=c.names(body.get("depends_on"), f"{key}.depends_on"),
+        )
+    for name, spec in scrapers.items():
+        for dep in spec.depends_on:
+            if dep not in scrapers:
+                c.fail(f"scrapers.{name}.depends_on", f"unknown scraper {dep!r}")
+    cycle = _find_cycle({n: s.depends_on for n, s in scrapers.items()})
+    if cycle:
+        c.fail(f"scrapers.{cycle[0]}.depends_on", f"cycle in depends_on: {' -> '.join(cycle)}")
+    return sources, scrapers, patterns
+
+
+def _find_cycle(graph: dict[str, tuple[str, ...]]) -> list[str] | None:
+    """Return one dependency cycle as a path (first node repeated at the end), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, ()):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :] + [dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state and (found := visit(n)):
+            return found
+    return None
+
+
+_WORKFLOW_KEYS: dict[str, set[str]] = {
+    "self_aware": {"ideal_window"},
+    "game_aware": {"window_before_game_hours", "business_hours", "frequency_hours"},
+    "game_aware_yesterday": {"fixed_time", "tolerance_minutes", "warn_missing_fraction", "critical_if_missing"},
+    "discovery": {"game_days_only", "first_attempt", "max_attempts", "interval_hours"},
+}
+_COMMON_KEYS = {"decision_type", "priority", "enabled", "depends_on", "scrapers"}
+
+
+def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, Workflow]:
+    c = _Checker(path.name)
+    raw = _read_yaml(path)
+    c.only(raw, {"workflows"}, "workflows")
+    body_all = c.mapping(raw.get("workflows"), "workflows")
+    workflows: dict[str, Workflow] = {}
+    for name, body in body_all.items():
+        key = f"workflows.{name}"
+        body = c.mapping(body, key)
+        dtype = body.get("decision_type")
+        if dtype not in DECISION_TYPES:
+            c.fail(f"{key}.decision_type", f"unknown decision type {dtype!r} (allowed: {', '.join(DECISION_TYPES)})")
+        c.only(body, _COMMON_KEYS | _WORKFLOW_KEYS[dtype], key)
+        priority = body.get("priority", "MEDIUM")
+        if priority not in PRIORITIES:
+            c.fail(f"{key}.priority", f"unknown priority {priority!r} (allowed: {', '.join(PRIORITIES)})")
+        names = c.names(body.get("scrapers"), f"{key}.scrapers")
+        if not names:
+            c.fail(f"{key}.scrapers", "a workflow needs at least one scraper")
+        for s in names:
+            if s not in scrapers:
+                c.fail(f"{key}.scrapers", f"unknown scraper {s!r}")
+        kw: dict[str, Any] = {}
+        if dtype == "self_aware":
+            kw["ideal_window"] = c.window(body.get("ideal_window"), f"{key}.ideal_window")
+        elif dtype == "game_aware":
+            kw["window_before_game_hours"] = float(
+                c.number(body.get("window_before_game_hours", 6), f"{key}.window_before_game_hours")
+            )
+            kw["business_hours"] = c.window(body.get("business_hours"), f"{key}.business_hours")
+            kw["frequency_hours"] = float(c.number(body.get("frequency_hours", 2), f"{key}.frequency_hours", minimum=1))
+        elif dtype == "game_aware_yesterday":
+            kw["fixed_time"] = c.clock(body.get("fixed_time"), f"{key}.fixed_time")
+            kw["tolerance_minutes"] = c.number(
+                body.get("tolerance_minutes", 30), f"{key}.tolerance_minutes", integer=True
+            )
+            if kw["tolerance_minutes"] > 59:
+                c.fail(f"{key}.tolerance_minutes", "must be under 60 (the controller ticks hourly)")
+            if body.get("warn_missing_fraction") is not None:
+                frac = c.number(body["warn_missing_fraction"], f"{key}.warn_missing_fraction")
+                if frac > 1:
+                    c.fail(f"{key}.warn_missing_fraction", "must be between 0 and 1")
+                kw["warn_missing_fraction"] = float(frac)
+            kw["critical_if_missing"] = c.flag(body.get("critical_if_missing", False), f"{key}.critical_if_missing")
+        else:
+            kw["game_days_only"] = c.flag(body.get("game_days_only", True), f"{key}.game_days_only")
+            kw["first_attempt"] = c.clock(body.get("first_attempt", "08:00"), f"{key}.first_attempt")
+            kw["max_attempts"] = c.number(body.get("max_attempts"), f"{key}.max_attempts", minimum=1, integer=True)
+            kw["interval_hours"] = float(c.number(body.get("interval_hours"), f"{key}.interval_hours", minimum=1))
+        workflows[name] = Workflow(
+            name=name,
+            decision_type=dtype,
+            scrapers=names,
+            priority=priority,
+            enabled=c.flag(body.get("enabled", True), f"{key}.enabled"),
+            depends_on=c.names(body.get("depends_on"), f"{key}.depends_on"),
+            **kw,
+        )
+    for name, wf in workflows.items():
+        for dep in wf.depends_on:
+            if dep not in workflows:
+                c.fail(f"workflows.{name}.depends_on", f"unknown workflow {dep!r}")
+    cycle = _find_cycle({n: w.depends_on for n, w in workflows.items()})
+    if cycle:
+        c.fail(f"workflows.{cycle[0]}.depends_on", f"cycle in depends_on: {' -> '.join(cycle)}")
+    return workflows
+
+
+def _load_settings(path: Path) -> dict[str, Any]:
+    c = _Checker(path.name)
+    raw = _read_yaml(path)
+    sections = {"controller", "cleanup", "games", "pubsub", "gcs", "bigquery"}
+    c.only(raw, {"timezone", "operational_day_start", "schedule_lock_time"} | sections, "settings")
+    try:
+        tz = ZoneInfo(str(raw.get("timezone")))
+    except (ZoneInfoNotFoundError, ValueError):
+        c.fail("timezone", f"unknown time zone {raw.get('timezone')!r}")
+    out: dict[str, Any] = {
+        "timezone": tz,
+        "operational_day_start": c.clock(raw.get("operational_day_start"), "operational_day_start"),
+        "schedule_lock_time": c.clock(raw.get("schedule_lock_time"), "schedule_lock_time"),
+    }
+    for s in sections:
+        out[s] = c.mapping(raw.get(s, {}), s)
+    ctrl = out["controller"]
+    for k in ("first_hour", "last_hour"):
+        v = c.number(ctrl.get(k), f"controller.{k}", integer=True)
+        if v > 23:
+            c.fail(f"controller.{k}", "must be an hour 0-23")
+    if ctrl["last_hour"] < ctrl["first_hour"]:
+        c.fail("controller.last_hour", "must not be before first_hour")
+    c.number(ctrl.get("schedule_freshness_hours", 6), "controller.schedule_freshness_hours")
+    c.number(ctrl.get("odds_quota_reserve", 0), "controller.odds_quota_reserve", integer=True)
+    cl = out["cleanup"]
+    for k in ("interval_minutes", "lookback_minutes", "min_file_age_minutes", "republish_cooldown_minutes"):
+        c.number(cl.get(k), f"cleanup.{k}", minimum=1, integer=True)
+    if 60 % cl["interval_minutes"]:
+        c.fail("cleanup.interval_minutes", "must divide 60 (it becomes a */N cron)")
+    types = c.names(out["games"].get("include_types", list(GAME_TYPES)), "games.include_types")
+    for t in types:
+        if t not in GAME_TYPES:
+            c.fail("games.include_types", f"unknown game type {t!r} (allowed: {', '.join(GAME_TYPES)})")
+    mda = c.number(out["pubsub"].get("max_delivery_attempts", 5), "pubsub.max_delivery_attempts", integer=True)
+    if not 5 <= mda <= 100:
+        c.fail("pubsub.max_delivery_attempts", "Pub/Sub allows 5 to 100")
+    return out
+
+
+def load_config(config_dir: str | Path | None = None) -> Config:
+    """Load and validate settings.yaml, scrapers.yaml and workflows.yaml from `config_dir`."""
+    d = Path(config_dir) if config_dir else CONFIG_DIR
+    settings = _load_settings(d / "settings.yaml")
+    sources, scrapers, patterns = _load_catalog(d / "scrapers.yaml")
+    workflows = _load_workflows(d / "workflows.yaml", scrapers)
+    sched = settings["controller"].get("schedule_scraper", "nbac_schedule_api")
+    if sched not in scrapers:
+        raise ConfigError("settings.yaml", "controller.schedule_scraper", f"unknown scraper {sched!r}")
+    return Config(workflows=workflows, sources=sources, scrapers=scrapers, param_patterns=patterns, **settings)
+
+
+@lru_cache(maxsize=4)
+def _cached(config_dir: str) -> Config:
+    return load_config(config_dir)
+
+
+def get_config() -> Config:
+    """The process-wide configuration (from NBA_ORCH_CONFIG_DIR, else the packaged default), cached."""
+    return _cached(os.environ.get("NBA_ORCH_CONFIG_DIR") or str(CONFIG_DIR))

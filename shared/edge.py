@@ -1,0 +1,56 @@
+"""The edge of every function: decode the Pub/Sub CloudEvent, run the work, and decide ack or retry.
+
+Outcomes, the same for all four functions:
+- malformed message or `PermanentError` (bad input that will never succeed): logged as an ERROR with the
+  message id, then acknowledged (the function returns normally) so it is not retried forever;
+- any other exception propagates: functions-framework answers 500 and Pub/Sub redelivers (bounded by the
+  subscription's dead-letter policy);
+- success: the result is logged and returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared import log
+from shared.contracts import MalformedMessage, PubSubMessage, decode_event
+
+
+class PermanentError(Exception):
+    """Bad input that will never succeed (unknown date, unparseable file...): log it and acknowledge."""
+
+
+def run(cloud_event: Any, function: str, work: Callable[[PubSubMessage], dict[str, Any] | None]) -> Any:
+    try:
+        msg = decode_event(cloud_event)
+    except MalformedMessage as exc:
+        event_id = cloud_event.get("id") if hasattr(cloud_event, "get") else None
+        log.error(
+            f"{function}: malformed event, acknowledged without retry: {exc}",
+            function=function,
+            event_id=event_id,
+            error_type="malformed_message",
+        )
+        return None
+    try:
+        result = work(msg)
+    except (MalformedMessage, PermanentError) as exc:
+        log.error(
+            f"{function}: rejected message {msg.message_id}, acknowledged without retry: {exc}",
+            function=function,
+            message_id=msg.message_id,
+            error_type=type(exc).__name__,
+            delivery_attempt=msg.delivery_attempt,
+        )
+        return None
+    except Exception as exc:
+        log.error(
+            f"{function}: failed on message {msg.message_id}, will be retried: {exc!r}",
+            function=function,
+            message_id=msg.message_id,
+            delivery_attempt=msg.delivery_attempt,
+        )
+        raise
+    log.info(f"{function}: done", function=function, message_id=msg.message_id, result=result)
+    return result

@@ -1,0 +1,1 @@
+"""NBA domain knowledge: schedules, games and teams (pure, no I/O)."""
