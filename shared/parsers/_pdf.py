@@ -52,7 +52,7 @@ def open_pdf(data: bytes, *, source: str) -> Any:
     return reader
 
 
-def page_words(page: Any) -> list[Word]:
+def page_words(page: Any, *, source: str = "pdf") -> list[Word]:
     """Every non-blank text chunk on ``page`` with its position, in reading order (top, then x)."""
     words: list[Word] = []
     height = float(page.mediabox.height)
@@ -66,7 +66,11 @@ def page_words(page: Any) -> list[Word]:
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
         words.append(Word(stripped, round(x, 2), round(height - y, 2), abs(size)))
 
-    page.extract_text(visitor_text=visit)
+    try:
+        page.extract_text(visitor_text=visit)
+    # pypdf surfaces damaged content streams as assorted exception types; all mean "unreadable page".
+    except Exception as exc:
+        raise ParseError(f"text extraction failed ({type(exc).__name__}: {exc})", source=source) from exc
     words.sort(key=lambda w: (w.top, w.x))
     return words
 

@@ -29,10 +29,23 @@ from shared.parsers.errors import ParseError
 
 SOURCE = "nba gamebook pdf"
 STAT_FIELDS = (
-    "field_goals_made", "field_goals_attempted", "three_pointers_made", "three_pointers_attempted",
-    "free_throws_made", "free_throws_attempted", "offensive_rebounds", "defensive_rebounds",
-    "total_rebounds", "assists", "personal_fouls", "steals", "turnovers", "blocks", "plus_minus", "points",
-)  # fmt: skip
+    "field_goals_made",
+    "field_goals_attempted",
+    "three_pointers_made",
+    "three_pointers_attempted",
+    "free_throws_made",
+    "free_throws_attempted",
+    "offensive_rebounds",
+    "defensive_rebounds",
+    "total_rebounds",
+    "assists",
+    "personal_fouls",
+    "steals",
+    "turnovers",
+    "blocks",
+    "plus_minus",
+    "points",
+)
 _DATE_LINE = re.compile(
     r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),\s+([A-Z][a-z]+ \d{1,2}, \d{4})\s+(.+)$"
 )
@@ -111,10 +124,18 @@ def parse_gamebook_text(text: str) -> dict[str, Any]:
         raise ParseError("empty gamebook text", source=SOURCE)
     lines = [" ".join(line.split()) for line in text.splitlines()]
     info: dict[str, Any] = {
-        "game_date": None, "arena": None, "location": None, "officials": [], "game_duration": None,
-        "attendance": None, "attendance_note": None, "away_team": None, "home_team": None,
-        "away_record": None, "home_record": None,
-    }  # fmt: skip
+        "game_date": None,
+        "arena": None,
+        "location": None,
+        "officials": [],
+        "game_duration": None,
+        "attendance": None,
+        "attendance_note": None,
+        "away_team": None,
+        "home_team": None,
+        "away_record": None,
+        "home_record": None,
+    }
     records: list[dict[str, Any]] = []
     unparsed: list[str] = []
     team: str | None = None

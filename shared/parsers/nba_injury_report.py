@@ -35,8 +35,15 @@ NOT_YET_SUBMITTED = "NOT_YET_SUBMITTED"
 COLUMNS = ("game_date", "game_time", "matchup", "team", "player", "status", "reason")
 # Column left edges of the 2023-24 layout; replaced by the header row's positions whenever one is seen.
 DEFAULT_COLUMN_STARTS = (23.0, 119.0, 199.0, 264.0, 425.0, 585.0, 666.0)
-HEADER_LABELS = (("Game", "Date"), ("Game", "Time"), ("Matchup",), ("Team",), ("Player", "Name"),
-                 ("Current", "Status"), ("Reason",))  # fmt: skip
+HEADER_LABELS = (
+    ("Game", "Date"),
+    ("Game", "Time"),
+    ("Matchup",),
+    ("Team",),
+    ("Player", "Name"),
+    ("Current", "Status"),
+    ("Reason",),
+)
 _TITLE = re.compile(r"Injury Report:\s*(\d{2}/\d{2}/\d{2,4})\s+(\d{1,2}:\d{2})\s*([AP]M)", re.IGNORECASE)
 _FOOTER = re.compile(r"^Page\s*\d+\s*of\s*\d+$", re.IGNORECASE)
 _DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
@@ -45,16 +52,24 @@ _SLACK = 4.0  # points a cell's text may start left of its header
 
 
 def _header_starts(line: list[Word]) -> tuple[float, ...] | None:
-    """Column starts from a header line ("Game Date Game Time Matchup ..."), or None if not a header."""
-    texts = [w.text for w in line]
+    """Column starts from a header line ("Game Date Game Time Matchup ..."), or None if not a header.
+
+    Words may arrive one per chunk ("Game", "Date") or several per chunk ("Game Date"); only the x of
+    each label's first word matters, and a label always starts a chunk in practice.
+    """
+    tokens: list[tuple[str, float]] = []
+    for word in line:
+        for k, token in enumerate(word.text.split()):
+            tokens.append((token, word.x if k == 0 else float("nan")))
+    texts = [t for t, _ in tokens]
     starts: list[float] = []
     i = 0
     for label in HEADER_LABELS:
         while i < len(texts) and tuple(texts[i : i + len(label)]) != label:
             i += 1
-        if i >= len(texts):
+        if i >= len(texts) or tokens[i][1] != tokens[i][1]:  # not found, or label starts mid-chunk (NaN)
             return None
-        starts.append(line[i].x)
+        starts.append(tokens[i][1])
         i += len(label)
     return tuple(starts)
 
@@ -113,7 +128,7 @@ def parse_injury_report_pdf(pdf_bytes: bytes, report_date: str | date | None = N
     for page_number, page in enumerate(reader.pages, start=1):
         anchors: list[list[Word]] = []
         orphans: list[list[Word]] = []
-        words = page_words(page)
+        words = page_words(page, source=SOURCE)
         word_count += len(words)
         for line in group_lines(words):
             text = _line_text(line)
