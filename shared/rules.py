@@ -132,13 +132,24 @@ def controller_ticks(cfg: Config, d: date) -> list[datetime]:
     occurrence). Example, the default config on 2025-01-15: 06:00-23:00 on the 15th, 01:00 and 04:00 on the
     16th, i.e. 20 ticks.
     """
-    ticks = []
-    for h in cfg.controller_hours():
-        t = time(h)
-        instant = wall_instant(cfg, clock_date(cfg, d, t), t)
-        if instant is not None:
-            ticks.append(instant)
-    return sorted(ticks)
+    key = (id(cfg), d)
+    hit = _TICKS.get(key)
+    if hit is None or hit[0] is not cfg:
+        ticks = []
+        for h in cfg.controller_hours():
+            t = time(h)
+            instant = wall_instant(cfg, clock_date(cfg, d, t), t)
+            if instant is not None:
+                ticks.append(instant)
+        if len(_TICKS) > 1024:
+            _TICKS.clear()
+        hit = _TICKS[key] = (cfg, tuple(sorted(ticks)))
+    return list(hit[1])
+
+
+# Memo of controller_ticks: every rule asks for the day's ticks, often many times per decision. Config is
+# frozen, and the entry keeps its config alive and is checked by identity, so a reused id cannot mislead.
+_TICKS: dict[tuple[int, date], tuple[Config, tuple[datetime, ...]]] = {}
 
 
 def canonical_tick(cfg: Config, instant: datetime) -> datetime | None:
@@ -317,7 +328,8 @@ def post_game_target_date(cfg: Config, wf: Workflow, tick: datetime) -> date:
 def fixed_window_tick(cfg: Config, wf: Workflow, d: date) -> datetime | None:
     """The expected run of a post-game window on operational day `d`: the first tick within the tolerance of
     its fixed time (the fixed time itself when it is on the hour), or None when no tick is close enough."""
-    return next((t for t in controller_ticks(cfg, d) if fixed_window_target(cfg, wf, t) == d), None)
+    target, tol = fixed_time_instant(cfg, wf, d), timedelta(minutes=wf.tolerance_minutes)
+    return next((t for t in controller_ticks(cfg, d) if abs(t - target) <= tol), None)
 
 
 def post_game_due(cfg: Config, wf: Workflow, tick: datetime, games: Iterable[Game]) -> bool:
@@ -453,7 +465,7 @@ def expected_runs(cfg: Config, d: date, games: Iterable[Game]) -> list[ExpectedR
 
     Each `expected_run_time` is one of `controller_ticks(cfg, d)`.
     """
-    games = list(games)
+    games = day_games(cfg, d, games)  # filter once: a season has 1,400 games, a day at most 15
     runs = [r for wf in cfg.enabled_workflows() for r in workflow_runs(cfg, wf, d, games)]
     return sorted(runs, key=_order)
 
