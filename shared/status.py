@@ -1,0 +1,215 @@
+"""The day's health report: the checks our users ran by hand on their first day, now automatic.
+
+`collect` reads one operational day (05:00 ET on D to 05:00 ET on D+1) from BigQuery; `evaluate` is pure and
+turns those rows into checks and per-workflow figures, so it is tested without any cloud.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from shared import rules
+from shared.config import Config
+from shared.runtime import Runtime
+from shared.timeutil import to_et
+
+
+@dataclass
+class DayData:
+    date: date
+    start: datetime
+    end: datetime
+    expected: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    executions: list[dict[str, Any]] = field(default_factory=list)
+    cleanups: list[dict[str, Any]] = field(default_factory=list)
+    unnotified_files: list[str] | None = None  # None: not checked
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "detail": self.detail}
+
+
+def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> DayData:
+    """Read the operational day's rows (and, when asked, the files still without notification)."""
+    from shared.adapters.bigquery import query
+
+    start, end = rules.operational_day_bounds(cfg, d)
+    window = {"start": start, "end": end}
+    data = DayData(date=d, start=start, end=end)
+    data.expected = query(
+        rt,
+        "SELECT workflow_name, expected_run_time, locked_at, reason, scrapers, games_today "
+        "FROM {dataset}.daily_expected_schedule WHERE date = @d ORDER BY expected_run_time",
+        {"d": d},
+    )
+    data.decisions = query(
+        rt,
+        "SELECT decision_id, decision_time, workflow_name, action, reason, alert_level, scrapers_triggered, "
+        "target_games FROM {dataset}.workflow_decisions WHERE decision_time >= @start AND decision_time < @end "
+        "ORDER BY decision_time",
+        window,
+    )
+    data.executions = query(
+        rt,
+        "SELECT execution_id, scraper_name, workflow, status, triggered_at, completed_at, source, gcs_path, "
+        "error_type, error_message, recovery, notification_message_id FROM {dataset}.scraper_execution_log "
+        "WHERE triggered_at >= @start AND triggered_at < @end ORDER BY triggered_at",
+        window,
+    )
+    data.cleanups = query(
+        rt,
+        "SELECT cleanup_id, cleanup_time, files_checked, missing_files_found, republished_count, dry_run "
+        "FROM {dataset}.cleanup_operations WHERE cleanup_time >= @start AND cleanup_time < @end "
+        "ORDER BY cleanup_time",
+        window,
+    )
+    if check_files:
+        data.unnotified_files = unnotified_files(rt, data)
+    return data
+
+
+def unnotified_files(rt: Runtime, data: DayData) -> list[str]:
+    """Files written by the day's scraper runs that no recorded notification covers."""
+    from shared.adapters import gcs
+
+    notified = {_plain(e["gcs_path"]) for e in data.executions if e.get("notification_message_id")}
+    written = {_plain(e["gcs_path"]) for e in data.executions if e.get("gcs_path")}
+    prefixes = sorted({p.rsplit("/", 1)[0] + "/" for p in written})
+    found = {name for prefix in prefixes for name, _, _ in gcs.list_objects(rt, prefix)}
+    return sorted(p for p in found if p not in notified and not p.startswith("_"))
+
+
+def _plain(path: str | None) -> str:
+    """gs://bucket/a/b -> a/b (rows may hold either form)."""
+    if path and path.startswith("gs://"):
+        return path.split("/", 3)[3] if path.count("/") >= 3 else ""
+    return path or ""
+
+
+def _slot(cfg: Config, t: datetime) -> str:
+    return rules.tick_key(cfg, t)
+
+
+def evaluate(cfg: Config, data: DayData) -> dict[str, Any]:
+    """Checks and per-workflow figures for one operational day (pure)."""
+    checks: list[Check] = []
+    tz = cfg.timezone
+    lock_time = datetime.combine(data.date, cfg.schedule_lock_time, tzinfo=tz)
+
+    # 1. Schedule locked at 05:00 with at least 5 rows.
+    locked = [r["locked_at"] for r in data.expected if r.get("locked_at")]
+    if not data.expected:
+        checks.append(Check("schedule_locked", False, "no expected-schedule rows for the day"))
+    else:
+        first = min(locked)
+        on_time = lock_time <= first < lock_time + timedelta(hours=1)
+        enough = len(data.expected) >= 5
+        checks.append(
+            Check("schedule_locked", on_time and enough, f"{len(data.expected)} rows locked at {to_et(first):%H:%M} ET")
+        )
+
+    # 2. The controller ran at every configured hour.
+    ticks = rules.controller_ticks(cfg, data.date)
+    seen_slots = {_slot(cfg, r["decision_time"]) for r in data.decisions}
+    missing = [to_et(t).strftime("%H:%M") for t in ticks if _slot(cfg, t) not in seen_slots]
+    checks.append(
+        Check(
+            "controller_every_hour",
+            not missing,
+            f"{len(ticks) - len(missing)} of {len(ticks)} controller hours have decisions"
+            + (f"; missing {', '.join(missing)}" if missing else ""),
+        )
+    )
+
+    # 3. Every decision logged with a reason.
+    no_reason = [r["decision_id"] for r in data.decisions if not (r.get("reason") or "").strip()]
+    checks.append(
+        Check(
+            "decisions_have_reasons",
+            bool(data.decisions) and not no_reason,
+            f"{len(data.decisions)} decisions, {len(no_reason)} without a reason",
+        )
+    )
+
+    # 4. Cleanup ran every interval.
+    interval = int(cfg.cleanup["interval_minutes"])
+    expected_slots = int((data.end - data.start).total_seconds() // 60 // interval)
+    cleanup_slots = {
+        int((r["cleanup_time"] - data.start).total_seconds() // 60 // interval)
+        for r in data.cleanups
+        if not r.get("dry_run")
+    }
+    checks.append(
+        Check(
+            "cleanup_every_interval",
+            len(cleanup_slots) >= expected_slots,
+            f"cleanup ran in {len(cleanup_slots)} of {expected_slots} {interval}-minute slots",
+        )
+    )
+
+    # 5. Files without notification at the end.
+    if data.unnotified_files is not None:
+        n = len(data.unnotified_files)
+        checks.append(
+            Check(
+                "files_without_notification",
+                n == 0,
+                f"{n} file(s) without a notification" + (f": {data.unnotified_files[:5]}" if n else ""),
+            )
+        )
+
+    # 6. Critical errors.
+    critical = [r for r in data.decisions if r.get("alert_level") == "CRITICAL"]
+    crit_scrapers = {n for n, s in cfg.scrapers.items() if s.critical}
+    failed_critical = [e for e in data.executions if e["status"] == "failed" and e["scraper_name"] in crit_scrapers]
+    checks.append(
+        Check(
+            "no_critical_errors",
+            not critical and not failed_critical,
+            f"{len(critical)} CRITICAL decision(s), {len(failed_critical)} failed critical scraper run(s)",
+        )
+    )
+
+    per_wf: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"expected": 0, "run": 0, "skip": 0, "abort": 0, "executions": Counter()}
+    )
+    for r in data.expected:
+        per_wf[r["workflow_name"]]["expected"] += 1
+    for r in data.decisions:
+        per_wf[r["workflow_name"]][r["action"].lower()] += 1
+    for e in data.executions:
+        per_wf[e.get("workflow") or "MANUAL"]["executions"][e["status"]] += 1
+    workflows = {name: {**v, "executions": dict(v["executions"])} for name, v in sorted(per_wf.items())}
+    return {
+        "date": data.date.isoformat(),
+        "ok": all(c.ok for c in checks),
+        "checks": [c.to_json() for c in checks],
+        "workflows": workflows,
+        "totals": {
+            "expected_runs": len(data.expected),
+            "decisions": len(data.decisions),
+            "executions": dict(Counter(e["status"] for e in data.executions)),
+            "cleanup_runs": len(data.cleanups),
+            "republished": sum(int(r.get("republished_count") or 0) for r in data.cleanups),
+        },
+        "failures": [
+            {
+                "scraper_name": e["scraper_name"],
+                "error_type": e.get("error_type"),
+                "error_message": (e.get("error_message") or "")[:200],
+                "triggered_at": e["triggered_at"],
+            }
+            for e in data.executions
+            if e["status"] == "failed"
+        ],
+    }
