@@ -1,0 +1,27 @@
+"""Run a function under functions-framework wired by a push subscription (for end-to-end tests).
+
+The implementation is the product's own (shared/local/functions.py, also used by `nba-orch simulate`):
+
+    from tests.functions_harness import FunctionProcess, wire, LogTail, function_env
+    with FunctionProcess("schedule_locker", env=function_env(rt)) as fn:
+        wire(rt, fn, "locker_tick", min_backoff=1, max_backoff=2)
+        publish(rt, "locker_tick", b'{"date": "2025-01-15"}')
+        ... poll BigQuery / GCS until the effect appears ...
+"""
+
+from __future__ import annotations
+
+import os
+
+from shared.local.functions import FUNCTIONS, FunctionProcess, LogTail, free_port, wire
+from shared.runtime import Runtime
+
+__all__ = ["FUNCTIONS", "FunctionProcess", "LogTail", "free_port", "function_env", "wire"]
+
+_PASSED = ("PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "BIGQUERY_EMULATOR_HOST", "NBA_ORCH_UPSTREAM_OVERRIDE")
+
+
+def function_env(rt: Runtime, **extra: str) -> dict[str, str]:
+    """The environment a function process needs to act on `rt` through the local emulators."""
+    env = {k: os.environ[k] for k in _PASSED if k in os.environ}
+    return {**env, **rt.env(), **extra}
