@@ -48,3 +48,47 @@ def nba_team_id(tricode: str) -> int:
 
 def espn_team_id(tricode: str) -> int:
     return TEAMS[tricode][1]
+
+
+# Full team names as betting sources (The Odds API) write them -> tricode. "LA Clippers" is the name the
+# team itself uses since 2024; both spellings occur in odds feeds.
+NAME_TO_TRICODE: dict[str, str] = {
+    "atlanta hawks": "ATL",
+    "boston celtics": "BOS",
+    "brooklyn nets": "BKN",
+    "charlotte hornets": "CHA",
+    "chicago bulls": "CHI",
+    "cleveland cavaliers": "CLE",
+    "dallas mavericks": "DAL",
+    "denver nuggets": "DEN",
+    "detroit pistons": "DET",
+    "golden state warriors": "GSW",
+    "houston rockets": "HOU",
+    "indiana pacers": "IND",
+    "los angeles clippers": "LAC",
+    "la clippers": "LAC",
+    "los angeles lakers": "LAL",
+    "memphis grizzlies": "MEM",
+    "miami heat": "MIA",
+    "milwaukee bucks": "MIL",
+    "minnesota timberwolves": "MIN",
+    "new orleans pelicans": "NOP",
+    "new york knicks": "NYK",
+    "oklahoma city thunder": "OKC",
+    "orlando magic": "ORL",
+    "philadelphia 76ers": "PHI",
+    "phoenix suns": "PHX",
+    "portland trail blazers": "POR",
+    "sacramento kings": "SAC",
+    "san antonio spurs": "SAS",
+    "toronto raptors": "TOR",
+    "utah jazz": "UTA",
+    "washington wizards": "WAS",
+}
+
+
+def tricode_for_name(name: str | None) -> str | None:
+    """Tricode of a full team name ("Golden State Warriors" -> "GSW"), None when unknown."""
+    if not name:
+        return None
+    return NAME_TO_TRICODE.get(" ".join(name.split()).lower())

@@ -1,0 +1,304 @@
+"""The edge of a scraper run: claim, fetch, write, notify, log, release follow-ups.
+
+`execute(rt, request)` is the whole pipeline with I/O, used by the Cloud Function, the schedule locker
+(in-process) and the simulation. The decisions are in `shared.scrapers.core` (pure); this module only
+sequences the I/O so that every crash point is recoverable by a redelivery.
+
+Idempotency (at-least-once delivery): the key is the deterministic `request_id`; `execution_id` is derived
+from it and is the BigQuery insertId. The claim object (`shared.scrapers.claims`, a GCS create with
+`if_generation_match=0`, then compare-and-swap updates) records how far a run got:
+
+  claim -> fetch -> [writing: output names recorded] -> write files (create-only)
+        -> publish completion -> [notified: result + message id recorded] -> insert the log row
+        -> publish follow-ups -> [done]
+
+Why the completion is published BEFORE the row is inserted (the issue lists row, then notification):
+the row must carry `notification_message_id`, and streamed BigQuery rows cannot be updated, so the only
+way to get one row with the id is to publish first. Cleanup's rule "a file with no row carrying a
+notification_message_id is missing" then stays true: a crash between publish and row leaves the claim at
+`notified`, and the redelivery inserts the row (after checking it is not there) without publishing again.
+
+Crash points and what the redelivery does:
+- during the fetch (nothing written): fetches again; nothing was stored, so nothing is duplicated;
+- after the GCS write: rebuilds the answer from the stored file (no refetch, no second file), publishes;
+- after the notification: inserts the row only (no second notification);
+- after the row: publishes the follow-ups again (same deterministic request ids: their own claims make
+  them duplicates) and marks the claim done;
+- redelivery of a finished request: returns the recorded outcome with `duplicate=True`, writes nothing.
+The one unavoidable window: a crash after the completion was published but before `notified` was
+recorded republishes the completion; consumers dedupe on `execution_id` (an attribute of the message).
+
+Failures: a bad request or a permanent upstream failure (4xx, parse error) is recorded as `failed` and
+acknowledged. A transient failure (429/5xx/timeout after retries) raises so Pub/Sub redelivers, except on
+the last delivery attempt (`final_attempt`), where it is recorded as `failed` so it is not lost silently.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shared import log
+from shared.adapters import bigquery as bq
+from shared.adapters import gcs, pubsub
+from shared.config import Config, get_config
+from shared.contracts import PubSubMessage, ScraperRequest, decode_scraper_request
+from shared.runtime import Runtime
+from shared.scrapers import claims, core
+from shared.scrapers import http as http_layer
+from shared.scrapers.base import Fetched, Scraper
+from shared.scrapers.core import Outcome, Result
+from shared.scrapers.errors import ScraperFailure, TransientFailure
+from shared.secrets import get_secret, scrub
+
+LOG_TABLE = "scraper_execution_log"
+
+
+def _wall_now() -> datetime:
+    """Wall-clock time, for claim leases only (never for paths, rows' logical times or decisions)."""
+    return datetime.now(UTC)
+
+
+def _preload_secrets(config: Config) -> None:
+    # Reading every key once registers its value with the scrubber before anything is logged.
+    for source in config.sources.values():
+        if source.auth is not None:
+            get_secret(source.auth.secret)
+
+
+def _fetch_and_compute(
+    config: Config, request: ScraperRequest, http: Any, *, final_attempt: bool, stored: Fetched | None = None
+) -> tuple[Result, Fetched | None, Scraper | None]:
+    """Validate, fetch (unless the stored answer is given) and compute. Raises TransientFailure only when
+    this is not the final attempt."""
+    try:
+        scraper, ctx = core.plan(config, request)
+    except ScraperFailure as exc:
+        return core.failure(exc.error_type, exc.message), None, None
+    fetched = stored
+    if fetched is None:
+        try:
+            fetched = scraper.fetch(http, ctx)
+        except ScraperFailure as exc:
+            return core.failure(exc.error_type, exc.message, retries=exc.retries, status=exc.status), None, scraper
+        except TransientFailure as exc:
+            if not final_attempt:
+                raise
+            msg = f"{exc.message}; last delivery attempt, recorded as failed"
+            return core.failure(exc.error_type, msg, retries=exc.retries, status=exc.status), None, scraper
+    return core.compute(scraper, ctx, fetched), fetched, scraper
+
+
+def _stored_answer(rt: Runtime, request: ScraperRequest, name: str) -> tuple[Fetched, float] | None:
+    """The answer a previous delivery of this request stored at `name` (and its measured duration)."""
+    blob = gcs.bucket(rt).get_blob(name)
+    if blob is None:
+        return None
+    meta = dict(blob.metadata or {})
+    if meta.get("request_id") != request.request_id:
+        return None
+    body = blob.download_as_bytes()
+    return Fetched.from_stored(body, blob.content_type or "application/octet-stream", meta), float(
+        meta.get("duration_seconds", 0)
+    )
+
+
+def _write_outputs(rt: Runtime, request: ScraperRequest, fetched: Fetched, result: Result, duration: float) -> Result:
+    """Create every output (create-only). An object already written by this request is fine (resume); one
+    written by another request is a `path_conflict` failure: never overwrite someone else's file."""
+    meta = core.object_metadata(request, fetched)
+    meta["duration_seconds"] = f"{duration:.3f}"
+    for out in result.outputs:
+        try:
+            gcs.create_object(rt, out.name, out.data, out.content_type, {**meta, "role": out.role})
+        except gcs.AlreadyExists:
+            owner = (gcs.get_metadata(rt, out.name) or {}).get("request_id")
+            if owner != request.request_id:
+                return core.failure(
+                    "path_conflict",
+                    f"gs://{rt.bucket}/{out.name} already exists, written by request {owner}; not overwritten",
+                )
+    return result
+
+
+def _row_exists(rt: Runtime, execution_id: str) -> bool:
+    rows = bq.query(
+        rt, f"SELECT COUNT(*) AS n FROM {{dataset}}.{LOG_TABLE} WHERE execution_id = @e", {"e": execution_id}
+    )
+    return bool(rows and rows[0]["n"])
+
+
+def _opts(config: Config, request: ScraperRequest, fetched: Fetched | None, delivery_attempt: int | None) -> dict:
+    opts: dict[str, Any] = {"params": dict(request.params)}
+    ignored = core.ignored_params(config, request)
+    if ignored:
+        opts["ignored_params"] = ignored
+    if fetched is not None and fetched.url:
+        opts["url"] = fetched.url
+    if delivery_attempt is not None:
+        opts["delivery_attempt"] = delivery_attempt
+    if request.decision_id:
+        opts["decision_id"] = request.decision_id
+    return opts
+
+
+def execute(
+    rt: Runtime,
+    request: ScraperRequest,
+    *,
+    final_attempt: bool = False,
+    delivery_attempt: int | None = None,
+    config: Config | None = None,
+    http: Any = None,
+) -> Outcome:
+    """Run one scraper request end to end (see the module docstring); idempotent by `request.request_id`.
+
+    Raises TransientFailure (upstream unavailable, not the final attempt) or InProgress (another delivery
+    holds the claim): both mean "redeliver later". `final_attempt=True` records transient failures instead
+    (the last Pub/Sub delivery, the CLI, in-process callers that will not retry).
+    """
+    cfg = config or get_config()
+    if request.as_of is None:
+        raise ValueError("request.as_of is required: it is the scraper's logical time")
+    _preload_secrets(cfg)
+    started = time.monotonic()
+    exec_id = core.execution_id(request.request_id)
+    claim = claims.acquire(
+        rt,
+        request_id=request.request_id,
+        scraper_name=request.scraper_name,
+        execution_id=exec_id,
+        owner=uuid.uuid4().hex,
+        now=_wall_now(),
+        take_over=final_attempt,
+    )
+    if claim.stage == "done":
+        outcome = Outcome.from_json(claim.state["outcome"], duplicate=True)
+        log.info(
+            f"scrapers: duplicate delivery of request {request.request_id}, nothing done",
+            scraper_name=request.scraper_name,
+            execution_id=exec_id,
+            status=outcome.status,
+        )
+        return outcome
+    try:
+        return _run(rt, cfg, request, claim, started, final_attempt, delivery_attempt, http)
+    except BaseException:
+        claim.release()
+        raise
+
+
+def _run(
+    rt: Runtime,
+    cfg: Config,
+    request: ScraperRequest,
+    claim: claims.Claim,
+    started: float,
+    final_attempt: bool,
+    delivery_attempt: int | None,
+    http: Any,
+) -> Outcome:
+    if claim.stage == "notified":
+        outcome = Outcome.from_json(claim.state["outcome"])
+        opts = claim.state.get("opts") or {}
+    else:
+        stored = None
+        measured: float | None = None
+        if claim.stage == "writing" and claim.state.get("raw_object"):
+            found = _stored_answer(rt, request, claim.state["raw_object"])
+            if found is not None:
+                stored, measured = found
+        result, fetched, _ = _fetch_and_compute(
+            cfg, request, http or http_layer.client(), final_attempt=final_attempt, stored=stored
+        )
+        duration = measured if measured is not None else time.monotonic() - started
+        if result.outputs and fetched is not None:
+            names = [o.name for o in result.outputs]
+            claim.update(_wall_now(), stage="writing", raw_object=names[0], objects=names)
+            result = _write_outputs(rt, request, fetched, result, duration)
+        outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
+        opts = _opts(cfg, request, fetched, delivery_attempt)
+        note = core.completion(outcome)
+        outcome.notification_message_id = pubsub.publish(rt, "scraper_complete", note.data(), note.attributes())
+        claim.update(_wall_now(), stage="notified", outcome=outcome.to_json(), opts=opts)
+    if not (claim.previous_stage == "notified" and _row_exists(rt, outcome.execution_id)):
+        row = core.log_row(outcome, request, environment=rt.environment, opts=opts)
+        bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
+    if outcome.follow_ups:
+        pubsub.publish_many(
+            rt,
+            "scraper_requests",
+            [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in outcome.follow_ups],
+        )
+    claim.update(_wall_now(), stage="done")
+    log.info(
+        f"scrapers: {outcome.scraper_name} {outcome.status}",
+        scraper_name=outcome.scraper_name,
+        execution_id=outcome.execution_id,
+        request_id=outcome.request_id,
+        status=outcome.status,
+        record_count=outcome.record_count,
+        gcs_path=outcome.gcs_path,
+        error_type=outcome.error_type,
+        follow_ups=len(outcome.follow_ups),
+        resumed_from=claim.previous_stage,
+    )
+    return outcome
+
+
+def execute_message(rt: Runtime, msg: PubSubMessage, *, config: Config | None = None) -> dict[str, Any]:
+    """The Cloud Function's work: decode (MalformedMessage -> acknowledged by the edge), execute, report."""
+    cfg = config or get_config()
+    request = decode_scraper_request(msg)
+    max_attempts = int(cfg.pubsub.get("max_delivery_attempts", 5))
+    final = msg.delivery_attempt is not None and msg.delivery_attempt >= max_attempts
+    try:
+        outcome = execute(rt, request, final_attempt=final, delivery_attempt=msg.delivery_attempt, config=cfg)
+    except TransientFailure as exc:
+        log.warning(
+            f"scrapers: {request.scraper_name} upstream unavailable, Pub/Sub will redeliver: {exc}",
+            scraper_name=request.scraper_name,
+            request_id=request.request_id,
+            error_type=exc.error_type,
+            delivery_attempt=msg.delivery_attempt,
+        )
+        raise
+    return outcome.to_json(full_follow_ups=False)
+
+
+def run_local(
+    request: ScraperRequest, out_dir: str | Path, *, config: Config | None = None, http: Any = None
+) -> Outcome:
+    """Run a scraper in-process and write its files under `out_dir` (same relative names as in GCS).
+
+    Touches no cloud service: no claim, no row, no notification; follow-ups are returned, not published.
+    A file that already exists is left alone and reported as a duplicate.
+    """
+    cfg = config or get_config()
+    if request.as_of is None:
+        raise ValueError("request.as_of is required: it is the scraper's logical time")
+    _preload_secrets(cfg)
+    started = time.monotonic()
+    result, fetched, _ = _fetch_and_compute(cfg, request, http or http_layer.client(), final_attempt=True)
+    out = Path(out_dir)
+    duplicate = False
+    for o in result.outputs:
+        path = out / o.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("xb") as fh:
+                fh.write(o.data)
+        except FileExistsError:
+            duplicate = True
+    outcome = core.outcome_of(request, result, bucket=None, duration_seconds=time.monotonic() - started)
+    outcome.duplicate = duplicate
+    if outcome.object_name:
+        outcome.file = str(out / outcome.object_name)
+    outcome.extra_paths = [str(out / p) for p in outcome.extra_paths]
+    if outcome.error_message:
+        outcome.error_message = scrub(outcome.error_message)
+    return outcome

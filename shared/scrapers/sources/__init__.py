@@ -1,0 +1,1 @@
+"""Scraper implementations, one module per catalogue source (see shared.scrapers.registry)."""
