@@ -1,0 +1,560 @@
+"""The schedule locker: at 05:00 ET, write the day's expected workflow runs to `daily_expected_schedule`, once.
+
+Pure part: the target date, schedule freshness, parsing the schedule file, and the rows (`plan`, which is
+`shared.rules.expected_runs` plus the lock columns). Edge part (below the line): find or scrape the schedule
+file in GCS, claim the day, write the rows.
+
+Lock semantics, and why this design
+- The claim is a GCS object `_nba-orch/locks/daily_expected_schedule/{date}.json`, created with
+  `if_generation_match=0`: exactly one locker wins, even when two run at the same instant (Scheduler
+  redelivery, a manual re-publish, two people). BigQuery cannot give that: concurrent INSERT statements
+  (and MERGEs with only an INSERT clause) may both commit. The claim holds the winner's exact rows.
+- The rows are written by ONE MERGE statement that deletes the day's old rows and inserts the new ones
+  (`ON FALSE ... WHEN NOT MATCHED BY SOURCE AND date = @d THEN DELETE ... WHEN NOT MATCHED THEN INSERT`).
+  A single DML statement is atomic in BigQuery, so a reader sees the old day or the new day, never half of
+  one; mutating DML statements on a table are serialised. The table is only ever written by DML (never
+  streamed), so the streaming buffer never blocks the DELETE part.
+- A second run for a locked day changes nothing and returns the existing lock. If the winner crashed between
+  its claim and its write, the next run writes the claimed rows (the same ones: idempotent).
+- `force` rewrites the claim with the new rows, then replaces the day with the same single statement. If
+  another writer changed the claim meanwhile, the day is settled to the claim's current rows, so the table
+  ends matching the claim.
+- Keys: one claim per date; rows keyed by (date, workflow_name, expected_run_time); `schedule_version` says
+  which schedule file and which plan produced them (deterministic: same inputs, same version).
+
+Errors: bad input (a date more than 400 days from `as_of`, an unparseable schedule file) raises
+`PermanentError` (logged and acknowledged); a missing or failing dependency (BigQuery, GCS, upstream) raises
+anything else, so Pub/Sub redelivers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from shared import log, rules
+from shared.config import Config
+from shared.contracts import Tick
+from shared.edge import PermanentError
+from shared.nba.schedule import Game, ScheduleError, parse_schedule
+from shared.runtime import Runtime
+from shared.timeutil import et_date, iso_utc, parse_instant, season_of
+
+TABLE = "daily_expected_schedule"
+LOCK_PREFIX = "_nba-orch/locks/daily_expected_schedule/"
+SCHEDULE_PREFIX = "nba-com/schedule/{season}/"
+MAX_DAYS_AWAY = 400
+FRESH_FOR = timedelta(hours=24)
+_STAMP = re.compile(r"(\d{8}_\d{6})")
+
+
+class ScheduleFileError(PermanentError):
+    """The schedule file cannot be read as a league schedule: redelivering will not fix it."""
+
+
+class ScheduleUnavailable(RuntimeError):
+    """No usable schedule (none stored and the scraper failed, or the file vanished): retry later."""
+
+
+@dataclass(frozen=True)
+class LockRequest:
+    """What to lock: `as_of` is the event's instant (the tick's as_of, else its publish time)."""
+
+    as_of: datetime
+    date: date | None = None
+    force: bool = False
+    dry_run: bool = False
+    generated_by: str = "schedule_locker"
+    delivery_attempt: int | None = None
+
+    @classmethod
+    def from_tick(cls, tick: Tick, delivery_attempt: int | None = None) -> LockRequest:
+        return cls(tick.as_of, tick.date, tick.force, tick.dry_run, "schedule_locker", delivery_attempt)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A schedule document: where it came from, its time stamp, its games."""
+
+    source: str  # object name in the bucket, or a local file path
+    stamp: datetime | None
+    games: list[Game]
+    scraped: bool = False
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    date: date
+    rows: list[dict[str, Any]]
+    schedule_version: str
+    games_scheduled: int
+    workflows_evaluated: int
+    schedule_source: str
+
+
+@dataclass
+class LockResult:
+    """The outcome. `status`: locked | already_locked | completed (an interrupted lock finished) | replaced
+    (force) | dry_run."""
+
+    status: str
+    date: date
+    rows: list[dict[str, Any]]
+    locked_at: str | None
+    schedule_version: str | None
+    games_scheduled: int | None
+    workflows_evaluated: int | None
+    schedule_source: str | None = None
+    scraped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "date": self.date.isoformat(),
+            "games_scheduled": self.games_scheduled,
+            "workflows_evaluated": self.workflows_evaluated,
+            "expected_runs": len(self.rows),
+            "locked_at": self.locked_at,
+            "schedule_version": self.schedule_version,
+            "schedule_source": self.schedule_source,
+            "scraped": self.scraped,
+            **({"notes": self.notes} if self.notes else {}),
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pure rules
+
+
+def target_date(req: LockRequest) -> date:
+    """The date to lock: the request's, else the ET date of `as_of`; refused when over 400 days from it."""
+    today = et_date(req.as_of)
+    d = req.date or today
+    if abs((d - today).days) > MAX_DAYS_AWAY:
+        raise PermanentError(
+            f"date {d.isoformat()} is {abs((d - today).days)} days from {today.isoformat()} "
+            f"(as_of {iso_utc(req.as_of)}): more than {MAX_DAYS_AWAY} days away"
+        )
+    return d
+
+
+def schedule_prefix(d: date) -> str:
+    return SCHEDULE_PREFIX.format(season=season_of(d)[0])
+
+
+def stamp_of(name: str) -> datetime | None:
+    """The UTC time stamp in a schedule file's name (".../20250115_100000.json"), or None."""
+    m = _STAMP.search(name.rsplit("/", 1)[-1])
+    if not m:
+        return None
+    try:
+        return datetime.strptime(m.group(1), "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def is_fresh(stamp: datetime | None, as_of: datetime) -> bool:
+    """Fresh when at most 24 h older than `as_of`. A file newer than `as_of` (a past day replayed) is fresh."""
+    return stamp is not None and as_of - stamp <= FRESH_FOR
+
+
+def parse_schedule_bytes(data: bytes, source: str) -> list[Game]:
+    """Games of a stored schedule document (JSON, gzip-compressed or not); ScheduleFileError if unreadable."""
+    try:
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        return parse_schedule(json.loads(data))
+    except (OSError, EOFError, UnicodeDecodeError, ValueError, ScheduleError) as exc:
+        raise ScheduleFileError(f"schedule file {source} is not a readable league schedule: {exc}") from None
+
+
+def _version(d: date, schedule_source: str, runs: list[rules.ExpectedRun]) -> str:
+    """Deterministic version: the schedule file's stamp (or name) plus a hash of the planned runs."""
+    canon = json.dumps(
+        [d.isoformat()]
+        + [
+            [r.workflow_name, iso_utc(r.expected_run_time), r.reason, list(r.scrapers), r.games_today, r.priority]
+            for r in runs
+        ],
+        separators=(",", ":"),
+    )
+    base = schedule_source.rsplit("/", 1)[-1]
+    base = base.split(".", 1)[0][:40] or "schedule"
+    return f"{base}:{hashlib.sha256(canon.encode()).hexdigest()[:12]}"
+
+
+def plan(
+    cfg: Config,
+    d: date,
+    games: list[Game],
+    *,
+    locked_at: datetime,
+    schedule_source: str,
+    generated_by: str,
+    environment: str,
+) -> Plan:
+    """The rows of `daily_expected_schedule` for day `d` (pure): the shared rules plus the lock columns."""
+    runs = rules.expected_runs(cfg, d, games)
+    version = _version(d, schedule_source, runs)
+    rows = [
+        {
+            "date": d.isoformat(),
+            "locked_at": iso_utc(locked_at),
+            "workflow_name": r.workflow_name,
+            "expected_run_time": iso_utc(r.expected_run_time),
+            "reason": r.reason,
+            "scrapers": list(r.scrapers),
+            "games_today": r.games_today,
+            "priority": r.priority,
+            "schedule_version": version,
+            "generated_by": generated_by,
+            "environment": environment,
+        }
+        for r in runs
+    ]
+    return Plan(d, rows, version, len(rules.day_games(cfg, d, games)), len(cfg.enabled_workflows()), schedule_source)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Edge: the schedule file (GCS, or the scraper run in-process)
+
+Scrape = Callable[[Runtime, Config, date, datetime, bool], str]
+
+
+def scrape_schedule(rt: Runtime, cfg: Config, d: date, as_of: datetime, final_attempt: bool) -> str:
+    """Run the schedule scraper in-process (logged like any run, source LOCKER); returns the file's name.
+
+    The request id is deterministic (date + as_of), so a redelivered tick reuses the first run's file.
+    """
+    from shared.contracts import ScraperRequest
+    from shared.scrapers.service import execute  # lazy: the scraper framework is heavy and rarely needed here
+
+    name = cfg.controller.get("schedule_scraper", "nbac_schedule_api")
+    request = ScraperRequest.create(
+        name,
+        {"season": season_of(d)[0]},
+        scope=f"schedule_locker:{d.isoformat()}:{iso_utc(as_of)}",
+        workflow="schedule_locker",
+        source="LOCKER",
+        triggered_by="schedule_locker",
+        as_of=as_of,
+    )
+    outcome = execute(rt, request, final_attempt=final_attempt, config=cfg)
+    path = getattr(outcome, "object_name", None) or outcome.gcs_path
+    if outcome.status != "success" or not path:
+        raise ScheduleUnavailable(
+            f"schedule scraper {name} ended {outcome.status}: {getattr(outcome, 'error_message', None) or 'no file'}"
+        )
+    prefix = f"gs://{rt.bucket}/"
+    return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def newest_schedule(rt: Runtime, d: date) -> tuple[str, datetime] | None:
+    """The newest schedule file of `d`'s season: by the stamp in its name, else its creation time."""
+    from shared.adapters.gcs import list_objects
+
+    best: tuple[datetime, str] | None = None
+    for name, created, _size in list_objects(rt, schedule_prefix(d)):
+        stamp = stamp_of(name) or created
+        if stamp is not None and (best is None or (stamp, name) > best):
+            best = (stamp, name)
+    return None if best is None else (best[1], best[0])
+
+
+def load_schedule(
+    rt: Runtime,
+    cfg: Config,
+    d: date,
+    as_of: datetime,
+    *,
+    scrape: Scrape = scrape_schedule,
+    allow_scrape: bool = True,
+    final_attempt: bool = False,
+) -> Schedule:
+    """The newest stored schedule if fresh; otherwise scrape one first (a dry run uses a stale one instead)."""
+    from shared.adapters.gcs import read_object
+
+    newest = newest_schedule(rt, d)
+    scraped = stale = False
+    if newest is not None and is_fresh(newest[1], as_of):
+        name, stamp = newest
+    elif allow_scrape:
+        log.info(
+            "schedule_locker: no fresh schedule file, running the schedule scraper",
+            newest=newest[0] if newest else None,
+            date=d.isoformat(),
+        )
+        name = scrape(rt, cfg, d, as_of, final_attempt)
+        stamp, scraped = stamp_of(name) or as_of, True
+    elif newest is not None:
+        (name, stamp), stale = newest, True
+    else:
+        where = f"gs://{rt.bucket}/{schedule_prefix(d)}"
+        raise PermanentError(f"no schedule file under {where}, and a dry run does not scrape")
+    data = read_object(rt, name)
+    if data is None:
+        raise ScheduleUnavailable(f"schedule file gs://{rt.bucket}/{name} disappeared before it was read")
+    return Schedule(name, stamp, parse_schedule_bytes(data, f"gs://{rt.bucket}/{name}"), scraped, stale)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Edge: the claim (GCS) and the rows (BigQuery)
+
+
+def lock_name(d: date) -> str:
+    return f"{LOCK_PREFIX}{d.isoformat()}.json"
+
+
+def read_lock(rt: Runtime, d: date) -> tuple[dict[str, Any], int] | None:
+    """The claim of day `d` and its generation, or None."""
+    from shared.adapters.gcs import bucket
+
+    blob = bucket(rt).get_blob(lock_name(d))
+    if blob is None:
+        return None
+    return json.loads(blob.download_as_bytes()), int(blob.generation)
+
+
+def _claim_body(p: Plan, locked_at: datetime, generated_by: str) -> bytes:
+    return json.dumps(
+        {
+            "v": 1,
+            "date": p.date.isoformat(),
+            "locked_at": iso_utc(locked_at),
+            "schedule_version": p.schedule_version,
+            "schedule_source": p.schedule_source,
+            "games_scheduled": p.games_scheduled,
+            "workflows_evaluated": p.workflows_evaluated,
+            "generated_by": generated_by,
+            "rows": p.rows,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def write_claim(rt: Runtime, d: date, body: bytes, *, create_only: bool) -> int:
+    """Write the claim; create-only raises shared.adapters.gcs.AlreadyExists when the day is claimed."""
+    from shared.adapters.gcs import bucket, create_object
+
+    if create_only:
+        return create_object(rt, lock_name(d), body)
+    blob = bucket(rt).blob(lock_name(d))
+    blob.upload_from_string(body, content_type="application/json")
+    return int(blob.generation or 0)
+
+
+def table_state(rt: Runtime, d: date) -> dict[tuple[str, str], int]:
+    """(schedule_version, locked_at) -> row count of day `d` in the table (empty when the day has no rows)."""
+    from shared.adapters.bigquery import query
+
+    rows = query(
+        rt,
+        f"SELECT schedule_version, locked_at, COUNT(*) AS n FROM {{dataset}}.{TABLE} WHERE date = @d "
+        "GROUP BY schedule_version, locked_at",
+        {"d": d},
+    )
+    return {(str(r["schedule_version"]), iso_utc(r["locked_at"])): int(r["n"]) for r in rows}
+
+
+def read_rows(rt: Runtime, d: date) -> list[dict[str, Any]]:
+    from shared.adapters.bigquery import query
+
+    rows = query(
+        rt,
+        f"SELECT * FROM {{dataset}}.{TABLE} WHERE date = @d ORDER BY expected_run_time, workflow_name",
+        {"d": d},
+    )
+    out = []
+    for r in rows:
+        r = dict(r)
+        for k in ("locked_at", "expected_run_time"):
+            if isinstance(r.get(k), datetime):
+                r[k] = iso_utc(r[k])
+        if isinstance(r.get("date"), date):
+            r["date"] = r["date"].isoformat()
+        r["scrapers"] = list(r.get("scrapers") or [])
+        out.append(r)
+    return out
+
+
+_MERGE = """
+MERGE {table} T
+USING (SELECT r.* FROM UNNEST(@rows) AS r) S
+ON FALSE
+WHEN NOT MATCHED BY SOURCE AND T.date = @d THEN DELETE
+WHEN NOT MATCHED THEN INSERT
+  (date, locked_at, workflow_name, expected_run_time, reason, scrapers, games_today, priority, schedule_version,
+   generated_by, environment)
+VALUES (S.date, S.locked_at, S.workflow_name, S.expected_run_time, S.reason, S.scrapers, S.games_today, S.priority,
+        S.schedule_version, S.generated_by, S.environment)
+"""
+
+
+def replace_day(rt: Runtime, d: date, rows: list[dict[str, Any]]) -> None:
+    """Replace every row of day `d` with `rows` in ONE statement (atomic: no moment with half a day)."""
+    from google.cloud import bigquery
+
+    from shared.clients import bigquery_client
+
+    def struct(r: dict[str, Any]) -> Any:
+        S, A = bigquery.ScalarQueryParameter, bigquery.ArrayQueryParameter
+        return bigquery.StructQueryParameter(
+            None,
+            S("date", "DATE", date.fromisoformat(r["date"])),
+            S("locked_at", "TIMESTAMP", parse_instant(r["locked_at"])),
+            S("workflow_name", "STRING", r["workflow_name"]),
+            S("expected_run_time", "TIMESTAMP", parse_instant(r["expected_run_time"])),
+            S("reason", "STRING", r["reason"]),
+            A("scrapers", "STRING", list(r["scrapers"])),
+            S("games_today", "INT64", int(r["games_today"])),
+            S("priority", "STRING", r["priority"]),
+            S("schedule_version", "STRING", r["schedule_version"]),
+            S("generated_by", "STRING", r["generated_by"]),
+            S("environment", "STRING", r["environment"]),
+        )
+
+    client = bigquery_client(rt.project)
+    params: list[Any] = [bigquery.ScalarQueryParameter("d", "DATE", d)]
+    if rows:
+        params.append(bigquery.ArrayQueryParameter("rows", "STRUCT", [struct(r) for r in rows]))
+        sql = _MERGE.format(table=f"`{rt.table(TABLE)}`")
+    else:  # a day with nothing expected: the replacement is just the delete
+        sql = f"DELETE FROM `{rt.table(TABLE)}` WHERE date = @d"
+    client.query_and_wait(sql, job_config=bigquery.QueryJobConfig(query_parameters=params))
+
+
+def _materialized(state: dict[tuple[str, str], int], claim: dict[str, Any]) -> bool:
+    """The table holds exactly the claim's rows: one (version, locked_at) group of the claimed size."""
+    rows = claim.get("rows") or []
+    return state == ({(claim["schedule_version"], claim["locked_at"]): len(rows)} if rows else {})
+
+
+def _from_claim(status: str, d: date, claim: dict[str, Any], rows: list[dict[str, Any]] | None = None) -> LockResult:
+    return LockResult(
+        status=status,
+        date=d,
+        rows=rows if rows is not None else list(claim.get("rows") or []),
+        locked_at=claim.get("locked_at"),
+        schedule_version=claim.get("schedule_version"),
+        games_scheduled=claim.get("games_scheduled"),
+        workflows_evaluated=claim.get("workflows_evaluated"),
+        schedule_source=claim.get("schedule_source"),
+    )
+
+
+def _settle(rt: Runtime, d: date, status: str, *, attempts: int = 3) -> LockResult:
+    """Make the table match the current claim and return that lock.
+
+    Finishes a lock whose writer crashed between claim and rows, and resolves concurrent forces: after
+    writing, the claim is read again and, if another writer changed it meanwhile, the table is settled again.
+    """
+    for _ in range(attempts):
+        found = read_lock(rt, d)
+        if found is None:  # deleted by hand between two steps: nothing to settle against
+            raise ScheduleUnavailable(f"the claim of {d.isoformat()} disappeared while locking; retrying")
+        claim, generation = found
+        if _materialized(table_state(rt, d), claim):
+            return _from_claim(status, d, claim)
+        replace_day(rt, d, list(claim.get("rows") or []))
+        again = read_lock(rt, d)
+        if again is not None and again[1] == generation:
+            log.warning(
+                f"schedule_locker: the rows of {d.isoformat()} did not match its claim (an interrupted or "
+                "concurrent lock); wrote the claimed rows",
+                date=d.isoformat(),
+                schedule_version=claim.get("schedule_version"),
+            )
+            return _from_claim("completed" if status == "already_locked" else status, d, claim)
+    raise ScheduleUnavailable(f"the claim of {d.isoformat()} kept changing while locking (concurrent forces)")
+
+
+def lock_schedule(
+    rt: Runtime,
+    cfg: Config,
+    req: LockRequest,
+    *,
+    schedule: Schedule | None = None,
+    scrape: Scrape = scrape_schedule,
+) -> LockResult:
+    """Lock day `req.date` (default: the ET date of `as_of`); see the module docstring for the semantics.
+
+    `schedule` (e.g. read from a local file by the CLI) replaces the GCS lookup and the scraper.
+    """
+    d = target_date(req)
+    max_attempts = int(cfg.pubsub.get("max_delivery_attempts", 5))
+    final_attempt = req.delivery_attempt is None or req.delivery_attempt >= max_attempts
+
+    if not req.force and not req.dry_run:
+        # A locked day is answered from the claim and the table alone: no schedule read, no scrape.
+        if read_lock(rt, d) is not None:
+            return _settle(rt, d, "already_locked")
+        if table_state(rt, d):  # rows without a claim (written before claims existed): leave them
+            rows = read_rows(rt, d)
+            return LockResult(
+                "already_locked",
+                d,
+                rows,
+                rows[0]["locked_at"],
+                rows[0]["schedule_version"],
+                max(r["games_today"] or 0 for r in rows),
+                None,
+            )
+
+    sched = schedule or load_schedule(
+        rt, cfg, d, req.as_of, scrape=scrape, allow_scrape=not req.dry_run, final_attempt=final_attempt
+    )
+    p = plan(
+        cfg,
+        d,
+        sched.games,
+        locked_at=req.as_of,
+        schedule_source=sched.source,
+        generated_by=req.generated_by,
+        environment=rt.environment,
+    )
+    notes = [f"schedule file {sched.source} is stale (stamp {iso_utc(sched.stamp)})"] if sched.stale else []
+
+    def result(status: str) -> LockResult:
+        return LockResult(
+            status,
+            d,
+            p.rows,
+            iso_utc(req.as_of),
+            p.schedule_version,
+            p.games_scheduled,
+            p.workflows_evaluated,
+            sched.source,
+            sched.scraped,
+            notes,
+        )
+
+    if req.dry_run:
+        return result("dry_run")
+
+    from shared.adapters.gcs import AlreadyExists
+
+    body = _claim_body(p, req.as_of, req.generated_by)
+    if req.force:
+        generation = write_claim(rt, d, body, create_only=False)
+        status = "replaced"
+    else:
+        try:
+            generation = write_claim(rt, d, body, create_only=True)
+        except AlreadyExists:  # another locker won the race: its rows are the day's rows
+            settled = _settle(rt, d, "already_locked")
+            settled.scraped = sched.scraped
+            return settled
+        status = "locked"
+    replace_day(rt, d, p.rows)
+    current = read_lock(rt, d)
+    if current is None or current[1] != generation:  # a concurrent force rewrote the claim meanwhile
+        return _settle(rt, d, status)
+    return result(status)
