@@ -5,7 +5,6 @@ place) at their real URLs. The server itself is the product's (shared/local/repl
 
 from __future__ import annotations
 
-import gzip  # noqa: F401 - kept for callers that used it through this module
 import json
 from pathlib import Path
 
