@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared import log, rules
-from shared.config import Config
+from shared.config import PRIORITIES, Config
 from shared.contracts import Tick
 from shared.edge import PermanentError
 from shared.nba.schedule import Game, ScheduleError, parse_schedule
@@ -382,7 +382,14 @@ def read_rows(rt: Runtime, d: date) -> list[dict[str, Any]]:
             r["date"] = r["date"].isoformat()
         r["scrapers"] = list(r.get("scrapers") or [])
         out.append(r)
-    return out
+    return sorted(out, key=_row_order)
+
+
+def _row_order(r: dict[str, Any]) -> tuple[str, int, str]:
+    """The plan's order (shared.rules.expected_runs): time, then priority, then workflow."""
+    prio = r.get("priority")
+    rank = PRIORITIES.index(prio) if prio in PRIORITIES else len(PRIORITIES)
+    return (r["expected_run_time"], rank, r["workflow_name"])
 
 
 _MERGE = """
