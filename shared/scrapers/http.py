@@ -207,6 +207,7 @@ class HttpClient:
         query.update(auth_query)
         target = route(url, s.override)
         waits: list[float] = []
+        pending = [0.0]
         session = self.session()
         timeout = (min(10.0, s.timeout), s.timeout)
 
@@ -244,14 +245,18 @@ class HttpClient:
             exc = state.outcome.exception() if state.outcome else None
             backoff = min(s.backoff_base * 2 ** (state.attempt_number - 1), s.backoff_cap)
             chosen = exc.retry_after if isinstance(exc, _Retryable) and exc.retry_after is not None else backoff
-            waits.append(chosen)
+            pending[0] = chosen  # recorded only if tenacity actually sleeps (it computes a wait before stopping)
             return chosen * s.backoff_scale
+
+        def sleep(seconds: float) -> None:
+            waits.append(pending[0])
+            self._sleep(seconds)
 
         retrying = Retrying(
             stop=stop_after_attempt(s.attempts) | _RetryAfterTooLong(),
             wait=wait,
             retry=retry_if_exception_type(_Retryable),
-            sleep=self._sleep,
+            sleep=sleep,
             reraise=True,
         )
         try:
