@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from shared.scrapers.base import Context, Parsed, Scraper
+from datetime import datetime
+from typing import ClassVar
+
+from shared.parsers import nbacom_cdn
+from shared.parsers.errors import ParseError
+from shared.scrapers.base import Context, Fetched, Parsed, Scraper, load_json
+from shared.scrapers.errors import InvalidRequest
 from shared.scrapers.sources._nba_schedule import ScheduleScraper
 
 
@@ -22,6 +28,38 @@ class NbacScheduleCdn(ScheduleScraper):
         return parsed
 
 
+class NbacPlayByPlay(Scraper):
+    """liveData/playbyplay/playbyplay_{game_id}.json: every action of one game.
+
+    The CDN answers 403 (AccessDenied) or 404 until the game's file exists (before tip-off): no_data, so
+    the post-game windows see "not there yet" rather than a failure.
+    """
+
+    no_data_statuses: ClassVar[tuple[int, ...]] = (403, 404)
+
+    def normalize_params(self, params: dict[str, str], as_of: datetime) -> dict[str, str]:
+        return agree_gamedate(params)
+
+    def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
+        out = nbacom_cdn.parse_play_by_play(load_json(fetched, "cdn.nba.com playbyplay"))
+        summary = out["summary"]
+        if summary["game_id"] != ctx.params["game_id"]:
+            raise ParseError(
+                f"asked for game {ctx.params['game_id']}, the answer is game {summary['game_id']}",
+                source="cdn.nba.com playbyplay",
+            )
+        return Parsed(summary["action_count"], summary, out["records"])
+
+
+def agree_gamedate(params: dict[str, str]) -> dict[str, str]:
+    """An optional `gamedate` (YYYYMMDD, what the system we replace passed) must name the same day as `date`."""
+    gamedate, day = params.get("gamedate"), params.get("date")
+    if gamedate and day and gamedate != day.replace("-", ""):
+        raise InvalidRequest("invalid_parameter", f"gamedate {gamedate} and date {day} name different days")
+    return params
+
+
 SCRAPERS: dict[str, type[Scraper]] = {
     "nbac_schedule_cdn": NbacScheduleCdn,
+    "nbac_play_by_play": NbacPlayByPlay,
 }
