@@ -71,7 +71,11 @@ class LockRequest:
     force: bool = False
     dry_run: bool = False
     generated_by: str = "schedule_locker"
+    # Pub/Sub's delivery attempt when known. On the last one (or with `final_attempt`, e.g. the CLI, which
+    # will not retry) an upstream outage is recorded as a failed scraper run; before it, the scraper leaves no
+    # trace and raises, so a redelivery scrapes again. Unknown (no dead-letter policy): not the last.
     delivery_attempt: int | None = None
+    final_attempt: bool = False
 
     @classmethod
     def from_tick(cls, tick: Tick, delivery_attempt: int | None = None) -> LockRequest:
@@ -497,7 +501,7 @@ def lock_schedule(
     """
     d = target_date(req)
     max_attempts = int(cfg.pubsub.get("max_delivery_attempts", 5))
-    final_attempt = req.delivery_attempt is None or req.delivery_attempt >= max_attempts
+    final_attempt = req.final_attempt or (req.delivery_attempt is not None and req.delivery_attempt >= max_attempts)
 
     if not req.force and not req.dry_run:
         # A locked day is answered from the claim and the table alone: no schedule read, no scrape.

@@ -55,7 +55,7 @@ def _lock_schedule(args: argparse.Namespace) -> int:
             from shared.cli.local import stack_environment
 
             stack_environment()
-        req = LockRequest(as_of, d, args.force, args.dry_run, generated_by="cli")
+        req = LockRequest(as_of, d, args.force, args.dry_run, generated_by="cli", final_attempt=True)
         result = lock_schedule(Runtime.from_env(), get_config(), req, schedule=schedule)
     except PermanentError as exc:
         print(f"nba-orch lock-schedule: {exc}", file=sys.stderr)

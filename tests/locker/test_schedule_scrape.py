@@ -45,18 +45,18 @@ def test_stale_schedule_is_refreshed_and_fresh_one_is_used(rt, cfg, replay, sche
     assert nxt.schedule_source == result.schedule_source and replay.hits(*SCHEDULE) == 1
 
 
-@pytest.mark.parametrize("delivery_attempt", [1, None])
-def test_upstream_down_raises_and_writes_nothing(rt, cfg, replay, delivery_attempt):
+@pytest.mark.parametrize(("delivery_attempt", "final"), [(1, False), (None, False), (5, False), (None, True)])
+def test_upstream_down_raises_and_writes_nothing(rt, cfg, replay, delivery_attempt, final):
     from tests.replay import Reply
 
     replay.add(*SCHEDULE, query={"LeagueID": "00", "Season": "2024-25"}, replies=[Reply(503)])
     with pytest.raises(Exception) as info:
-        lock_schedule(rt, cfg, LockRequest(AS_OF, delivery_attempt=delivery_attempt))
+        lock_schedule(rt, cfg, LockRequest(AS_OF, delivery_attempt=delivery_attempt, final_attempt=final))
     assert not isinstance(info.value, PermanentError)  # Pub/Sub redelivers
     assert locker.read_lock(rt, date(2025, 1, 15)) is None and table_rows(rt, "2025-01-15") == []
     rows = scraper_rows(rt)
-    if delivery_attempt == 1:  # more deliveries to come: the transient failure is not recorded yet
+    if not final and delivery_attempt != 5:  # more deliveries may come: the outage is not recorded yet
         assert type(info.value).__name__ == "TransientFailure" and rows == []
-    else:  # no retry left in-process (CLI, or the last delivery): the scraper run is logged as failed
+    else:  # the last delivery (max_delivery_attempts 5), or the CLI: the scraper run is logged as failed
         assert isinstance(info.value, locker.ScheduleUnavailable)
         assert [(r["status"], r["source"]) for r in rows] == [("failed", "LOCKER")]
