@@ -12,11 +12,15 @@ strategy by its base class and implements `parse` (pure: bytes in, record count 
 
 Strategies: `Scraper` (one GET), `CursorPaginated` (meta.next_cursor + cursor=), `PageNumberPaginated`
 (page=1..total_pages), `BinaryDocument` (a PDF stored as is; with `gcs_data_path` in the catalogue the
-parsed JSON is written beside it by `extra_outputs`).
+parsed JSON is written beside it by `extra_outputs`), `HtmlPage` (an HTML page kept byte for byte inside a
+JSON envelope, because the catalogue's paths of HTML sources end in .json).
 
 Hooks, all optional: `normalize_params` (canonical parameter values), `query` (extra query parameters),
-`no_data_statuses` (HTTP statuses that mean "nothing published yet"), `path_values` (path placeholders
+`no_data_statuses` (HTTP statuses that mean "nothing published yet": always `no_data`, even with
+`treat_no_data_as_success`, which is about answers that say "nothing"), `path_values` (path placeholders
 taken from the answer), `follow_ups` (requests released by a success), `extra_outputs` (secondary files).
+Attribute `replaces_outputs`: the catalogue path names the latest state (no {timestamp}), so a later
+request replaces the file instead of failing with `path_conflict`.
 """
 
 from __future__ import annotations
@@ -126,6 +130,9 @@ class Scraper:
     content_type: ClassVar[str] = "application/json"
     # HTTP statuses meaning "nothing there (yet)": recorded as no_data instead of failed.
     no_data_statuses: ClassVar[tuple[int, ...]] = ()
+    # True when the output path has no {timestamp} (e.g. basketball-ref/season-rosters/{season}/{teamAbbr}.json):
+    # each run refreshes the same file, so a file written by an earlier request is replaced, not a conflict.
+    replaces_outputs: ClassVar[bool] = False
 
     def __init__(self, spec: ScraperSpec, source: Source) -> None:
         self.spec = spec
@@ -284,3 +291,64 @@ class BinaryDocument(Scraper):
     """A binary answer (PDF) stored byte for byte; the parsed JSON goes to `gcs_data_path` beside it."""
 
     content_type: ClassVar[str] = "application/pdf"
+
+
+HTML_ENVELOPE_FORMAT = "nba-orch/html-page/1"
+
+
+class HtmlPage(Scraper):
+    """An HTML page (www.nba.com, www.espn.com, basketball-reference.com) kept losslessly at a .json path.
+
+    Why an envelope: the catalogue's paths of these sources end in .json (what the system we replace
+    stored), and a .json object must hold JSON. The envelope keeps every byte of the page (UTF-8 text as
+    is, anything else base64) with the URL and the answer's content type, and `page()` gives the bytes
+    back, so parsing a stored file (resume after a crash) is the same as parsing the live answer.
+    """
+
+    content_type: ClassVar[str] = "application/json"
+
+    def fetch(self, http: Any, ctx: Context) -> Fetched:
+        fetched = super().fetch(http, ctx)
+        if fetched.body is None:
+            return fetched
+        return Fetched(
+            body=html_envelope(fetched.body, url=fetched.url, content_type=fetched.headers.get("content-type")),
+            status=fetched.status,
+            content_type=self.content_type,
+            headers=fetched.headers,
+            url=fetched.url,
+            retries=fetched.retries,
+            retry_waits=fetched.retry_waits,
+        )
+
+    @staticmethod
+    def page(fetched: Fetched, source: str = "html page") -> bytes:
+        """The page bytes of a stored envelope (ParseError if the envelope is broken)."""
+        doc = load_json(fetched, source)
+        ok = isinstance(doc, dict) and doc.get("format") == HTML_ENVELOPE_FORMAT and isinstance(doc.get("body"), str)
+        if not ok:
+            raise ParseError(f"not an {HTML_ENVELOPE_FORMAT} envelope", source=source)
+        if doc.get("encoding") == "base64":
+            import base64
+
+            return base64.b64decode(doc["body"])
+        return doc["body"].encode("utf-8")
+
+
+def html_envelope(body: bytes, *, url: str = "", content_type: str | None = None) -> bytes:
+    """`body` inside the JSON envelope of `HtmlPage` (UTF-8 text kept as text, other bytes as base64)."""
+    try:
+        text, encoding = body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        import base64
+
+        text, encoding = base64.b64encode(body).decode("ascii"), "base64"
+    doc = {
+        "format": HTML_ENVELOPE_FORMAT,
+        "url": url,
+        "content_type": content_type or "text/html",
+        "encoding": encoding,
+        "byte_length": len(body),
+        "body": text,
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -154,7 +154,10 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
     if q:
         base_summary["quota"] = q
     if fetched.body is None:
-        status = "success" if spec.treat_no_data_as_success else "no_data"
+        # A status the scraper names as "not published yet" (e.g. the injury report's 403) is no_data even when
+        # an empty answer counts as success: nothing was there to look at.
+        unpublished = fetched.status in scraper.no_data_statuses
+        status = "success" if spec.treat_no_data_as_success and not unpublished else "no_data"
         summary = {"record_count": 0, "no_content": True, **base_summary}
         return Result(status=status, summary=summary, retry_count=fetched.retries)
     try:

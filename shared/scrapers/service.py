@@ -107,9 +107,12 @@ def _stored_answer(rt: Runtime, request: ScraperRequest, name: str) -> tuple[Fet
     )
 
 
-def _write_outputs(rt: Runtime, request: ScraperRequest, fetched: Fetched, result: Result, duration: float) -> Result:
+def _write_outputs(
+    rt: Runtime, request: ScraperRequest, fetched: Fetched, result: Result, duration: float, *, replace: bool = False
+) -> Result:
     """Create every output (create-only). An object already written by this request is fine (resume); one
-    written by another request is a `path_conflict` failure: never overwrite someone else's file."""
+    written by another request is a `path_conflict` failure: never overwrite someone else's file, unless the
+    scraper's path names the latest state (`replace`, Scraper.replaces_outputs), where the newer run wins."""
     meta = core.object_metadata(request, fetched)
     meta["duration_seconds"] = f"{duration:.3f}"
     for out in result.outputs:
@@ -117,11 +120,17 @@ def _write_outputs(rt: Runtime, request: ScraperRequest, fetched: Fetched, resul
             gcs.create_object(rt, out.name, out.data, out.content_type, {**meta, "role": out.role})
         except gcs.AlreadyExists:
             owner = (gcs.get_metadata(rt, out.name) or {}).get("request_id")
-            if owner != request.request_id:
-                return core.failure(
-                    "path_conflict",
-                    f"gs://{rt.bucket}/{out.name} already exists, written by request {owner}; not overwritten",
-                )
+            if owner == request.request_id:
+                continue
+            if replace:
+                blob = gcs.bucket(rt).blob(out.name)
+                blob.metadata = {**meta, "role": out.role, "replaced_request_id": owner or ""}
+                blob.upload_from_string(out.data, content_type=out.content_type)
+                continue
+            return core.failure(
+                "path_conflict",
+                f"gs://{rt.bucket}/{out.name} already exists, written by request {owner}; not overwritten",
+            )
     return result
 
 
@@ -212,14 +221,15 @@ def _run(
             found = _stored_answer(rt, request, claim.state["raw_object"])
             if found is not None:
                 stored, measured = found
-        result, fetched, _ = _fetch_and_compute(
+        result, fetched, scraper = _fetch_and_compute(
             cfg, request, http or http_layer.client(), final_attempt=final_attempt, stored=stored
         )
         duration = measured if measured is not None else time.monotonic() - started
         if result.outputs and fetched is not None:
             names = [o.name for o in result.outputs]
             claim.update(_wall_now(), stage="writing", raw_object=names[0], objects=names)
-            result = _write_outputs(rt, request, fetched, result, duration)
+            replace = bool(scraper is not None and scraper.replaces_outputs)
+            result = _write_outputs(rt, request, fetched, result, duration, replace=replace)
         outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
         opts = _opts(cfg, request, fetched, delivery_attempt)
         note = core.completion(outcome)
@@ -276,21 +286,23 @@ def run_local(
     """Run a scraper in-process and write its files under `out_dir` (same relative names as in GCS).
 
     Touches no cloud service: no claim, no row, no notification; follow-ups are returned, not published.
-    A file that already exists is left alone and reported as a duplicate.
+    A file that already exists is left alone and reported as a duplicate (replaced, for a scraper whose path
+    names the latest state: Scraper.replaces_outputs).
     """
     cfg = config or get_config()
     if request.as_of is None:
         raise ValueError("request.as_of is required: it is the scraper's logical time")
     _preload_secrets(cfg)
     started = time.monotonic()
-    result, fetched, _ = _fetch_and_compute(cfg, request, http or http_layer.client(), final_attempt=True)
+    result, fetched, scraper = _fetch_and_compute(cfg, request, http or http_layer.client(), final_attempt=True)
+    replace = bool(scraper is not None and scraper.replaces_outputs)
     out = Path(out_dir)
     duplicate = False
     for o in result.outputs:
         path = out / o.name
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with path.open("xb") as fh:
+            with path.open("wb" if replace else "xb") as fh:
                 fh.write(o.data)
         except FileExistsError:
             duplicate = True
