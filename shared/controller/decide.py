@@ -1,0 +1,483 @@
+"""The decision rules (pure): RUN / SKIP / ABORT for every enabled workflow at one tick.
+
+Every time rule comes from `shared.rules`, the module the schedule locker also uses, so the day the locker
+expects and the decisions the controller takes agree: when every tick happens and every scraper succeeds,
+each RUN falls on an expected run and each expected run gets a RUN or a SKIP with its reason. The rules are
+written on the records (what already ran, what succeeded), not on "is this tick in the plan", so a tick that
+was missed (an outage, a DST gap) is caught up by the next one.
+
+"Today" is the tick's operational day (`rules.operational_day_of`: the ET date, the day starting at 05:00 ET,
+so the 01:00 and 04:00 windows belong to the evening before); a post-game window's night is
+`rules.fixed_window_target`. No decision looks at the wall clock: `snapshot.tick` is "now".
+
+Rules, in order (the first that applies decides):
+- any workflow: its records could not be read -> ABORT (CRITICAL); it needs the games and no schedule
+  could be read -> ABORT (CRITICAL).
+- self_aware: every request already succeeded today -> SKIP; before the ideal window -> SKIP; else RUN the
+  requests not yet done (WARNING when past the window: it is late).
+- game_aware: no games; before the window (first tip - window_before_game_hours); the first game already
+  started; outside business hours; a RUN less than frequency_hours ago -> SKIP. A workflow calling the Odds
+  API when the last recorded `x-requests-remaining` is under `controller.odds_quota_reserve` -> SKIP
+  (WARNING). Else RUN (context: games_today, first_game_time, hours_until_game).
+- game_aware_yesterday: not within the tolerance of the fixed time, or no games that night, or already ran in
+  this window -> SKIP; the night's games not yet collected (below) -> RUN for exactly those, else SKIP.
+  Alert on games an EARLIER window of the night should already have collected: any in a window with
+  `critical_if_missing` -> CRITICAL; more than `warn_missing_fraction` of the night -> WARNING.
+- discovery: not a game day (when game_days_only); already found today (a run with records) -> SKIP; every
+  attempt of the day used, or past midnight -> SKIP (WARNING: nothing found); the last attempt too recent,
+  i.e. before the next attempt's time (`rules.discovery_attempt_times`: first_attempt + k * interval_hours,
+  rounded up to a tick) -> SKIP; else RUN ("attempt n of m"). A missed attempt is made at the next tick.
+- schedule freshness (recorded as workflow "schedule_freshness"): a successful schedule scrape within
+  `schedule_freshness_hours` -> SKIP; a RUN of this tick already scrapes it -> SKIP; else RUN it.
+
+"Collected": a game's data from scraper S counts only when S ran after the game was surely over
+(`controller.game_final_after_hours` after the tip, default 3 h); a box score scraped at 22:00 from a game
+still in play is not its final box score, so the next window fetches it again. A per-date scraper (one
+request for the night) covers a game when its summary lists the game (`game_ids`) or both its teams
+(`team_tricodes`), or lists neither.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from shared import rules
+from shared.config import Config, Workflow
+from shared.controller.model import FRESHNESS, Decision, History, Run, Snapshot
+from shared.controller.params import Planned, covers, published_scrapers, resolve, unit_of
+from shared.nba.schedule import Game
+from shared.timeutil import iso_utc
+
+DEFAULT_FINAL_AFTER_HOURS = 3.0
+NEEDS_GAMES = ("game_aware", "game_aware_yesterday")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Slots and ids
+
+
+def slot_tick(cfg: Config, instant: datetime) -> datetime:
+    """The tick an event instant stands for: the start of its ET hour (18:00:03 -> 18:00).
+
+    Both firings of the repeated fall-back 01:00 give the first occurrence (`rules.canonical_tick`), so a
+    redelivered or repeated tick is the same slot. An instant outside the cron hours (a manual publish at
+    03:10) stands for its own hour.
+    """
+    canon = rules.canonical_tick(cfg, instant)
+    if canon is not None:
+        return canon
+    loc = rules.local(cfg, instant)
+    start = rules.wall_instant(cfg, loc.date(), time(loc.hour))
+    return start if start is not None else instant.replace(minute=0, second=0, microsecond=0)
+
+
+def decision_id(cfg: Config, workflow: str, tick: datetime) -> str:
+    """Deterministic per (workflow, ET hour slot): "betting_lines@2025-01-15T13" (DST-safe, `rules.tick_key`)."""
+    return f"{workflow}@{rules.tick_key(cfg, tick)}"
+
+
+def next_check(cfg: Config, tick: datetime) -> datetime | None:
+    """The next controller tick after `tick` (today's, else tomorrow's first)."""
+    d = rules.operational_day_of(cfg, tick)
+    for day in (d, d + timedelta(days=1)):
+        for t in rules.controller_ticks(cfg, day):
+            if t > tick:
+                return t
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building decisions
+
+
+@dataclass
+class _Verdict:
+    action: str
+    reason: str
+    alert: str = "NONE"
+    context: dict[str, Any] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    requests: tuple[Planned, ...] = ()
+
+
+def _skip(reason: str, alert: str = "NONE", **ctx: Any) -> _Verdict:
+    return _Verdict("SKIP", reason, alert, ctx)
+
+
+def _finish(cfg: Config, name: str, priority: str, snap: Snapshot, v: _Verdict, base: dict[str, Any]) -> Decision:
+    return Decision(
+        decision_id=decision_id(cfg, name, snap.tick),
+        workflow=name,
+        tick=snap.tick,
+        action=v.action,
+        reason=v.reason,
+        priority=priority,
+        alert_level=v.alert,
+        context={**base, **v.context},
+        target_games=v.targets,
+        requests=v.requests,
+        next_check_time=next_check(cfg, snap.tick),
+    )
+
+
+def _hm(cfg: Config, t: datetime) -> str:
+    return rules.hm(cfg, t)
+
+
+def _n_games(n: int) -> str:
+    return f"{n} game" + ("" if n == 1 else "s")
+
+
+def _final_after(cfg: Config) -> timedelta:
+    return timedelta(hours=float(cfg.controller.get("game_final_after_hours", DEFAULT_FINAL_AFTER_HOURS)))
+
+
+def _day_games(cfg: Config, snap: Snapshot, d: date) -> list[Game]:
+    return rules.day_games(cfg, d, snap.games or ())
+
+
+def _runs_by_scraper(history: History) -> dict[str, list[Run]]:
+    out: dict[str, list[Run]] = defaultdict(list)
+    for r in history.runs:
+        out[r.scraper].append(r)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The rules per decision type
+
+
+def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    d = rules.operational_day_of(cfg, tick)
+    w = wf.ideal_window
+    assert w is not None
+    window = f"{w.start:%H:%M}-{w.end:%H:%M} ET"
+    phase = rules.self_aware_phase(cfg, wf, tick)
+    planned = [p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick)]
+    runs = _runs_by_scraper(hist)
+    todo = [p for p in planned if not any(covers(p, r.params) for r in runs.get(p.scraper, ()))]
+    done = len(planned) - len(todo)
+    ctx = {"ideal_window": window, "phase": phase, "requests_planned": len(planned), "requests_done": done}
+    if not todo:
+        last = max((r.at for r in hist.runs), default=None)
+        when = f", last at {_hm(cfg, last)} ET" if last else ""
+        return _skip(f"already succeeded today ({len(planned)} requests done{when})", **ctx)
+    if phase == "before":
+        return _skip(f"before the ideal window {window}", **ctx)
+    partial = f"; {len(planned) - len(todo)} of {len(planned)} already done today" if len(todo) < len(planned) else ""
+    if phase == "late":
+        reason = f"late: the ideal window {window} has passed and {len(todo)} request(s) have not succeeded today"
+        return _Verdict("RUN", reason + partial, "WARNING", ctx, requests=tuple(todo))
+    return _Verdict(
+        "RUN",
+        f"daily run in the ideal window {window}: {len(todo)} request(s){partial}",
+        context=ctx,
+        requests=tuple(todo),
+    )
+
+
+def _in_business_hours(cfg: Config, wf: Workflow, tick: datetime) -> bool:
+    assert wf.business_hours is not None
+    # The same membership test `rules.game_aware_slots` applies: plain clock time, [start, end).
+    return rules._in_clock_window(wf.business_hours, rules.local(cfg, tick).time())
+
+
+def _uses_odds_api(cfg: Config, wf: Workflow) -> bool:
+    return any(cfg.scrapers[s].source == "odds_api" for s in wf.scrapers)
+
+
+def _game_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    d = rules.operational_day_of(cfg, tick)
+    day = _day_games(cfg, snap, d)
+    ctx: dict[str, Any] = {"games_today": len(day)}
+    if not day:
+        return _skip("no games today", **ctx)
+    opens, first = rules.game_aware_window(cfg, wf, d, day) or (tick, tick)
+    bh = wf.business_hours
+    assert bh is not None
+    ctx.update(
+        first_game_time=iso_utc(first),
+        first_game_et=_hm(cfg, first),
+        hours_until_game=round((first - tick).total_seconds() / 3600, 2),
+        window_opens=_hm(cfg, opens),
+        business_hours=f"{bh.start:%H:%M}-{bh.end:%H:%M} ET",
+    )
+    if tick < opens:
+        return _skip(
+            f"too early: first game at {_hm(cfg, first)} ET, window opens at {_hm(cfg, opens)} ET "
+            f"({wf.window_before_game_hours:g} h before)",
+            **ctx,
+        )
+    if tick >= first:
+        return _skip(f"the first game already started at {_hm(cfg, first)} ET", **ctx)
+    if not _in_business_hours(cfg, wf, tick):
+        return _skip(f"outside business hours {bh.start:%H:%M}-{bh.end:%H:%M} ET", **ctx)
+    last = max((t for t in hist.run_decisions if t < tick), default=None)
+    if last is not None:
+        ctx["last_run"] = iso_utc(last)
+        if tick - last < timedelta(hours=wf.frequency_hours):
+            return _skip(f"ran at {_hm(cfg, last)} ET, less than {wf.frequency_hours:g} h ago", **ctx)
+    if _uses_odds_api(cfg, wf):
+        reserve = int(cfg.controller.get("odds_quota_reserve", 0))
+        ctx.update(odds_requests_remaining=hist.odds_remaining, odds_quota_reserve=reserve)
+        if hist.odds_remaining is not None and hist.odds_remaining < reserve:
+            seen = f" (recorded at {iso_utc(hist.odds_remaining_at)})" if hist.odds_remaining_at else ""
+            return _skip(
+                f"Odds API quota low: {hist.odds_remaining} requests remaining{seen}, under the reserve of "
+                f"{reserve}; not spending the last credits",
+                "WARNING",
+                **ctx,
+            )
+    planned = tuple(p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick, games=day))
+    hours = (first - tick).total_seconds() / 3600
+    return _Verdict(
+        "RUN",
+        f"{_n_games(len(day))} today, first at {_hm(cfg, first)} ET in {hours:.1f} h",
+        context=ctx,
+        targets=tuple(g.game_id for g in day),
+        requests=planned,
+    )
+
+
+def _lists_game(summary: Mapping[str, Any], g: Game) -> bool:
+    """Whether a per-date run's summary covers game `g` (see the module docstring)."""
+    ids = summary.get("game_ids")
+    teams = summary.get("team_tricodes")
+    if not isinstance(ids, list) and not isinstance(teams, list):
+        return True
+    if isinstance(ids, list) and g.game_id in {str(i) for i in ids}:
+        return True
+    return isinstance(teams, list) and g.home in teams and g.away in teams
+
+
+def _collected(cfg: Config, scraper: str, planned: Planned, g: Game, runs: Sequence[Run], final_at: datetime) -> bool:
+    per_game = unit_of(cfg.scrapers[scraper]) == "game"
+    for r in runs:
+        if r.at >= final_at and covers(planned, r.params) and (per_game or _lists_game(r.summary, g)):
+            return True
+    return False
+
+
+def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    assert wf.fixed_time is not None
+    window = f"{wf.fixed_time:%H:%M} ET (+/-{wf.tolerance_minutes} min)"
+    night = rules.fixed_window_target(cfg, wf, tick)
+    if night is None:
+        return _skip(f"outside the post-game window {window}", post_game_window=window)
+    games = _day_games(cfg, snap, night)
+    ctx: dict[str, Any] = {"post_game_window": window, "game_night": night.isoformat(), "games_that_night": len(games)}
+    if not games:
+        return _skip(f"no games on the night of {night.isoformat()}", **ctx)
+    opened = rules.fixed_time_instant(cfg, wf, night) - timedelta(minutes=wf.tolerance_minutes)
+    earlier = [t for t in hist.run_decisions if opened <= t < tick]
+    if earlier:
+        return _skip(f"already ran in this window at {_hm(cfg, max(earlier))} ET", **ctx)
+
+    final_after = _final_after(cfg)
+    scrapers = published_scrapers(cfg, wf)
+    runs = _runs_by_scraper(hist)
+    day_requests = {s: resolve(cfg, s, day=night, tick=tick)[0] for s in scrapers if unit_of(cfg.scrapers[s]) == "day"}
+    missing: dict[str, list[str]] = {}
+    game_requests: dict[tuple[str, str], Planned] = {}
+    for g in games:
+        final_at = g.commence_utc + final_after
+        todo = []
+        for s in scrapers:
+            if s in day_requests:
+                p = day_requests[s]
+            else:
+                p = game_requests[(s, g.game_id)] = resolve(cfg, s, day=night, tick=tick, games=[g])[0]
+            if not _collected(cfg, s, p, g, runs.get(s, ()), final_at):
+                todo.append(s)
+        if todo:
+            missing[g.game_id] = todo
+    ctx.update(
+        game_final_after_hours=final_after.total_seconds() / 3600,
+        collected=len(games) - len(missing),
+        missing={gid: ss for gid, ss in missing.items()},
+    )
+    if not missing:
+        return _skip(f"all {_n_games(len(games))} of {night.isoformat()} already collected", **ctx)
+
+    # Alerts: games an earlier window of the same night could have collected (over by its tick) and did not.
+    overdue: list[str] = []
+    for g in games:
+        for other in cfg.enabled_workflows():
+            if other.name == wf.name or other.decision_type != "game_aware_yesterday":
+                continue
+            t_other = rules.fixed_window_tick(cfg, other, night)
+            if t_other is None or t_other >= tick or g.commence_utc + final_after > t_other:
+                continue
+            if set(missing.get(g.game_id, ())) & set(published_scrapers(cfg, other)):
+                overdue.append(g.game_id)
+                break
+    ctx["overdue"] = overdue
+    alert, note = "NONE", ""
+    if overdue and wf.critical_if_missing:
+        alert, note = "CRITICAL", f"; {len(overdue)} game(s) still missing after the earlier windows (last window)"
+    elif wf.warn_missing_fraction is not None and len(overdue) / len(games) > wf.warn_missing_fraction:
+        alert = "WARNING"
+        note = (
+            f"; {len(overdue)} of {len(games)} games still missing after the earlier window "
+            f"(over {wf.warn_missing_fraction:.0%})"
+        )
+
+    requests: list[Planned] = []
+    for s in scrapers:
+        if s in day_requests:
+            if any(s in ss for ss in missing.values()):
+                requests.append(day_requests[s])
+        else:
+            requests.extend(game_requests[(s, gid)] for gid, ss in missing.items() if s in ss)
+    targets = tuple(g.game_id for g in games if g.game_id in missing)
+    reason = (
+        f"{len(targets)} of {_n_games(len(games))} of {night.isoformat()} not yet collected: "
+        f"{', '.join(targets[:6])}{' ...' if len(targets) > 6 else ''}{note}"
+    )
+    return _Verdict("RUN", reason, alert, ctx, targets, tuple(requests))
+
+
+def _discovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    d = rules.operational_day_of(cfg, tick)
+    day = _day_games(cfg, snap, d) if snap.games is not None else []
+    ctx: dict[str, Any] = {"games_today": len(day) if snap.games is not None else None}
+    if wf.game_days_only and not day:
+        return _skip("not a game day", **ctx)
+    # Found = a run that returned records: an injury or referee scraper reports "success" with 0 records when
+    # nothing is published yet (treat_no_data_as_success), which is exactly what discovery keeps retrying.
+    found = [r.at for r in hist.runs if r.status == "success" and r.records != 0 and r.scraper in wf.scrapers]
+    if found:
+        return _skip(f"already found today (at {_hm(cfg, max(found))} ET)", **ctx)
+    times = rules.discovery_attempt_times(cfg, wf, d)
+    start, _ = rules.operational_day_bounds(cfg, d)
+    made = sorted(t for t in hist.run_decisions if start <= t < tick)
+    ctx.update(
+        attempts_made=len(made),
+        attempt_times=[_hm(cfg, t) for t in times],
+        max_attempts=wf.max_attempts,
+        interval_hours=wf.interval_hours,
+    )
+    # Attempts are made before midnight (rules.discovery_attempt_times): after it, or once all were made,
+    # the day's search is over and nothing was found.
+    if len(made) >= len(times) or rules.local(cfg, tick).date() != d:
+        return _skip(
+            f"attempts exhausted: {len(made)} of {len(times)} made today (max {wf.max_attempts}, none after "
+            "midnight), nothing found",
+            "WARNING",
+            **ctx,
+        )
+    # The next attempt is due at its time in the day's attempt list (the locker's times, rounded up to ticks,
+    # so spacing follows the list rather than a raw interval); a missed attempt is made at the next tick.
+    due = times[len(made)]
+    if tick < due:
+        if made:
+            return _skip(
+                f"last attempt at {_hm(cfg, made[-1])} ET is too recent: attempt {len(made) + 1} is due at "
+                f"{_hm(cfg, due)} ET (every {wf.interval_hours:g} h)",
+                **ctx,
+            )
+        return _skip(f"before the first attempt at {_hm(cfg, due)} ET", **ctx)
+    planned = tuple(p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick, games=day))
+    return _Verdict(
+        "RUN",
+        f"discovery attempt {len(made) + 1} of {len(times)}",
+        context=ctx,
+        targets=tuple(g.game_id for g in day),
+        requests=planned,
+    )
+
+
+_RULES = {
+    "self_aware": _self_aware,
+    "game_aware": _game_aware,
+    "game_aware_yesterday": _post_game,
+    "discovery": _discovery,
+}
+
+
+def needs_games(wf: Workflow) -> bool:
+    return wf.decision_type in NEEDS_GAMES or (wf.decision_type == "discovery" and wf.game_days_only)
+
+
+def decide_workflow(cfg: Config, wf: Workflow, snap: Snapshot) -> Decision:
+    """One workflow's decision. Never raises: a failure to read or decide is an ABORT with CRITICAL."""
+    d = rules.operational_day_of(cfg, snap.tick)
+    base: dict[str, Any] = {
+        "decision_type": wf.decision_type,
+        "operational_day": d.isoformat(),
+        "slot": rules.tick_key(cfg, snap.tick),
+    }
+    if snap.games is not None:
+        base["games_today"] = len(_day_games(cfg, snap, d))
+    hist = snap.history.get(wf.name) or History()
+    if hist.error:
+        v = _Verdict("ABORT", f"could not read this workflow's records: {hist.error}", "CRITICAL")
+    elif needs_games(wf) and snap.games is None:
+        v = _Verdict("ABORT", f"no schedule to decide from: {snap.games_error or 'no games loaded'}", "CRITICAL")
+    else:
+        try:
+            v = _RULES[wf.decision_type](cfg, wf, snap, hist)
+        except Exception as exc:  # a bad record or a config the rules cannot serve: loud, and only this workflow
+            v = _Verdict("ABORT", f"decision failed: {type(exc).__name__}: {exc}", "CRITICAL")
+    if v.action == "RUN":
+        base["day"] = v.context.get("game_night") or d.isoformat()
+    return _finish(cfg, wf.name, wf.priority, snap, v, base)
+
+
+def decide_freshness(cfg: Config, snap: Snapshot, decisions: Sequence[Decision]) -> Decision:
+    """The schedule freshness check (see the module docstring); `decisions` are this tick's other decisions."""
+    tick = snap.tick
+    name = str(cfg.controller.get("schedule_scraper", "nbac_schedule_api"))
+    limit = float(cfg.controller.get("schedule_freshness_hours", 6))
+    d = rules.operational_day_of(cfg, tick)
+    base: dict[str, Any] = {
+        "decision_type": "schedule_freshness",
+        "operational_day": d.isoformat(),
+        "slot": rules.tick_key(cfg, tick),
+        "schedule_scraper": name,
+        "schedule_freshness_hours": limit,
+        "schedule_file": snap.schedule_file,
+    }
+    last = snap.last_schedule_success
+    if snap.freshness_error:
+        v = _Verdict("ABORT", f"could not read the schedule scraper's runs: {snap.freshness_error}", "CRITICAL")
+        return _finish(cfg, FRESHNESS, "CRITICAL", snap, v, base)
+    age = (tick - last).total_seconds() / 3600 if last else None
+    base.update(last_success=iso_utc(last) if last else None, age_hours=round(age, 2) if age is not None else None)
+    if age is not None and age <= limit:
+        v = _skip(f"schedule fresh: last successful {name} run at {_hm(cfg, last)} ET ({age:.1f} h ago)")  # type: ignore[arg-type]
+        return _finish(cfg, FRESHNESS, "CRITICAL", snap, v, base)
+    stale = f"no successful {name} run on record" if age is None else f"last successful {name} run {age:.1f} h ago"
+    covering = [x.workflow for x in decisions if x.action == "RUN" and any(p.scraper == name for p in x.requests)]
+    if covering:
+        v = _skip(f"schedule stale ({stale}); {covering[0]} scrapes it at this tick")
+        return _finish(cfg, FRESHNESS, "CRITICAL", snap, v, base)
+    alert = "WARNING" if age is None or age > 24 else "NONE"
+    requests = tuple(resolve(cfg, name, day=d, tick=tick))
+    v = _Verdict("RUN", f"schedule stale: {stale} (limit {limit:g} h)", alert, requests=requests)
+    base["day"] = d.isoformat()
+    return _finish(cfg, FRESHNESS, "CRITICAL", snap, v, base)
+
+
+def decide_tick(cfg: Config, snap: Snapshot, existing: Mapping[str, Decision] | None = None) -> list[Decision]:
+    """Every decision of the tick: the freshness check first, then each enabled workflow in config order.
+
+    `existing` maps decision ids already recorded for this slot to their decisions: those are returned as
+    they are, never decided again (a redelivered tick, the repeated fall-back 01:00).
+    """
+    existing = existing or {}
+    out: list[Decision] = []
+    for wf in cfg.enabled_workflows():
+        did = decision_id(cfg, wf.name, snap.tick)
+        out.append(existing[did] if did in existing else decide_workflow(cfg, wf, snap))
+    fid = decision_id(cfg, FRESHNESS, snap.tick)
+    fresh = existing[fid] if fid in existing else decide_freshness(cfg, snap, out)
+    return [fresh, *out]

@@ -1,0 +1,172 @@
+"""Scraper parameters for a RUN decision (pure): which requests a scraper needs, and their values.
+
+Why one module: every request the controller publishes must pass the scrapers' validation (the catalogue's
+`required` parameters and `param_patterns`), and per-game scrapers must run for EVERY target game (the system
+we replace ran only the first). The catalogue decides the fan-out unit of each scraper:
+
+- a scraper that requires `game_id` or `game_code` runs once per target game;
+- one that requires a team parameter (`teamAbbr`, `team_abbr`, `team_id`) runs once per team (all 30);
+- one that requires `event_id` is a follow-up, released per event by its dependency's success (the scrapers
+  function publishes those; the controller never does);
+- any other runs once for the day.
+
+Values: `date`/`game_date` (the ET date the data is about), `season` ("2024-25"; balldontlie counts seasons
+by their first year: "2024"), `season_year` (2024), `year` (the season's last year, Basketball-Reference's
+2025), `gamedate` (YYYYMMDD), `game_code` ("YYYYMMDD/AWYHOM"), `teams` (AWYHOM), `teamAbbr` (Basketball-
+Reference codes PHO, BRK, CHO), `team_id` (NBA.com id; ESPN's for ESPN), and the injury report's `hour`
+(1-12) and `period` (AM/PM). Optional parameters are filled only when the scraper's URL or path uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from shared.config import Config, ScraperSpec, Workflow
+from shared.nba.schedule import Game
+from shared.nba.teams import TEAMS, br_code, espn_team_id, nba_team_id
+from shared.timeutil import season_of
+
+GAME_KEYS = ("game_id", "game_code")
+TEAM_KEYS = ("teamAbbr", "team_abbr", "team_id")
+EVENT_KEYS = ("event_id",)
+# Sources that name a season by its first year ("2024") rather than "2024-25".
+SEASON_AS_YEAR = frozenset({"balldontlie"})
+
+
+class ParamError(ValueError):
+    """A scraper needs a parameter the controller cannot supply, or a value breaks its pattern (a config bug)."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One request to publish: a scraper and its parameters (the request id is derived from the decision)."""
+
+    scraper: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scraper": self.scraper, "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Planned:
+        return cls(str(d["scraper"]), {str(k): str(v) for k, v in (d.get("params") or {}).items()})
+
+
+def unit_of(spec: ScraperSpec) -> str:
+    """The fan-out unit of a scraper: "event", "game", "team" or "day" (see the module docstring)."""
+    req = set(spec.required)
+    if req & set(EVENT_KEYS):
+        return "event"
+    if req & set(GAME_KEYS):
+        return "game"
+    if req & set(TEAM_KEYS):
+        return "team"
+    return "day"
+
+
+def published_scrapers(cfg: Config, wf: Workflow) -> list[str]:
+    """The workflow's scrapers the controller publishes: those not waiting for another scraper of the same
+    workflow (e.g. betting_lines publishes oddsa_events; its success releases props and lines per event)."""
+    inside = set(wf.scrapers)
+    return [s for s in wf.scrapers if not set(cfg.scrapers[s].depends_on) & inside]
+
+
+def follow_ups_of(cfg: Config, wf: Workflow, scraper: str) -> list[str]:
+    """The workflow's scrapers released by `scraper`'s success (its dependants inside the workflow)."""
+    return [s for s in wf.scrapers if scraper in cfg.scrapers[s].depends_on]
+
+
+def season_values(d: date) -> dict[str, str]:
+    season, start = season_of(d)
+    return {"season": season, "season_year": str(start), "year": str(start + 1)}
+
+
+def day_values(d: date) -> dict[str, str]:
+    """Values about an ET date: the date itself and its NBA season."""
+    iso = d.isoformat()
+    return {"date": iso, "game_date": iso, "gamedate": d.strftime("%Y%m%d"), **season_values(d)}
+
+
+def game_values(g: Game) -> dict[str, str]:
+    """Values about one game (its own date: a game belongs to the ET date of its tip)."""
+    return {
+        **day_values(g.game_date),
+        "game_id": g.game_id,
+        "game_code": g.game_code or f"{g.game_date:%Y%m%d}/{g.away}{g.home}",
+        "teams": g.teams,
+    }
+
+
+def team_values(tricode: str, source: str) -> dict[str, str]:
+    team_id = espn_team_id(tricode) if source == "espn" else nba_team_id(tricode)
+    return {"teamAbbr": br_code(tricode), "team_abbr": tricode, "team_id": str(team_id)}
+
+
+def injury_report_values(cfg: Config, tick: datetime) -> dict[str, str]:
+    """The injury report to ask for at `tick`: the newest one that should exist, the previous hour's.
+
+    The report labelled hh is published during hour hh, so at the hh:00 tick the report of hh-1 is the
+    newest published one (asking for hh at hh:00 would only find "not yet published").
+    """
+    report = (tick - timedelta(hours=1)).astimezone(cfg.timezone)
+    hour12 = report.hour % 12 or 12
+    return {"date": report.date().isoformat(), "hour": str(hour12), "period": "AM" if report.hour < 12 else "PM"}
+
+
+def _template_fields(spec: ScraperSpec) -> set[str]:
+    import string
+
+    out: set[str] = set()
+    for tpl in (spec.url, spec.gcs_path, spec.gcs_data_path or ""):
+        out |= {name for _, name, _, _ in string.Formatter().parse(tpl) if name}
+    return out
+
+
+def _fill(cfg: Config, spec: ScraperSpec, values: Mapping[str, str]) -> dict[str, str]:
+    used = _template_fields(spec)
+    wanted = list(spec.required) + [p for p in spec.optional if p in used]
+    out: dict[str, str] = {}
+    for name in wanted:
+        value = values.get(name)
+        if value is None:
+            if name in spec.required:
+                raise ParamError(f"{spec.name}: the controller has no value for required parameter {name!r}")
+            continue
+        if name == "season" and spec.source in SEASON_AS_YEAR:
+            value = values.get("season_year", value)
+        pattern = cfg.param_patterns.get(name)
+        if pattern is not None and not pattern.fullmatch(value):
+            raise ParamError(f"{spec.name}: value {value!r} of {name!r} does not match {pattern.pattern}")
+        out[name] = value
+    return out
+
+
+def resolve(
+    cfg: Config, scraper: str, *, day: date, tick: datetime, games: Sequence[Game] = (), teams: Iterable[str] = ()
+) -> list[Planned]:
+    """The requests of one scraper for a RUN: one per game, per team, or for the day (see `unit_of`).
+
+    `day` is the ET date the data is about (the game night for post-game windows); `games` the target games;
+    `teams` the team tricodes (default: all 30). Raises ParamError when the scraper cannot be filled.
+    """
+    spec = cfg.scrapers[scraper]
+    unit = unit_of(spec)
+    base = day_values(day)
+    if {"hour", "period"} <= set(spec.required):
+        base = {**base, **injury_report_values(cfg, tick)}
+    if unit == "event":
+        raise ParamError(f"{scraper}: per-event scrapers are released by their dependency, not the controller")
+    if unit == "game":
+        return [Planned(scraper, _fill(cfg, spec, {**base, **game_values(g)})) for g in games]
+    if unit == "team":
+        codes = list(teams) or sorted(TEAMS)
+        return [Planned(scraper, _fill(cfg, spec, {**base, **team_values(t, spec.source)})) for t in codes]
+    return [Planned(scraper, _fill(cfg, spec, base))]
+
+
+def covers(planned: Planned, params: Mapping[str, Any]) -> bool:
+    """Whether a recorded run with `params` did the planned request's work (its parameters all match)."""
+    return all(str(params.get(k)) == v for k, v in planned.params.items())

@@ -1,0 +1,205 @@
+"""Fixtures for the master controller tests: the real 2024-25 schedule recording (read in place), a simulated
+history of scraper runs and decisions for the pure tests, and one provisioned runtime per test module (with
+the schedule stored in its bucket) for the emulator tests."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+
+from shared import rules
+from shared.config import load_config
+from shared.controller.decide import decide_tick
+from shared.controller.model import History, Run, Snapshot
+from shared.controller.service import decision_ids
+from shared.controller.state import LOOKBACK, parts_for
+from shared.timeutil import et_at, parse_date
+
+RECORDING = "nbacom_cdn/scheduleleaguev2_2024-25_full.json.gz"
+SCHEDULE_NAME = "nba-com/schedule/2024-25/20250115_095500.json"
+
+
+def et(day: str, hhmm: str) -> datetime:
+    """An ET wall-clock time as a UTC instant (the first occurrence of a repeated fall-back time)."""
+    hh, mm = (int(x) for x in hhmm.split(":"))
+    return et_at(parse_date(day), time(hh, mm))
+
+
+@pytest.fixture(scope="session")
+def cfg():
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def schedule_gz(upstream_dir) -> bytes:
+    return (upstream_dir / RECORDING).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def games(schedule_gz):
+    from shared.nba.schedule import parse_schedule
+
+    return tuple(parse_schedule(json.loads(gzip.decompress(schedule_gz))))
+
+
+@dataclass
+class World:
+    """A pure stand-in for the records: scraper runs and RUN decisions, turned into a Snapshot per tick.
+
+    `record(decisions)` makes every RUN's requests succeed at the decision's tick (or, for the scrapers in
+    `empty`, return no records), as the scrapers function would log them.
+    """
+
+    cfg: Any
+    games: tuple
+    runs: list = field(default_factory=list)
+    decisions: list = field(default_factory=list)
+    empty: frozenset[str] = frozenset()
+
+    def snapshot(self, tick: datetime, *, errors: dict[str, str] | None = None, games: Any = "default"):
+        d = rules.operational_day_of(self.cfg, tick)
+        day_start, _ = rules.operational_day_bounds(self.cfg, d)
+        history = {}
+        for p in parts_for(self.cfg, decision_ids(self.cfg, tick)):
+            if p.owner in ("slot", "freshness"):
+                continue
+            if errors and p.owner in errors:
+                history[p.owner] = History(error=errors[p.owner])
+                continue
+            runs = tuple(r for r in self.runs if r.scraper in p.evidence and day_start <= r.at <= tick)
+            quota = [
+                (r.summary["quota"]["requests_remaining"], r.at)
+                for r in self.runs
+                if r.scraper in p.odds and "quota" in r.summary and r.at <= tick
+            ]
+            remaining, at = max(quota, key=lambda q: q[1]) if quota else (None, None)
+            history[p.owner] = History(
+                runs=runs,
+                run_decisions=tuple(
+                    x.tick
+                    for x in self.decisions
+                    if x.workflow == p.owner
+                    and x.action == "RUN"
+                    and x.tick < tick
+                    and x.tick >= tick - timedelta(hours=26)
+                ),
+                odds_remaining=remaining,
+                odds_remaining_at=at,
+            )
+        sched = self.cfg.controller.get("schedule_scraper", "nbac_schedule_api")
+        fresh = [r.at for r in self.runs if r.scraper == sched and tick - LOOKBACK <= r.at <= tick]
+        return Snapshot(
+            tick=tick,
+            games=self.games if games == "default" else games,
+            history=history,
+            last_schedule_success=max(fresh, default=None),
+        )
+
+    def decide(self, tick: datetime, **kw):
+
+        return decide_tick(self.cfg, self.snapshot(tick, **kw))
+
+    def record(self, decisions: Iterable) -> None:
+
+        for x in decisions:
+            self.decisions.append(x)
+            if x.action != "RUN":
+                continue
+            for p in x.requests:
+                night = x.context.get("game_night") or x.context.get("day")
+                ids = [g.game_id for g in rules.day_games(self.cfg, datetime.fromisoformat(night).date(), self.games)]
+                n = 0 if p.scraper in self.empty else 5
+                self.runs.append(
+                    Run(p.scraper, x.tick, "success", dict(p.params), {"record_count": n, "game_ids": ids}, n)
+                )
+
+    def step(self, tick: datetime, **kw):
+        out = self.decide(tick, **kw)
+        self.record(out)
+        return out
+
+
+@pytest.fixture
+def world(cfg, games):
+    return World(cfg, games)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Emulator fixtures
+
+
+@pytest.fixture(scope="module")
+def ctl_rt(stack, schedule_gz):
+    """A runtime with isolated names, provisioned once per module, with the real schedule in its bucket."""
+    from shared.adapters.gcs import bucket
+    from shared.provision import ensure_all, ensure_pull_subscription
+    from shared.runtime import Runtime
+
+    rt = Runtime.from_env().with_suffix("ctl" + uuid.uuid4().hex[:6])
+    ensure_all(rt)
+    ensure_pull_subscription(rt, "scraper_requests")
+    bucket(rt).blob(SCHEDULE_NAME).upload_from_string(schedule_gz, content_type="application/json")
+    return rt
+
+
+def requests_sub(rt) -> str:
+    from shared.provision import PULL_SUFFIX, subscription_path
+
+    return subscription_path(rt, rt.topic("scraper_requests") + PULL_SUFFIX)
+
+
+def decision_rows(rt, slot_start: datetime, slot_end: datetime | None = None) -> list[dict[str, Any]]:
+    from shared.adapters.bigquery import query
+
+    end = slot_end or slot_start
+    return query(
+        rt,
+        "SELECT * FROM {dataset}.workflow_decisions WHERE decision_time >= @a AND decision_time <= @b "
+        "ORDER BY decision_time, workflow_name",
+        {"a": slot_start, "b": end},
+    )
+
+
+def log_run(
+    rt,
+    scraper: str,
+    at: datetime,
+    params: dict,
+    *,
+    status: str = "success",
+    summary: dict | None = None,
+    workflow: str = "MANUAL",
+) -> None:
+    """A scraper_execution_log row shaped as shared.scrapers.core.log_row writes it."""
+    from shared.adapters.bigquery import insert_rows
+
+    eid = uuid.uuid4().hex[:20]
+    insert_rows(
+        rt,
+        "scraper_execution_log",
+        [
+            {
+                "execution_id": eid,
+                "request_id": eid,
+                "scraper_name": scraper,
+                "workflow": workflow,
+                "status": status,
+                "triggered_at": at,
+                "completed_at": at + timedelta(seconds=2),
+                "duration_seconds": 2.0,
+                "source": "CONTROLLER",
+                "environment": "local",
+                "data_summary": summary or {"record_count": 1},
+                "opts": {"params": params},
+                "recovery": False,
+            }
+        ],
+        row_ids=[eid],
+    )

@@ -1,0 +1,156 @@
+"""The controller agrees with the schedule locker, over whole days of the real 2024-25 schedule.
+
+Every controller tick of consecutive operational days is decided from a history in which every RUN's
+requests succeed at their tick (the pure `World`). Then, for each day:
+- every RUN of a configured workflow falls on an expected run of `rules.expected_runs` (what the locker
+  locks), and
+- every expected run has a decision at its tick: a RUN, or a SKIP because the work is already done.
+The schedule freshness check is left out of the first property on purpose: it refreshes the schedule when
+its last scrape is older than 6 h, which depends on history, not on the day's plan, and the locker does
+not lock it (it is checked separately below).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import pytest
+
+from shared import rules
+from shared.controller.model import FRESHNESS
+from tests.controller.conftest import World
+
+# (first day, last day): consecutive operational days simulated with one continuous history.
+PERIODS = {
+    "regular days around 2025-01-15": (date(2025, 1, 14), date(2025, 1, 16)),
+    "early tips on MLK day": (date(2025, 1, 19), date(2025, 1, 20)),
+    "Christmas (tip at 12:00)": (date(2024, 12, 24), date(2024, 12, 25)),
+    "All-Star break (no games after a game night)": (date(2025, 2, 13), date(2025, 2, 15)),
+    "spring forward (2025-03-09)": (date(2025, 3, 8), date(2025, 3, 9)),
+    "fall back (2024-11-03)": (date(2024, 11, 2), date(2024, 11, 3)),
+    "season opener": (date(2024, 10, 21), date(2024, 10, 22)),
+    "a 15-game day": (date(2025, 2, 12), date(2025, 2, 12)),
+}
+
+
+def simulate(world: World, first: date, last: date) -> dict[date, list]:
+    out: dict[date, list] = {}
+    d = first
+    while d <= last:
+        out[d] = []
+        for tick in rules.controller_ticks(world.cfg, d):
+            out[d].extend(world.step(tick))
+        d += timedelta(days=1)
+    return out
+
+
+def check_agreement(cfg, games, day: date, decisions: list) -> None:
+    expected = {(r.workflow_name, r.expected_run_time) for r in rules.expected_runs(cfg, day, games)}
+    by_key = {(x.workflow, x.tick): x for x in decisions}
+    assert len(by_key) == len(decisions), "one decision per workflow per tick"
+    assert not [x for x in decisions if x.action == "ABORT"]
+    runs = {(x.workflow, x.tick) for x in decisions if x.action == "RUN" and x.workflow != FRESHNESS}
+    stray = sorted((w, rules.hm(cfg, t)) for w, t in runs - expected)
+    assert not stray, f"{day}: RUNs that are not expected runs: {stray}"
+    for wf, t in sorted(expected, key=lambda k: k[1]):
+        x = by_key.get((wf, t))
+        assert x is not None, f"{day}: no decision for the expected run {wf} at {rules.hm(cfg, t)}"
+        assert x.action == "RUN" or x.reason.startswith("already") or "already collected" in x.reason, (
+            f"{day}: expected run {wf} at {rules.hm(cfg, t)} was {x.action}: {x.reason}"
+        )
+    # Every tick has one decision per enabled workflow plus the freshness check.
+    ticks = rules.controller_ticks(cfg, day)
+    assert len(decisions) == len(ticks) * (len(cfg.enabled_workflows()) + 1)
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_every_run_is_expected_and_every_expected_run_is_decided(cfg, games, period):
+    first, last = PERIODS[period]
+    world = World(cfg, games)
+    days = simulate(world, first - timedelta(days=1), last)  # a day of history before the checked days
+    for day in sorted(days)[1:]:
+        check_agreement(cfg, games, day, days[day])
+
+
+def test_discovery_that_never_finds_runs_exactly_at_the_expected_attempts(cfg, games):
+    # Injury and referee reports never published: every attempt of the locked schedule is made, no other.
+    world = World(cfg, games, empty=frozenset({"nbac_injury_report", "nbac_referee_assignments"}))
+    day = date(2025, 1, 15)
+    decisions = simulate(world, day, day)[day]
+    for name in ("injury_discovery", "referee_discovery"):
+        expected = [r.expected_run_time for r in rules.expected_runs(cfg, day, games) if r.workflow_name == name]
+        runs = [x.tick for x in decisions if x.workflow == name and x.action == "RUN"]
+        assert runs == expected and len(runs) == {"injury_discovery": 8, "referee_discovery": 6}[name]
+        last = [x for x in decisions if x.workflow == name][-1]  # 04:00: the day's search is over
+        assert last.alert_level == "WARNING" and last.reason.startswith("attempts exhausted")
+
+
+def test_the_regular_day_in_detail(cfg, games):
+    world = World(cfg, games)
+    simulate(world, date(2025, 1, 14), date(2025, 1, 14))
+    decisions = simulate(world, date(2025, 1, 15), date(2025, 1, 15))[date(2025, 1, 15)]
+    runs = [(rules.hm(cfg, x.tick), x.workflow, len(x.requests)) for x in decisions if x.action == "RUN"]
+    assert runs == [
+        ("06:00", "morning_operations", 34),  # schedule, player list, 30 rosters, standings, active players
+        ("08:00", "injury_discovery", 1),  # found at once: no further attempt
+        ("08:00", "referee_discovery", 1),
+        ("13:00", "schedule_freshness", 1),  # 7 h after the 06:00 scrape (limit 6 h)
+        ("13:00", "betting_lines", 1),  # oddsa_events; props and lines follow per event
+        ("15:00", "betting_lines", 1),
+        ("17:00", "betting_lines", 1),
+        ("20:00", "schedule_freshness", 1),
+        ("22:00", "post_game_window_1", 13),  # all 11 games + the two per-date box scores
+        ("01:00", "post_game_window_2", 12),  # 10 games not over at 22:00 (tips after 19:00) + the per-date two
+        ("04:00", "schedule_freshness", 1),
+        # the 22:30 tip was not over at 01:00: its box scores again, plus pbp and gamebooks for all 11
+        ("04:00", "post_game_window_3", 1 + 1 + 1 + 3 * 11),
+    ]
+    alerts = [(x.workflow, x.alert_level) for x in decisions if x.alert_level != "NONE"]
+    assert alerts == []  # nothing late, nothing missing
+
+
+def variant(cfg):
+    """Times that do not fall on ticks: windows opening at :30, a 1.5 h discovery interval from 08:30, a post-game
+    window whose tolerance covers two ticks, an ideal window starting between ticks."""
+    from datetime import time
+
+    from shared.config import TimeWindow
+
+    wfs = dict(cfg.workflows)
+    wfs["morning_operations"] = dataclasses.replace(
+        wfs["morning_operations"], ideal_window=TimeWindow(time(7, 30), time(9))
+    )
+    wfs["betting_lines"] = dataclasses.replace(wfs["betting_lines"], window_before_game_hours=5.5, frequency_hours=3)
+    wfs["post_game_window_1"] = dataclasses.replace(
+        wfs["post_game_window_1"], fixed_time=time(22, 30), tolerance_minutes=45
+    )
+    wfs["injury_discovery"] = dataclasses.replace(
+        wfs["injury_discovery"], first_attempt=time(8, 30), interval_hours=1.5
+    )
+    return dataclasses.replace(cfg, workflows=wfs)
+
+
+@pytest.mark.parametrize("day", [date(2025, 1, 15), date(2024, 12, 25), date(2025, 3, 9)])
+def test_agreement_with_times_between_ticks(cfg, games, day):
+    vcfg = variant(cfg)
+    for empty in (frozenset(), frozenset({"nbac_injury_report"})):
+        world = World(vcfg, games, empty=empty)
+        decisions = simulate(world, day - timedelta(days=1), day)[day]
+        check_agreement(vcfg, games, day, decisions)
+        if empty:  # never found: every locked attempt is made
+            expected = [
+                r.expected_run_time
+                for r in rules.expected_runs(vcfg, day, games)
+                if r.workflow_name == "injury_discovery"
+            ]
+            assert [x.tick for x in decisions if x.workflow == "injury_discovery" and x.action == "RUN"] == expected
+
+
+def test_whole_season_sample_agrees(cfg, games):
+    # Every 12th day of the season (plus its previous day as history): about 20 days of every kind.
+    world_days = sorted({g.game_date for g in games})[::12]
+    for day in world_days:
+        world = World(cfg, games)
+        decisions = simulate(world, day - timedelta(days=1), day)[day]
+        check_agreement(cfg, games, day, decisions)
