@@ -16,6 +16,18 @@ from tests.locker.conftest import seed_schedule, table_rows
 pytestmark = pytest.mark.emulators
 
 
+@pytest.fixture(autouse=True)
+def _drop_push_subscriptions(rt):
+    """Delete this test's push subscriptions afterwards, so the emulator stops pushing to a stopped server."""
+    yield
+    from shared.clients import subscriber
+
+    client = subscriber(rt.project)
+    for sub in client.list_subscriptions(request={"project": f"projects/{rt.project}"}):
+        if sub.push_config.push_endpoint and rt.topic("locker_tick") in sub.topic:
+            client.delete_subscription(subscription=sub.name)
+
+
 def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
