@@ -96,7 +96,6 @@ def test_odds_day_window_is_the_et_day_in_utc_across_dst():
         ("oddsa_game_lines", {"event_id": "abc/def", "date": "2024-01-24"}, "unsafe_parameter"),
         ("oddsa_events_his", {"date": "2024-01-24", "snapshot": "2024-13-25T03:55:40Z"}, "invalid_parameter"),
         ("nbac_schedule_api", {"season": "2024-27"}, "invalid_parameter"),
-        ("espn_scoreboard", {"date": "2024-01-15"}, "not_implemented"),
     ],
 )
 def test_bad_requests_fail_with_a_clear_error_type(name, params, error_type):
@@ -104,6 +103,22 @@ def test_bad_requests_fail_with_a_clear_error_type(name, params, error_type):
         core.plan(CFG, request(name, params))
     assert exc.value.error_type == error_type
     assert exc.value.message
+
+
+def test_a_catalogued_scraper_without_implementation_is_not_implemented():
+    from dataclasses import replace
+
+    from shared.config import Source
+
+    spec = replace(CFG.scrapers["bdl_standings"], name="future_scraper", source="future_source")
+    cfg = replace(
+        CFG,
+        scrapers={**CFG.scrapers, "future_scraper": spec},
+        sources={**CFG.sources, "future_source": Source("future_source")},
+    )
+    with pytest.raises(core.ScraperFailure) as exc:
+        core.plan(cfg, request("future_scraper", {"season": "2024"}))
+    assert exc.value.error_type == "not_implemented" and "shared.scrapers.sources.future_source" in exc.value.message
 
 
 def test_parameters_are_normalised_and_undeclared_ones_ignored():
