@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -64,7 +65,32 @@ def query(rt: Runtime, sql: str, params: dict[str, Any] | None = None) -> list[d
     """Run `sql` (use {dataset} for the dataset path) with named parameters; rows as dicts."""
     from google.cloud import bigquery
 
-    qp = []
+    client = bigquery_client(rt.project)
+    text = sql.replace("{dataset}", f"`{rt.project}.{rt.dataset}`")
+    config = bigquery.QueryJobConfig(query_parameters=_query_parameters(params))
+    result = client.query_and_wait(text, job_config=config)
+    return [dict(row.items()) for row in result]
+
+
+def query_iter(rt: Runtime, sql: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+    """Like `query`, but runs as a job and streams rows (bigquery.Row: by name or position) page by page.
+
+    Why a job: the emulator's fast path (jobs.query, used by `query_and_wait`) answers 200 with the error
+    of a failed query, so the client returns no rows instead of raising; a job raises everywhere. Streaming
+    keeps a large result (a day of execution log) out of memory.
+    """
+    from google.cloud import bigquery
+
+    client = bigquery_client(rt.project)
+    text = sql.replace("{dataset}", f"`{rt.project}.{rt.dataset}`")
+    job = client.query(text, job_config=bigquery.QueryJobConfig(query_parameters=_query_parameters(params)))
+    yield from job.result(page_size=10_000)
+
+
+def _query_parameters(params: dict[str, Any] | None) -> list[Any]:
+    from google.cloud import bigquery
+
+    qp: list[Any] = []
     for name, value in (params or {}).items():
         if isinstance(value, list):
             qp.append(bigquery.ArrayQueryParameter(name, "STRING", value))
@@ -80,7 +106,4 @@ def query(rt: Runtime, sql: str, params: dict[str, Any] | None = None) -> list[d
             qp.append(bigquery.ScalarQueryParameter(name, "FLOAT64", value))
         else:
             qp.append(bigquery.ScalarQueryParameter(name, "STRING", value))
-    client = bigquery_client(rt.project)
-    text = sql.replace("{dataset}", f"`{rt.project}.{rt.dataset}`")
-    result = client.query_and_wait(text, job_config=bigquery.QueryJobConfig(query_parameters=qp))
-    return [dict(row.items()) for row in result]
+    return qp

@@ -65,3 +65,22 @@ def list_objects(rt: Runtime, prefix: str) -> Iterator[tuple[str, datetime, int]
 def get_metadata(rt: Runtime, path: str) -> dict[str, str] | None:
     blob = bucket(rt).get_blob(path)
     return None if blob is None else dict(blob.metadata or {})
+
+
+def iter_objects(rt: Runtime, prefix: str) -> Iterator[tuple[str, datetime, dict[str, str]]]:
+    """(name, created time, custom metadata) of every object under `prefix`, streamed page by page.
+
+    Only those fields are requested: listing is the bulk of a reconciliation's cost.
+    """
+    client = storage_client(rt.project)
+    for blob in client.list_blobs(rt.bucket, prefix=prefix, fields="items(name,timeCreated,metadata),nextPageToken"):
+        yield blob.name, blob.time_created, blob.metadata or {}
+
+
+def list_folders(rt: Runtime, prefix: str) -> list[str]:
+    """Names of the folders directly under `prefix` (one delimiter listing; returns no objects)."""
+    client = storage_client(rt.project)
+    pages = client.list_blobs(rt.bucket, prefix=prefix, delimiter="/", fields="prefixes,nextPageToken")
+    for _ in pages.pages:
+        pass
+    return sorted(p[len(prefix) :].rstrip("/") for p in pages.prefixes)

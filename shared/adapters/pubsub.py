@@ -24,3 +24,30 @@ def publish_many(rt: Runtime, topic_key: str, messages: Iterable[tuple[bytes, di
     path = rt.topic_path(topic_key)
     futures = [client.publish(path, data, **attrs) for data, attrs in messages]
     return [f.result(timeout=PUBLISH_TIMEOUT_SECONDS) for f in futures]
+
+
+def publish_each(
+    rt: Runtime, topic_key: str, messages: Iterable[tuple[bytes, dict[str, str]]]
+) -> list[str | Exception]:
+    """Like publish_many, but one failure does not hide the others: each slot is a message id or the error.
+
+    For callers that must record which messages failed and carry on with the rest.
+    """
+    client = publisher(rt.project)
+    path = rt.topic_path(topic_key)
+    pending: list[object] = []
+    for data, attrs in messages:
+        try:
+            pending.append(client.publish(path, data, **attrs))
+        except Exception as exc:  # noqa: BLE001 - reported in the result, per message
+            pending.append(exc)
+    out: list[str | Exception] = []
+    for item in pending:
+        if isinstance(item, Exception):
+            out.append(item)
+            continue
+        try:
+            out.append(item.result(timeout=PUBLISH_TIMEOUT_SECONDS))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001
+            out.append(exc)
+    return out
