@@ -22,6 +22,12 @@ def get_secret(name: str) -> str | None:
     return None
 
 
+def remember(value: str) -> None:
+    """Scrub `value` from now on too: a credential derived at run time (e.g. an OAuth access token)."""
+    if value and len(value) >= 4:
+        _known.add(value)
+
+
 def scrub(text: str) -> str:
     """Replace every known secret value, and any credential-looking query parameter, with ***."""
     if not text:
