@@ -140,10 +140,18 @@ def _day_games(cfg: Config, snap: Snapshot, d: date) -> list[Game]:
     return rules.day_games(cfg, d, snap.games or ())
 
 
-def _runs_by_scraper(history: History) -> dict[str, list[Run]]:
+def _done(cfg: Config, r: Run) -> bool:
+    """A run that did its work: success, or no_data for a scraper whose catalogue entry accepts it."""
+    spec = cfg.scrapers.get(r.scraper)
+    return r.status == "success" or (r.status == "no_data" and spec is not None and spec.treat_no_data_as_success)
+
+
+def _runs_by_scraper(cfg: Config, history: History) -> dict[str, list[Run]]:
+    """The workflow's done runs, by scraper."""
     out: dict[str, list[Run]] = defaultdict(list)
     for r in history.runs:
-        out[r.scraper].append(r)
+        if _done(cfg, r):
+            out[r.scraper].append(r)
     return out
 
 
@@ -159,12 +167,12 @@ def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ve
     window = f"{w.start:%H:%M}-{w.end:%H:%M} ET"
     phase = rules.self_aware_phase(cfg, wf, tick)
     planned = [p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick)]
-    runs = _runs_by_scraper(hist)
+    runs = _runs_by_scraper(cfg, hist)
     todo = [p for p in planned if not any(covers(p, r.params) for r in runs.get(p.scraper, ()))]
     done = len(planned) - len(todo)
     ctx = {"ideal_window": window, "phase": phase, "requests_planned": len(planned), "requests_done": done}
     if not todo:
-        last = max((r.at for r in hist.runs), default=None)
+        last = max((r.at for rs in runs.values() for r in rs), default=None)
         when = f", last at {_hm(cfg, last)} ET" if last else ""
         return _skip(f"already succeeded today ({len(planned)} requests done{when})", **ctx)
     if phase == "before":
@@ -282,7 +290,7 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
 
     final_after = _final_after(cfg)
     scrapers = published_scrapers(cfg, wf)
-    runs = _runs_by_scraper(hist)
+    runs = _runs_by_scraper(cfg, hist)
     day_requests = {s: resolve(cfg, s, day=night, tick=tick)[0] for s in scrapers if unit_of(cfg.scrapers[s]) == "day"}
     missing: dict[str, list[str]] = {}
     game_requests: dict[tuple[str, str], Planned] = {}
