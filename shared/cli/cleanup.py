@@ -3,13 +3,15 @@ notifications, republish the missed ones, and print the reconciliation as JSON.
 
 `--dry-run` reports without publishing (it still records a dry-run row in cleanup_operations). `--since`
 starts the window there instead of at the last successful run (a manual catch-up). Without emulator
-variables set and with a local stack running, the command uses the local stack. Exit status: 0, or 1 when
+variables set and with a local stack running, the command uses the local stack. Stdout is the JSON document
+only (log lines go to stderr). Exit status: 0, or 1 when
 the run recorded errors (a failed publish, a failed processed-files query), 2 for bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import UTC, datetime
 
@@ -43,6 +45,8 @@ def _cleanup(args: argparse.Namespace) -> int:
         print(f"nba-orch cleanup: --since {args.since} is not before --as-of", file=sys.stderr)
         return 2
     stack_environment()
-    result = run_cleanup(Runtime.from_env(), get_config(), Tick(as_of=as_of, dry_run=args.dry_run, since=since))
+    # Log lines go to stderr here, so stdout is exactly the JSON document (pipe it to jq).
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_cleanup(Runtime.from_env(), get_config(), Tick(as_of=as_of, dry_run=args.dry_run, since=since))
     emit(result)
     return 1 if result.get("errors") else 0
