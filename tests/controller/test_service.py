@@ -1,0 +1,211 @@
+"""The controller against the emulators: records read from BigQuery, the schedule from GCS, decisions written,
+requests published; duplicate ticks, the repeated fall-back hour, and BigQuery failing for one workflow."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.clients import subscriber
+from shared.controller import service
+from shared.controller.state import SlotReadError
+from shared.provision import ensure_pull_subscription
+from tests.conftest import pull_all
+from tests.controller.conftest import decision_rows, et, log_run
+
+pytestmark = pytest.mark.emulators
+
+
+def tap(rt) -> str:
+    """A new pull subscription on the requests topic: it sees only what is published from now on."""
+    return ensure_pull_subscription(rt, "scraper_requests", f"{rt.topic('scraper_requests')}-t{uuid.uuid4().hex[:6]}")
+
+
+def received(rt, sub: str, expect: int) -> list[dict]:
+    msgs = pull_all(rt, "scraper_requests", sub, expect=expect, timeout=15)
+    return [{"body": json.loads(m.data), "attrs": dict(m.attributes)} for m in msgs]
+
+
+def by_workflow(rows: list[dict]) -> dict[str, dict]:
+    return {r["workflow_name"]: r for r in rows}
+
+
+def test_an_hour_tick_writes_decisions_and_publishes_requests(ctl_rt, cfg):
+    sub = tap(ctl_rt)
+    tick = et("2025-01-15", "13:00")
+    result = service.run_tick(ctl_rt, cfg, tick, triggered_by="test")
+    rows = by_workflow(decision_rows(ctl_rt, tick))
+    assert set(rows) == {"schedule_freshness", *cfg.workflows}
+    assert {n: r["action"] for n, r in rows.items()} == {
+        "schedule_freshness": "SKIP",  # morning_operations (late) scrapes the schedule at this tick
+        "morning_operations": "RUN",
+        "betting_lines": "RUN",
+        "post_game_window_1": "SKIP",
+        "post_game_window_2": "SKIP",
+        "post_game_window_3": "SKIP",
+        "injury_discovery": "RUN",
+        "referee_discovery": "RUN",
+    }
+    bl = rows["betting_lines"]
+    assert bl["decision_id"] == "betting_lines@2025-01-15T13" and bl["priority"] == "CRITICAL"
+    assert bl["context"]["games_today"] == 11 and bl["context"]["hours_until_game"] == 6.0
+    assert bl["context"]["requests"] == [{"scraper": "oddsa_events", "params": {"date": "2025-01-15"}}]
+    assert bl["scrapers_triggered"] == ["oddsa_events"] and len(bl["target_games"]) == 11
+    assert bl["next_check_time"] == et("2025-01-15", "14:00") and bl["triggered_by"] == "test"
+    assert rows["morning_operations"]["alert_level"] == "WARNING"
+
+    msgs = received(ctl_rt, sub, result.published)
+    assert result.published == len(msgs) == 34 + 1 + 1 + 1
+    ids = {m["body"]["request_id"] for m in msgs}
+    assert ids == {r.request_id for r in result.requests} and len(ids) == len(msgs)
+    events = next(m for m in msgs if m["body"]["scraper_name"] == "oddsa_events")
+    assert events["attrs"] == {
+        "scraper_name": "oddsa_events",
+        "workflow": "betting_lines",
+        "request_id": events["body"]["request_id"],
+    }
+    assert events["body"]["as_of"] == "2025-01-15T18:00:00Z" and events["body"]["source"] == "CONTROLLER"
+    assert events["body"]["context"]["follow_ups"] == ["oddsa_player_props", "oddsa_game_lines"]
+    assert result.snapshot.schedule_file.endswith("20250115_095500.json")
+
+
+def test_a_redelivered_tick_decides_nothing_again(ctl_rt, cfg):
+    tick = et("2025-01-15", "14:00")
+    first = service.run_tick(ctl_rt, cfg, tick)
+    sub = tap(ctl_rt)
+    # the same tick again, a few seconds later (Scheduler retry / Pub/Sub redelivery)
+    second = service.run_tick(ctl_rt, cfg, datetime(2025, 1, 15, 19, 0, 4, tzinfo=UTC))
+    assert (second.written, len(second.reused)) == (0, 8)
+    assert [d.to_json() for d in second.decisions] == [d.to_json() for d in first.decisions]
+    assert len(decision_rows(ctl_rt, tick)) == 8
+    # the recorded requests are published again, with the same ids (the scrapers treat them as duplicates)
+    msgs = received(ctl_rt, sub, len(first.requests))
+    assert {m["body"]["request_id"] for m in msgs} == {r.request_id for r in first.requests}
+
+
+def test_the_repeated_fall_back_hour_is_one_slot(ctl_rt, cfg, schedule_gz):
+    first = service.run_tick(ctl_rt, cfg, datetime(2024, 11, 3, 5, 0, tzinfo=UTC))  # 01:00 EDT
+    second = service.run_tick(ctl_rt, cfg, datetime(2024, 11, 3, 6, 0, tzinfo=UTC))  # 01:00 EST, an hour later
+    assert first.slot == second.slot == "2024-11-03T01"
+    assert second.written == 0
+    rows = decision_rows(ctl_rt, datetime(2024, 11, 3, 5, tzinfo=UTC), datetime(2024, 11, 3, 6, 30, tzinfo=UTC))
+    w2 = [r for r in rows if r["workflow_name"] == "post_game_window_2"]
+    assert len(rows) == 8 and [r["action"] for r in w2] == ["RUN"]
+    assert w2[0]["context"]["game_night"] == "2024-11-02"
+
+
+def test_records_drive_the_decisions(ctl_rt, cfg):
+    day = "2025-01-20"  # MLK day: first tip 12:00
+    # morning_operations' 34 requests all logged as the scrapers log them
+    six = et(day, "06:00")
+    first = service.evaluate(ctl_rt, cfg, six)
+    morning = next(d for d in first.decisions if d.workflow == "morning_operations")
+    for p in morning.requests:
+        log_run(ctl_rt, p.scraper, six, dict(p.params), workflow="morning_operations")
+    # an odds call at 07:00 left 120 credits (under the reserve of 500)
+    quota = {"record_count": 8, "quota": {"requests_remaining": 120, "requests_used": 19880}}
+    log_run(ctl_rt, "oddsa_events", et(day, "07:00"), {"date": day}, summary=quota)
+    result = service.run_tick(ctl_rt, cfg, et(day, "08:00"))
+    got = {d.workflow: d for d in result.decisions}
+    assert got["morning_operations"].reason.startswith("already succeeded today (34 requests done")
+    assert got["schedule_freshness"].reason.startswith("schedule fresh: last successful nbac_schedule_api run at 06:00")
+    bl = got["betting_lines"]
+    assert bl.action == "SKIP" and bl.alert_level == "WARNING" and "120 requests remaining" in bl.reason
+    # the quota recovers (a newer reading): betting_lines runs at 09:00, then not at 10:00 (2 h cadence)
+    log_run(ctl_rt, "oddsa_events", et(day, "08:30"), {"date": day}, summary={"quota": {"requests_remaining": 9000}})
+    nine = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "09:00")).decisions}
+    assert nine["betting_lines"].action == "RUN"
+    ten = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "10:00")).decisions}
+    assert ten["betting_lines"].reason == "ran at 09:00 ET, less than 2 h ago"
+    # the injury report found at 08:00 (with records): no attempt at 10:00
+    log_run(ctl_rt, "nbac_injury_report", et(day, "08:00"), {"date": day}, summary={"record_count": 52})
+    twelve = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "12:00")).decisions}
+    assert twelve["injury_discovery"].reason == "already found today (at 08:00 ET)"
+    # referees: attempts made at 08, 09 and 10; the 11:00 tick never came, so attempt 4 is made at 12:00
+    assert (twelve["referee_discovery"].action, twelve["referee_discovery"].reason) == (
+        "RUN",
+        "discovery attempt 4 of 6",
+    )
+
+
+def test_post_game_targets_come_from_the_log(ctl_rt, cfg, games):
+    from shared import rules
+
+    night = rules.day_games(cfg, datetime(2025, 1, 25).date(), games)
+    w1 = et("2025-01-25", "22:00")
+    # window 1: every game's team box score logged; the early games were over, so they count at 01:00
+    for g in night:
+        log_run(ctl_rt, "nbac_team_boxscore", w1, {"game_id": g.game_id, "game_date": "2025-01-25"})
+    log_run(ctl_rt, "bdl_box_scores", w1, {"date": "2025-01-25"})
+    ids = [g.game_id for g in night]
+    log_run(ctl_rt, "nbac_player_boxscore", w1, {"date": "2025-01-25", "season": "2024-25"}, summary={"game_ids": ids})
+    result = service.evaluate(ctl_rt, cfg, et("2025-01-26", "01:00"))
+    w2 = next(d for d in result.decisions if d.workflow == "post_game_window_2")
+    over = [g.game_id for g in night if (w1 - g.commence_utc).total_seconds() >= 3 * 3600]
+    assert over and w2.action == "RUN"
+    assert set(w2.target_games) == set(ids) - set(over)
+    team = [dict(p.params)["game_id"] for p in w2.requests if p.scraper == "nbac_team_boxscore"]
+    assert team == [g for g in ids if g not in over]
+
+
+def test_bigquery_failing_for_one_workflow(ctl_rt, cfg):
+    from google.api_core.exceptions import InternalServerError
+
+    from shared.adapters.bigquery import query as real_query
+
+    calls = []
+
+    def flaky(rt, sql, params):
+        calls.append(sorted(params.get("wfs", [])))
+        if "post_game_window_2" in params.get("wfs", []):
+            raise InternalServerError("backendError: the read of this workflow's partition failed")
+        return real_query(rt, sql, params)
+
+    tick = et("2025-01-16", "01:00")
+    result = service.run_tick(ctl_rt, cfg, tick, query=flaky)
+    assert len(calls) > 1  # the batched read failed, then each part alone
+    rows = by_workflow(decision_rows(ctl_rt, tick))
+    w2 = rows["post_game_window_2"]
+    assert (w2["action"], w2["alert_level"]) == ("ABORT", "CRITICAL")
+    assert "could not read this workflow's records" in w2["reason"] and "backendError" in w2["reason"]
+    others = {n: r["action"] for n, r in rows.items() if n != "post_game_window_2"}
+    assert "ABORT" not in others.values() and others["morning_operations"] == "RUN"
+    assert result.published == len(result.requests) > 0
+
+
+def test_unreadable_slot_raises_and_writes_nothing(ctl_rt, cfg):
+    from google.api_core.exceptions import ServiceUnavailable
+
+    def down(rt, sql, params):
+        raise ServiceUnavailable("bigquery unavailable")
+
+    tick = et("2025-01-16", "04:00")
+    with pytest.raises(SlotReadError):
+        service.run_tick(ctl_rt, cfg, tick, query=down)
+    assert decision_rows(ctl_rt, tick) == []
+
+
+def test_dry_run_writes_and_publishes_nothing(ctl_rt, cfg):
+    sub = tap(ctl_rt)
+    tick = et("2025-01-15", "22:00")
+    result = service.run_tick(ctl_rt, cfg, tick, dry_run=True)
+    assert result.requests and (result.written, result.published) == (0, 0)
+    assert decision_rows(ctl_rt, tick) == []
+    resp = subscriber(ctl_rt.project).pull(subscription=sub, max_messages=10, timeout=2)
+    assert list(resp.received_messages) == []
+
+
+def test_no_schedule_aborts_game_workflows_and_scrapes_it(rt, cfg):
+    from shared.provision import ensure_pull_subscription
+
+    sub = ensure_pull_subscription(rt, "scraper_requests")
+    result = service.run_tick(rt, cfg, et("2025-01-15", "15:00"))
+    got = {d.workflow: d for d in result.decisions}
+    assert got["betting_lines"].action == "ABORT" and "no schedule file under gs://" in got["betting_lines"].reason
+    assert got["morning_operations"].action == "RUN"  # self_aware does not need the games
+    assert got["schedule_freshness"].action == "SKIP"  # ...and scrapes the schedule at this tick
+    msgs = received(rt, sub, result.published)
+    assert "nbac_schedule_api" in {m["body"]["scraper_name"] for m in msgs}
