@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared import log
+from shared import faults, log
 from shared.adapters import bigquery as bq
 from shared.adapters import gcs, pubsub
 from shared.config import Config, get_config
@@ -224,20 +224,24 @@ def _run(
         result, fetched, scraper = _fetch_and_compute(
             cfg, request, http or http_layer.client(), final_attempt=final_attempt, stored=stored
         )
+        faults.check("after_fetch", request.scraper_name, request.request_id)
         duration = measured if measured is not None else time.monotonic() - started
         if result.outputs and fetched is not None:
             names = [o.name for o in result.outputs]
             claim.update(_wall_now(), stage="writing", raw_object=names[0], objects=names)
             replace = bool(scraper is not None and scraper.replaces_outputs)
             result = _write_outputs(rt, request, fetched, result, duration, replace=replace)
+            faults.check("after_write", request.scraper_name, request.request_id)
         outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
         opts = _opts(cfg, request, fetched, delivery_attempt)
         note = core.completion(outcome)
         outcome.notification_message_id = pubsub.publish(rt, "scraper_complete", note.data(), note.attributes())
         claim.update(_wall_now(), stage="notified", outcome=outcome.to_json(), opts=opts)
+        faults.check("after_notify", request.scraper_name, request.request_id)
     if not (claim.previous_stage == "notified" and _row_exists(rt, outcome.execution_id)):
         row = core.log_row(outcome, request, environment=rt.environment, opts=opts)
         bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
+        faults.check("after_row", request.scraper_name, request.request_id)
     if outcome.follow_ups:
         pubsub.publish_many(
             rt,
@@ -268,6 +272,9 @@ def execute_message(rt: Runtime, msg: PubSubMessage, *, config: Config | None = 
     final = msg.delivery_attempt is not None and msg.delivery_attempt >= max_attempts
     try:
         outcome = execute(rt, request, final_attempt=final, delivery_attempt=msg.delivery_attempt, config=cfg)
+    except faults.InjectedLoss as exc:
+        log.error(f"scrapers: {exc}; acknowledged, only cleanup can repair it", request_id=request.request_id)
+        return {"injected_fault": str(exc)}
     except TransientFailure as exc:
         log.warning(
             f"scrapers: {request.scraper_name} upstream unavailable, Pub/Sub will redeliver: {exc}",
