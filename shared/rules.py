@@ -101,9 +101,12 @@ def _minutes_into_day(cfg: Config, t: time) -> int:
     return (t.hour * 60 + t.minute - (ds.hour * 60 + ds.minute)) % _DAY_MINUTES
 
 
-def _in_clock_window(window: TimeWindow, t: time) -> bool:
+def in_clock_window(window: TimeWindow, t: time) -> bool:
     """Plain clock-time membership, [start, end): used for daytime windows such as business hours."""
     return window.start <= t < window.end
+
+
+_in_clock_window = in_clock_window  # the name the controller first used
 
 
 def _in_day_window(cfg: Config, window: TimeWindow, t: time) -> bool:
@@ -271,7 +274,7 @@ def game_aware_slots(cfg: Config, wf: Workflow, d: date, games: Iterable[Game]) 
     every = timedelta(hours=wf.frequency_hours)
     slots: list[datetime] = []
     for t in controller_ticks(cfg, d):
-        if not opens <= t < first or not _in_clock_window(wf.business_hours, local(cfg, t).time()):
+        if not opens <= t < first or not in_clock_window(wf.business_hours, local(cfg, t).time()):
             continue
         if slots and t - slots[-1] < every:
             continue

@@ -302,3 +302,13 @@ def test_stored_plain_json_schedule(rt, cfg, schedule_gz):
     result = lock(rt, cfg, dry_run=True)
     assert result.summary()["games_scheduled"] == 11
     assert json.loads(json.dumps(result.summary()))  # JSON-safe summary (it is logged)
+
+
+def test_publish_time_with_fractional_seconds_round_trips(rt, cfg, schedule_gz):
+    """`as_of` usually comes from a publish time with microseconds: the lock must still be recognised."""
+    seed_schedule(rt, schedule_gz)
+    as_of = AS_OF.replace(second=1, microsecond=123456)
+    first = lock(rt, cfg, as_of)
+    assert first.locked_at == "2025-01-15T10:00:01.123456Z"
+    again = lock(rt, cfg, as_of + timedelta(seconds=30))
+    assert again.status == "already_locked" and again.locked_at == first.locked_at
