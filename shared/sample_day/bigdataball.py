@@ -97,11 +97,12 @@ def _row(world: World, gd: GameDay, a: Action, play_id: int, previous: int) -> d
 
 def pbp_csv(world: World, gd: GameDay) -> bytes:
     out = io.StringIO(newline="")
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
     previous = 0
     for n, a in enumerate(gd.actions, start=1):
-        writer.writerow(_row(world, gd, a, n, previous))
+        row = _row(world, gd, a, n, previous)
+        writer.writerow([row[c] for c in COLUMNS])
         previous = a.elapsed
     return out.getvalue().encode()
 
@@ -112,12 +113,13 @@ def drive_file_id(world: World, gd: GameDay) -> str:
     return "1" + base64.urlsafe_b64encode(digest).decode()[:32]
 
 
-def listing(world: World) -> bytes:
+def listing(world: World, csvs: dict[str, bytes]) -> bytes:
     """Drive v3 files.list with fields=nextPageToken,incompleteSearch,files(id,name,mimeType,modifiedTime,size):
-    every game CSV of the date (uploaded about an hour after the game ended) and the day's combined file."""
+    every game CSV of the date (`csvs` by game id; uploaded about an hour after the game ended) and the day's
+    combined file."""
     files = []
     for gd in world.game_days:
-        body = pbp_csv(world, gd)
+        body = csvs[gd.game.game_id]
         done = gd.game.commence_utc + timedelta(hours=3, minutes=20)
         files.append(
             {

@@ -211,9 +211,9 @@ def build(d: date = DEFAULT_DATE) -> SampleDay:
     )
     for hour, period in reports.report_hours(d):
         path = f"/referee/injury/Injury-Report_{d.isoformat()}_{hour:02d}{period}.pdf"
-        answer = _ok(reports.injury_report(w, hour, period), "application/pdf")
-        add(_route("nbac_injury_report", "ak-static.cms.nba.com", path,
-                   answer if reports.report_published(hour, period) else denied))  # fmt: skip
+        published = reports.report_published(hour, period)
+        answer = _ok(reports.injury_report(w, hour, period), "application/pdf") if published else denied
+        add(_route("nbac_injury_report", "ak-static.cms.nba.com", path, answer))
     add(_route("nbac_referee_assignments", "official.nba.com", "/wp-json/api/v1/get-game-officials",
                _ok(nba.referee_assignments(w)), query={"date": d.isoformat()}))  # fmt: skip
 
@@ -258,13 +258,14 @@ def bigdataball_routes(w: World, *, missing: str | None = None) -> list[RouteDef
     replay cannot evaluate Drive's `q` syntax, so it lists them all; the scraper picks its game's CSV by name,
     which it must do anyway), and files.get?alt=media serves each CSV, except game `missing`'s (a fault)."""
     auth: dict[str, str | None] = {"Authorization": None}
-    listing = _ok(bigdataball.listing(w), "application/json; charset=UTF-8")
+    csvs = {gd.game.game_id: bigdataball.pbp_csv(w, gd) for gd in w.game_days}
+    listing = _ok(bigdataball.listing(w, csvs), "application/json; charset=UTF-8")
     routes = [_route("bigdataball_pbp", DRIVE, DRIVE_FILES, listing, headers=auth)]
     for gd in w.game_days:
         if gd.game.game_id == missing:
             continue
         path = f"{DRIVE_FILES}/{bigdataball.drive_file_id(w, gd)}"
-        csv = _ok(bigdataball.pbp_csv(w, gd), "text/csv")
+        csv = _ok(csvs[gd.game.game_id], "text/csv")
         routes.append(_route("bigdataball_pbp", DRIVE, path, csv, query={"alt": "media"}, headers=auth))
     return routes
 

@@ -74,7 +74,7 @@ def hex_id(*parts: object, length: int = 32) -> str:
 # People
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: a player is one object of one world (and compares fast)
 class Player:
     person_id: int  # NBA.com (stats, cdn, official)
     bdl_id: int  # balldontlie
@@ -538,7 +538,7 @@ def _plays(r: random.Random, gd: GameDay) -> list[Action]:
         return a
 
     def enter(tri: str, p: Player, t: int) -> None:
-        if p in on_floor[tri]:
+        if p.person_id in since[tri]:
             return
         leaving = min(on_floor[tri], key=lambda q: (since[tri][q.person_id], q.person_id))
         on_floor[tri][on_floor[tri].index(leaving)] = p

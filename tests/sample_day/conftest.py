@@ -1,0 +1,61 @@
+"""Fixtures for the sample-day tests: the built day (once per session), a replay server serving it, and the
+requests the master controller would send for it (shared.controller.params.resolve)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from shared.sample_day import DEFAULT_DATE, SampleDay, build, install
+from shared.timeutil import et_at
+
+BDL_KEY = "sample-bdl-key-3c9e"
+ODDS_KEY = "sample-odds-key-8d1f"
+
+
+@pytest.fixture(scope="session")
+def day() -> SampleDay:
+    return build(DEFAULT_DATE)
+
+
+@pytest.fixture(scope="session")
+def world(day):
+    return day.world
+
+
+@pytest.fixture
+def sample_replay(day, monkeypatch):
+    """A replay server with the sample day installed; upstream calls of this process go to it, fast retries."""
+    from shared.local.replay import Replay
+    from shared.scrapers import http
+
+    rp = Replay().start()
+    install(rp, day)
+    monkeypatch.setenv("NBA_ORCH_UPSTREAM_OVERRIDE", rp.url)
+    monkeypatch.setenv("NBA_ORCH_HTTP_BACKOFF_SCALE", "0.001")
+    monkeypatch.setenv("NBA_ORCH_HTTP_TIMEOUT", "5")
+    monkeypatch.setenv("NBA_ORCH_HTTP_ATTEMPTS", "3")
+    monkeypatch.setenv("BALLDONTLIE_API_KEY", BDL_KEY)
+    monkeypatch.setenv("ODDS_API_KEY", ODDS_KEY)
+    monkeypatch.delenv("BIGDATABALL_SERVICE_ACCOUNT_JSON", raising=False)
+    monkeypatch.delenv("NBA_ORCH_DRIVE_TOKEN", raising=False)
+    http.reset()
+    yield rp
+    rp.stop()
+    http.reset()
+
+
+def et(d: date, hh: int, mm: int = 0) -> datetime:
+    return et_at(d, time(hh, mm))
+
+
+def ticks(d: date = DEFAULT_DATE) -> dict[str, datetime]:
+    """The controller tick at which each workflow of the day runs (its first RUN in a normal day)."""
+    return {
+        "morning_operations": et(d, 6),
+        "betting_lines": et(d, 14),
+        "post_game_window_3": et(d + timedelta(days=1), 4),
+        "injury_discovery": et(d, 12),
+        "referee_discovery": et(d, 8),
+    }
