@@ -2,12 +2,14 @@
 
 Both read the records from the local stack when one is running (or the project in the environment), and the
 schedule from GCS or `--schedule-file`. With `--dry-run` nothing is written or published, and without a
-reachable stack the history is assumed empty. `explain` never writes.
+reachable stack the history is assumed empty. `explain` never writes. Stdout is exactly one JSON document
+(log lines go to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import socket
@@ -104,7 +106,9 @@ def _evaluate_at(args: argparse.Namespace, *, write: bool) -> tuple[Any, dict[st
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    out = _evaluate_at(args, write=True)
+    # Log lines go to stderr here, so stdout is exactly the JSON document (pipe it to jq).
+    with contextlib.redirect_stdout(sys.stderr):
+        out = _evaluate_at(args, write=True)
     if isinstance(out, int):
         return out
     result, info = out
@@ -134,7 +138,8 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"nba-orch explain: unknown workflow {args.workflow!r} (known: {known})", file=sys.stderr)
         return 2
     args.dry_run = True  # explaining never writes
-    out = _evaluate_at(args, write=False)
+    with contextlib.redirect_stdout(sys.stderr):
+        out = _evaluate_at(args, write=False)
     if isinstance(out, int):
         return out
     result, info = out
