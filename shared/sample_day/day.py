@@ -107,12 +107,12 @@ class SampleDay:
     def routes_for(self, scraper: str) -> list[RouteDef]:
         return [r for r in self.routes if r.scraper == scraper]
 
-    def body(self, scraper: str, **query: str) -> bytes:
-        """The (last) answer body a scraper gets for the route whose query contains `query` (tests, tools)."""
+    def body(self, scraper: str, path: str | None = None, **query: str) -> bytes:
+        """The (last) answer body of `scraper`'s route at `path` whose query contains `query` (tests, tools)."""
         for r in self.routes_for(scraper):
-            if all(dict(r.query).get(k) == v for k, v in query.items()):
+            if (path is None or r.path == path) and all(dict(r.query).get(k) == v for k, v in query.items()):
                 return r.answers[-1].body
-        raise KeyError(f"no {scraper} route with {query}")
+        raise KeyError(f"no {scraper} route at {path} with {query}")
 
 
 def _route(
@@ -209,7 +209,7 @@ def build(d: date = DEFAULT_DATE) -> SampleDay:
         b"</Error>",
         "application/xml",
     )
-    for hour, period in reports.report_hours(d):
+    for hour, period in reports.report_hours():
         path = f"/referee/injury/Injury-Report_{d.isoformat()}_{hour:02d}{period}.pdf"
         published = reports.report_published(hour, period)
         answer = _ok(reports.injury_report(w, hour, period), "application/pdf") if published else denied

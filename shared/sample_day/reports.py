@@ -13,7 +13,7 @@ lines, DNP lines, Inactive lists), with the document title "Box Score {away} - {
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from shared.sample_day.pdf import Document, Page, text_width
 from shared.sample_day.teams import team
@@ -52,7 +52,7 @@ def _pdf_date(dt: datetime) -> str:
     return f"D:{local:%Y%m%d%H%M%S}{hours:+03d}'00'"
 
 
-def report_hours(d: date) -> list[tuple[int, str]]:
+def report_hours() -> list[tuple[int, str]]:
     """Every (hour 1-12, "AM"/"PM") label of a day's reports, in clock order from 12 AM."""
     return [(h % 12 or 12, "AM" if h < 12 else "PM") for h in range(24)]
 
@@ -150,10 +150,6 @@ def injury_report(world: World, hour: int, period: str) -> bytes:
     for n, page in enumerate(pages, start=1):
         page.words(398.53, y(545.43), f"Page {n} of {len(pages)}", size)
     return doc.to_bytes()
-
-
-def not_yet_submitted(world: World, hour24: int) -> int:
-    return sum(1 for r in injury_rows(world, hour24) if not r["player"])
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -35,10 +35,7 @@ def names_of(world, tri: str) -> set[str]:
 
 
 def route_body(day, scraper: str, path: str | None = None, **query: str) -> bytes:
-    for r in day.routes_for(scraper):
-        if (path is None or r.path == path) and all(dict(r.query).get(k) == v for k, v in query.items()):
-            return r.answers[-1].body
-    raise AssertionError(f"no route for {scraper} {path} {query}")
+    return day.body(scraper, path, **query)
 
 
 # ---- the day as a whole ----------------------------------------------------------------------------------
