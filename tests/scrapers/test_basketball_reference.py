@@ -98,6 +98,7 @@ def test_429_is_retried_after_its_retry_after(srt, rp):
     ("reply", "error_type", "message"),
     [
         pytest.param(Reply(404, body="<html>Page Not Found (404 error)</html>"), "http_404", "404", id="404"),
+        pytest.param(Reply(403, body="<html>Forbidden</html>"), "http_403", "403", id="403"),
         pytest.param(
             Reply(body="<html><body>Rate limited</body></html>"), "parse_error", "table#roster", id="no_table"
         ),

@@ -161,6 +161,23 @@ def test_a_gamebook_not_published_yet_is_no_data(srt, rp, status):
     check_run(srt, outcome, req)
 
 
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        pytest.param(Reply(body=b""), "empty body", id="empty"),
+        pytest.param(Reply(body="<html>Maintenance</html>", content_type="text/html"), "not a PDF", id="html"),
+        pytest.param(Reply(body=text_pdf(["Page 1 of 1", "nothing here"])), "does not look like", id="not_a_book"),
+    ],
+)
+def test_gamebook_bodies_that_are_not_game_books(srt, rp, reply, message):
+    rp.add(BOOKS, "/pdfs/20250116/20250116_BOSLAL_book.pdf", replies=[reply])
+    req = request("nbac_gamebook_pdf", {"game_code": "20250116/BOSLAL"})
+    outcome = service.execute(srt, req)
+    assert (outcome.status, outcome.error_type, outcome.gcs_path) == ("failed", "parse_error", None)
+    assert message in outcome.error_message
+    check_run(srt, outcome, req)
+
+
 def test_gamebook_date_must_be_the_game_codes(rp, tmp_path):
     out = service.run_local(
         request("nbac_gamebook_pdf", {"game_code": "20240411/MEMCLE", "date": "2024-04-12"}), tmp_path

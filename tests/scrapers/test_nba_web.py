@@ -58,6 +58,7 @@ def test_a_page_that_is_not_utf8_is_kept_as_base64():
     ("reply", "status", "error_type", "message"),
     [
         (Reply(404, body="<html>Page not found</html>"), "failed", "http_404", "404"),
+        (Reply(403, body="<html>Access Denied (Akamai)</html>"), "failed", "http_403", "403"),
         (Reply(body="<html><body>Team page</body></html>"), "failed", "parse_error", "__NEXT_DATA__"),
         (
             Reply(body='<script id="__NEXT_DATA__" type="application/json">{"props": {"pageP'),
@@ -67,7 +68,7 @@ def test_a_page_that_is_not_utf8_is_kept_as_base64():
         ),
         (Reply(body=""), "failed", "parse_error", "__NEXT_DATA__"),
     ],
-    ids=["404", "no_next_data", "truncated", "empty"],
+    ids=["404", "403", "no_next_data", "truncated", "empty"],
 )
 def test_bad_pages(srt, rp, reply, status, error_type, message):
     rp.add(WWW, "/team/1610612738/celtics/roster", replies=[reply])
