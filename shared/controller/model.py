@@ -67,8 +67,9 @@ class History:
 class Snapshot:
     """Everything a tick is decided from.
 
-    `games` is None when no schedule could be read (`games_error` says why); `last_schedule_success` is the
-    newest successful run of the schedule scraper (`freshness_error` when it could not be read).
+    `games`: the schedule's games from the day before the tick's operational day to the day after (None when
+    no schedule could be read; `games_error` says why); `last_schedule_success`: the newest successful run
+    of the schedule scraper (`freshness_error` when it could not be read).
     """
 
     tick: datetime

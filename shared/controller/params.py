@@ -19,9 +19,11 @@ Reference codes PHO, BRK, CHO), `team_id` (NBA.com id; ESPN's for ESPN), and the
 
 from __future__ import annotations
 
+import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from shared.config import Config, ScraperSpec, Workflow
@@ -116,13 +118,13 @@ def injury_report_values(cfg: Config, tick: datetime) -> dict[str, str]:
     return {"date": report.date().isoformat(), "hour": str(hour12), "period": "AM" if report.hour < 12 else "PM"}
 
 
-def _template_fields(spec: ScraperSpec) -> set[str]:
-    import string
-
+@lru_cache(maxsize=256)
+def _template_fields(spec: ScraperSpec) -> frozenset[str]:
+    """Placeholders of the scraper's URL and paths (cached: specs are frozen)."""
     out: set[str] = set()
     for tpl in (spec.url, spec.gcs_path, spec.gcs_data_path or ""):
         out |= {name for _, name, _, _ in string.Formatter().parse(tpl) if name}
-    return out
+    return frozenset(out)
 
 
 def _fill(cfg: Config, spec: ScraperSpec, values: Mapping[str, str]) -> dict[str, str]:

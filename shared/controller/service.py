@@ -1,16 +1,20 @@
-"""The controller's edge: one tick = read, decide, record, publish.
+"""The controller's edge: one tick = read, decide, claim the slot, record, publish.
 
-Order, and why: the decisions are written BEFORE their requests are published, and a RUN keeps its exact
-requests in its context. A redelivered tick (or the repeated fall-back 01:00, or a crash between the write
-and the publish) finds this slot's decisions already recorded, decides nothing again, and publishes the
-recorded requests once more: the same request ids (deterministic from decision id + scraper + parameters),
-which the scrapers function treats as duplicates (its claim per request id). So a slot has exactly one
-decision set and one RUN per workflow, and no request is lost between the two steps.
+Order, and why:
+1. Read (concurrently): the controller's ledger in GCS, the scrapers' records in BigQuery, the schedule.
+2. Decide (pure), unless the ledger already holds this slot's decisions: then those are used as they are.
+3. Claim the slot: create its ledger object with the decisions, `if_generation_match=0`. This is the commit
+   point: exactly one delivery of a tick wins, even two at the same instant; a loser takes the winner's
+   decisions. Every RUN keeps its exact requests in its decision, so the slot's requests are fixed here.
+4. Write the decisions to `workflow_decisions` (insertId = decision_id) and publish the requests, at the
+   same time (both follow from the claim, neither from the other).
+A redelivered tick (or the repeated fall-back 01:00, or a crash after step 3) finds the claim, decides
+nothing again, writes the rows that are missing and publishes the recorded requests once more: the same
+request ids (deterministic from decision id + scraper + parameters), which the scrapers function treats as
+duplicates (its own claim per request id). So a slot has exactly one decision set and one RUN per workflow,
+and nothing decided is lost between the steps.
 
-Idempotency key: `decision_id` = "<workflow>@<ET hour slot>" (`decide.decision_id`), also the BigQuery
-insertId. Two deliveries racing within the same second can both miss each other's rows (streaming inserts
-dedupe by insertId only on a best-effort basis); they then write identical decisions with identical request
-ids, so the scrapers still run once.
+Idempotency key: the slot, "<ET hour>" (`rules.tick_key`); decision ids are "<workflow>@<slot>".
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +34,7 @@ from shared.controller import state
 from shared.controller.decide import decide_tick, decision_id, slot_tick
 from shared.controller.model import FRESHNESS, Decision, Snapshot
 from shared.controller.params import follow_ups_of
+from shared.controller.state import Reads
 from shared.nba.schedule import Game
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc
@@ -48,6 +54,7 @@ class TickResult:
     written: int = 0
     published: int = 0
     dry_run: bool = False
+    reads: Reads | None = None
 
     def summary(self) -> dict[str, Any]:
         actions = Counter(d.action for d in self.decisions)
@@ -76,6 +83,7 @@ class TickResult:
 
 
 def decision_ids(cfg: Config, tick: datetime) -> dict[str, str]:
+    """Every decision id of the slot (the freshness check first, then each enabled workflow)."""
     names = [FRESHNESS, *(wf.name for wf in cfg.enabled_workflows())]
     return {n: decision_id(cfg, n, tick) for n in names}
 
@@ -110,6 +118,10 @@ def requests_of(cfg: Config, decisions: Sequence[Decision]) -> list[ScraperReque
     return out
 
 
+class RecordsUnavailable(RuntimeError):
+    """Every read of the scrapers' records failed: let Pub/Sub redeliver the tick (not its last attempt)."""
+
+
 def evaluate(
     rt: Runtime | None,
     cfg: Config,
@@ -121,20 +133,37 @@ def evaluate(
 ) -> TickResult:
     """Read and decide, without writing anything (the pure part plus the reads)."""
     tick = slot_tick(cfg, as_of)
-    ids = decision_ids(cfg, tick)
     kw = {"query": query} if query is not None else {}
-    snap, rows = state.read_snapshot(rt, cfg, tick, ids, games=games, schedule_file=schedule_file, **kw)
-    existing = {r["decision_id"]: Decision.from_row(r) for r in rows}
-    decisions = decide_tick(cfg, snap, existing)
+    reads = state.read_snapshot(rt, cfg, tick, games=games, schedule_file=schedule_file, **kw)
+    return _result(cfg, tick, as_of, reads)
+
+
+def _result(cfg: Config, tick: datetime, as_of: datetime, reads: Reads) -> TickResult:
+    existing = {r["decision_id"]: Decision.from_row(r) for r in reads.recorded or []}
+    decisions = decide_tick(cfg, reads.snapshot, existing)
     return TickResult(
         tick=tick,
         as_of=as_of,
-        slot=ids[FRESHNESS].split("@", 1)[1],
+        slot=decision_ids(cfg, tick)[FRESHNESS].split("@", 1)[1],
         decisions=decisions,
-        snapshot=snap,
+        snapshot=reads.snapshot,
         requests=requests_of(cfg, decisions),
         reused=sorted(existing),
+        reads=reads,
     )
+
+
+def _missing_rows(rt: Runtime, tick: datetime, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The recorded decisions not yet in `workflow_decisions` (a redelivery after a crash, or a race)."""
+    from shared.adapters.bigquery import query
+
+    found = query(
+        rt,
+        f"SELECT decision_id FROM {{dataset}}.{TABLE} WHERE decision_time = @tick AND decision_id IN UNNEST(@ids)",
+        {"tick": tick, "ids": [r["decision_id"] for r in rows]},
+    )
+    have = {r["decision_id"] for r in found}
+    return [r for r in rows if r["decision_id"] not in have]
 
 
 def run_tick(
@@ -146,24 +175,48 @@ def run_tick(
     triggered_by: str = "tick",
     games: Sequence[Game] | None = None,
     query: state.Query | None = None,
+    final_attempt: bool = True,
 ) -> TickResult:
-    """One tick: evaluate, write the new decisions, publish every RUN's requests (see the module docstring)."""
-    result = evaluate(rt, cfg, as_of, games=games, query=query)
-    result.dry_run = dry_run
-    new = [d for d in result.decisions if d.decision_id not in result.reused]
-    if not dry_run:
-        from shared.adapters import bigquery as bq
-        from shared.adapters import pubsub
+    """One tick (see the module docstring). `final_attempt=False` (a Pub/Sub delivery that will be retried)
+    raises RecordsUnavailable when every read of the records failed, instead of recording ABORTs."""
+    from shared.adapters import bigquery as bq
+    from shared.adapters import pubsub
+    from shared.adapters.gcs import AlreadyExists
 
-        if new:
-            rows = [d.row(environment=rt.environment, triggered_by=triggered_by) for d in new]
-            bq.insert_rows(rt, TABLE, rows, row_ids=[d.decision_id for d in new])
-            result.written = len(rows)
-        if result.requests:
-            messages = [
-                (json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in result.requests
-            ]
+    result = evaluate(rt, cfg, as_of, games=games, query=query)
+    reads = result.reads
+    assert reads is not None
+    if reads.all_reads_failed and reads.recorded is None and not final_attempt:
+        raise RecordsUnavailable("every read of scraper_execution_log failed; the tick will be redelivered")
+    result.dry_run = dry_run
+    if dry_run:
+        _log(result)
+        return result
+
+    rows: list[dict[str, Any]]
+    if reads.recorded is None:
+        rows = [d.row(environment=rt.environment, triggered_by=triggered_by) for d in result.decisions]
+        runs = [d.workflow for d in result.decisions if d.action == "RUN"]
+        try:
+            state.claim_slot(rt, reads.ledger_name, rows, state.ledger_metadata(result.tick, runs, reads.known_odds))
+            fresh = True
+        except AlreadyExists:  # a concurrent delivery decided this slot first: its decisions stand
+            reads.recorded = state.read_ledger(rt, reads.ledger_name) or []
+            result = _result(cfg, result.tick, as_of, reads)
+            fresh = False
+    else:
+        fresh = False
+    if not fresh:
+        rows = _missing_rows(rt, result.tick, list(reads.recorded or []))
+
+    messages = [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in result.requests]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        insert = pool.submit(bq.insert_rows, rt, TABLE, rows, [r["decision_id"] for r in rows]) if rows else None
+        if messages:
             result.published = len(pubsub.publish_many(rt, "scraper_requests", messages))
+        if insert is not None:
+            insert.result()
+            result.written = len(rows)
     _log(result)
     return result
 
@@ -182,13 +235,18 @@ def _log(result: TickResult) -> None:
 
 
 def handle_message(msg: PubSubMessage, *, rt: Runtime | None = None, cfg: Config | None = None) -> dict[str, Any]:
-    """The Cloud Function's work: "now" is the tick's as_of, else its publish time (never the wall clock)."""
+    """The Cloud Function's work: "now" is the tick's as_of, else its publish time (never the wall clock).
+
+    A delivery whose attempt number is unknown is not treated as the last one (Pub/Sub retries it)."""
+    cfg = cfg or get_config()
     tick = decode_tick(msg)
+    max_attempts = int(cfg.pubsub.get("max_delivery_attempts", 5))
     result = run_tick(
         rt or Runtime.from_env(),
-        cfg or get_config(),
+        cfg,
         tick.as_of,
         dry_run=tick.dry_run,
         triggered_by=f"pubsub:{msg.message_id}" if msg.message_id else "pubsub",
+        final_attempt=msg.delivery_attempt is not None and msg.delivery_attempt >= max_attempts,
     )
     return result.summary()

@@ -1,17 +1,25 @@
-"""The reads behind a tick: BigQuery records and the schedule from GCS, turned into a `Snapshot`.
+"""The reads behind a tick, and the controller's own ledger: what a `Snapshot` is built from.
 
-Speed and isolation, both:
-- One query per tick. Every workflow's needs (its scrapers' runs today, its earlier RUN decisions, the Odds
-  API quota), the schedule freshness and this slot's existing decisions are parts of ONE `UNION ALL`
-  statement, two table scans in all; the schedule file is read from GCS at the same time in a thread and
-  parsed once per process (cached by object name: files are create-only, a new schedule is a new name).
-- If that query fails, each part is run on its own, so a fault confined to one workflow's read ABORTs that
-  workflow only (CRITICAL), never the others, and never as a silent skip. The slot's existing decisions are
-  the exception: without them the controller cannot tell a first delivery from a redelivery, so a failure
-  there raises and Pub/Sub redelivers the tick.
+Two stores, each for what it does well:
+- The ledger (GCS, in the data bucket under `_nba-orch/controller/`): one object per decided slot,
+  `{operational day}/{slot}.json`, created with `if_generation_match=0`. Creating it is the atomic claim of
+  the slot (exactly one delivery of a tick wins, even two at the same instant, which BigQuery's best-effort
+  insertId cannot promise); its body holds the slot's decisions (and so every request a RUN publishes);
+  its metadata names the workflows that RAN and the newest Odds API quota reading the controller knew. One
+  listing of today's and yesterday's prefixes gives every earlier RUN (cadence, discovery attempts, "already
+  ran in this window") and tells whether this slot is already decided. `workflow_decisions` in BigQuery is
+  the audit record, written from the same decisions.
+- The scrapers' records (BigQuery `scraper_execution_log`): ONE simple query per tick returns the runs of
+  the scrapers the enabled workflows need, from the operational day's start (05:00 ET, computed by
+  `shared.rules`; never `CURRENT_DATE()` in UTC) or `schedule_freshness_hours` back, whichever is earlier.
+  If it fails, each workflow's scrapers are read on their own, so a fault confined to one workflow's read
+  ABORTs that workflow only (CRITICAL); when every read fails, the snapshot says so and the service lets
+  Pub/Sub redeliver the tick (ABORTs are recorded on the last delivery attempt).
 
-All windows are instants computed in ET by `shared.rules` (the operational day starts 05:00 ET), never
-`CURRENT_DATE()` (UTC) inside SQL.
+The query is deliberately plain (no JSON functions, no unions): every read is a round trip, and the emulator
+used for local runs, like BigQuery itself, spends most of a small query's time on the statement, not on
+the rows. The schedule file is read from GCS at the same time (parsed once per process, cached by name:
+schedule files are create-only, a new schedule is a new name).
 """
 
 from __future__ import annotations
@@ -26,191 +34,176 @@ from typing import Any
 
 from shared import rules
 from shared.config import Config
-from shared.controller.model import History, Run, Snapshot
-from shared.controller.params import published_scrapers, unit_of
+from shared.controller.model import FRESHNESS, History, Run, Snapshot
+from shared.controller.params import published_scrapers
 from shared.nba.schedule import Game
 from shared.runtime import Runtime
+from shared.timeutil import iso_utc, parse_instant
 
-# How far back the records are read: the freshness check reports ages up to this, the quota is the newest
-# reading within it (older readings are stale), RUN decisions cover any frequency up to a day.
-LOOKBACK = timedelta(hours=48)
+LEDGER_PREFIX = "_nba-orch/controller/"
+# RUN decisions older than this do not matter to any rule (cadence, attempts, windows).
 DECISION_LOOKBACK = timedelta(hours=26)
+
+LOG_SQL = (
+    "SELECT scraper_name, status, triggered_at, opts, data_summary FROM {dataset}.scraper_execution_log "
+    "WHERE triggered_at >= @since AND triggered_at <= @tick AND scraper_name IN UNNEST(@names)"
+)
 
 Query = Callable[[Runtime, str, dict[str, Any]], list[dict[str, Any]]]
 
 
-class SlotReadError(RuntimeError):
-    """This slot's existing decisions could not be read: deciding now could duplicate a RUN, so retry."""
+class LedgerUnavailable(RuntimeError):
+    """The ledger could not be listed: without it the controller cannot tell a redelivery, so retry."""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What each workflow reads (pure)
 
 
 @dataclass(frozen=True)
 class Part:
-    """What one owner (a workflow, "freshness" or "slot") needs from the records."""
+    """The scrapers whose runs one owner (a workflow, or "schedule_freshness") needs."""
 
     owner: str
-    evidence: frozenset[str] = frozenset()  # scrapers whose runs of the operational day count
-    summaries: frozenset[str] = frozenset()  # ...of which the data_summary is needed (per-date coverage)
-    fresh: frozenset[str] = frozenset()  # scrapers whose runs of the last LOOKBACK count (freshness)
-    odds: frozenset[str] = frozenset()  # scrapers whose newest recorded quota counts
-    decisions: frozenset[str] = frozenset()  # workflows whose RUN decisions count
-    slot_ids: tuple[str, ...] = ()
+    evidence: frozenset[str] = frozenset()  # runs of the operational day
+    odds: frozenset[str] = frozenset()  # quota readings
 
 
-def parts_for(cfg: Config, decision_ids: Mapping[str, str]) -> list[Part]:
-    """The reads of every enabled workflow, the freshness check and the slot (pure)."""
-    parts = [Part("slot", slot_ids=tuple(decision_ids.values()))]
+def parts_for(cfg: Config) -> list[Part]:
     sched = str(cfg.controller.get("schedule_scraper", "nbac_schedule_api"))
-    parts.append(Part("freshness", fresh=frozenset({sched})))
+    parts = [Part(FRESHNESS, evidence=frozenset({sched}))]
     for wf in cfg.enabled_workflows():
-        pub = published_scrapers(cfg, wf)
         odds = frozenset(s for s in wf.scrapers if cfg.scrapers[s].source == "odds_api")
-        if wf.decision_type == "game_aware":
-            parts.append(Part(wf.name, odds=odds, decisions=frozenset({wf.name})))
-            continue
-        per_day = frozenset(s for s in pub if unit_of(cfg.scrapers[s]) == "day")
-        summaries = per_day if wf.decision_type == "game_aware_yesterday" else frozenset()
-        decisions = frozenset({wf.name}) if wf.decision_type != "self_aware" else frozenset()
-        parts.append(Part(wf.name, evidence=frozenset(pub), summaries=summaries, odds=odds, decisions=decisions))
+        evidence = frozenset() if wf.decision_type == "game_aware" else frozenset(published_scrapers(cfg, wf))
+        parts.append(Part(wf.name, evidence, odds))
     return parts
 
 
-def _merge(owner: str, parts: Iterable[Part]) -> Part:
-    ps = list(parts)
-    return Part(
-        owner,
-        evidence=frozenset().union(*(p.evidence for p in ps)),
-        summaries=frozenset().union(*(p.summaries for p in ps)),
-        fresh=frozenset().union(*(p.fresh for p in ps)),
-        odds=frozenset().union(*(p.odds for p in ps)),
-        decisions=frozenset().union(*(p.decisions for p in ps)),
-        slot_ids=tuple(i for p in ps for i in p.slot_ids),
-    )
-
-
-# Column list shared by every branch of the UNION ALL.
-_COLS = "kind, name, status, at, num, a, b, c, d, e, f"
-
-_RUNS_SQL = """
-SELECT 'run' AS kind, scraper_name AS name, status, triggered_at AS at,
-  SAFE_CAST(JSON_VALUE(data_summary, '$.record_count') AS INT64) AS num,
-  TO_JSON_STRING(opts) AS a,
-  IF(scraper_name IN UNNEST(@sum), TO_JSON_STRING(data_summary), NULL) AS b,
-  CAST(NULL AS STRING) AS c, CAST(NULL AS STRING) AS d, CAST(NULL AS STRING) AS e, CAST(NULL AS TIMESTAMP) AS f
-FROM {dataset}.scraper_execution_log
-WHERE triggered_at >= @since AND triggered_at <= @tick AND status IN ('success', 'no_data')
-  AND ((scraper_name IN UNNEST(@ev) AND triggered_at >= @day_start) OR scraper_name IN UNNEST(@fresh))
-"""
-
-_QUOTA_SQL = """
-SELECT * FROM (
-  SELECT 'quota' AS kind, scraper_name AS name, status, triggered_at AS at,
-    SAFE_CAST(JSON_VALUE(data_summary, '$.quota.requests_remaining') AS INT64) AS num,
-    CAST(NULL AS STRING) AS a, CAST(NULL AS STRING) AS b, CAST(NULL AS STRING) AS c, CAST(NULL AS STRING) AS d,
-    CAST(NULL AS STRING) AS e, CAST(NULL AS TIMESTAMP) AS f
-  FROM {dataset}.scraper_execution_log
-  WHERE triggered_at >= @since AND triggered_at <= @tick AND scraper_name IN UNNEST(@odds)
-    AND JSON_VALUE(data_summary, '$.quota.requests_remaining') IS NOT NULL
-  ORDER BY triggered_at DESC, completed_at DESC LIMIT 1)
-"""
-
-_DECISIONS_SQL = """
-SELECT IF(decision_id IN UNNEST(@ids), 'slot', 'decision') AS kind, workflow_name AS name, action AS status,
-  decision_time AS at, CAST(NULL AS INT64) AS num, decision_id AS a,
-  IF(decision_id IN UNNEST(@ids), TO_JSON_STRING(context), NULL) AS b,
-  IF(decision_id IN UNNEST(@ids), reason, NULL) AS c,
-  IF(decision_id IN UNNEST(@ids), CONCAT(IFNULL(priority, ''), '|', IFNULL(alert_level, '')), NULL) AS d,
-  IF(decision_id IN UNNEST(@ids), ARRAY_TO_STRING(target_games, ','), NULL) AS e,
-  next_check_time AS f
-FROM {dataset}.workflow_decisions
-WHERE decision_time >= @dsince AND decision_time <= @tick
-  AND ((action = 'RUN' AND workflow_name IN UNNEST(@wfs) AND decision_time < @tick) OR decision_id IN UNNEST(@ids))
-"""
-
-
-def build_query(cfg: Config, part: Part, tick: datetime) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of one part (or of all parts merged): only the branches it needs."""
+def log_since(cfg: Config, tick: datetime) -> datetime:
+    """Where the log read starts: the operational day's start, or the freshness limit back if earlier."""
     day_start, _ = rules.operational_day_bounds(cfg, rules.operational_day_of(cfg, tick))
-    params: dict[str, Any] = {"tick": tick}
-    branches = []
-    if part.evidence or part.fresh:
-        branches.append(_RUNS_SQL)
-        params.update(
-            since=min(day_start, tick - LOOKBACK),
-            day_start=day_start,
-            ev=sorted(part.evidence),
-            fresh=sorted(part.fresh),
-            sum=sorted(part.summaries) or [""],
-        )
-    if part.odds:
-        branches.append(_QUOTA_SQL)
-        params.setdefault("since", min(day_start, tick - LOOKBACK))
-        params["odds"] = sorted(part.odds)
-    if part.decisions or part.slot_ids:
-        branches.append(_DECISIONS_SQL)
-        params.update(
-            dsince=min(day_start, tick - DECISION_LOOKBACK),
-            wfs=sorted(part.decisions) or [""],
-            ids=list(part.slot_ids) or [""],
-        )
-    return "UNION ALL".join(branches), params
+    return min(day_start, tick - timedelta(hours=float(cfg.controller.get("schedule_freshness_hours", 6))))
 
 
-def _json(text: Any) -> dict[str, Any]:
-    if text is None or text == "":
+# ---------------------------------------------------------------------------------------------------------
+# Rows -> runs (pure)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    if value is None or value == "":
         return {}
-    value = json.loads(text) if isinstance(text, str) else text
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
     return value if isinstance(value, dict) else {}
 
 
-@dataclass
-class Records:
-    """The rows of the query, sorted by kind (what `Snapshot` is built from)."""
-
-    runs: list[Run] = field(default_factory=list)
-    run_decisions: dict[str, list[datetime]] = field(default_factory=dict)
-    quota: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # scraper -> (remaining, at)
-    slot: list[dict[str, Any]] = field(default_factory=list)
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
-def parse_rows(rows: Iterable[Mapping[str, Any]]) -> Records:
-    out = Records()
-    for r in rows:
-        kind = r["kind"]
-        if kind == "run":
-            opts = _json(r.get("a"))
-            params = opts.get("params") if isinstance(opts.get("params"), dict) else {}
-            out.runs.append(
-                Run(
-                    scraper=r["name"],
-                    at=r["at"],
-                    status=r["status"],
-                    params={str(k): str(v) for k, v in params.items()},
-                    summary=_json(r.get("b")),
-                    records=r.get("num"),
-                )
-            )
-        elif kind == "quota":
-            if r.get("num") is not None:
-                out.quota[r["name"]] = (int(r["num"]), r["at"])
-        elif kind == "decision":
-            out.run_decisions.setdefault(r["name"], []).append(r["at"])
-        elif kind == "slot":
-            priority, _, alert = (r.get("d") or "|").partition("|")
-            out.slot.append(
-                {
-                    "decision_id": r["a"],
-                    "workflow_name": r["name"],
-                    "action": r["status"],
-                    "decision_time": r["at"],
-                    "context": _json(r.get("b")),
-                    "reason": r.get("c"),
-                    "priority": priority or None,
-                    "alert_level": alert or None,
-                    "target_games": [g for g in (r.get("e") or "").split(",") if g],
-                    "next_check_time": r.get("f"),
-                }
-            )
+def to_run(row: Mapping[str, Any]) -> Run:
+    """A log row as the scrapers write it (opts.params, data_summary.record_count) -> Run."""
+    opts, summary = _json(row.get("opts")), _json(row.get("data_summary"))
+    params = opts.get("params") if isinstance(opts.get("params"), dict) else {}
+    keep = {k: summary[k] for k in ("game_ids", "team_tricodes", "quota") if k in summary}
+    return Run(
+        scraper=str(row["scraper_name"]),
+        at=row["triggered_at"],
+        status=str(row["status"]),
+        params={str(k): str(v) for k, v in params.items()},
+        summary=keep,
+        records=_int(summary.get("record_count")),
+    )
+
+
+def quota_of(run: Run) -> int | None:
+    q = run.summary.get("quota")
+    return _int(q.get("requests_remaining")) if isinstance(q, dict) else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The ledger (GCS)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One decided slot, from the ledger listing (name and metadata only)."""
+
+    name: str
+    tick: datetime
+    runs: tuple[str, ...] = ()
+    odds: tuple[int, datetime] | None = None
+
+
+def ledger_name(cfg: Config, tick: datetime) -> str:
+    d = rules.operational_day_of(cfg, tick)
+    return f"{LEDGER_PREFIX}{d.isoformat()}/{rules.tick_key(cfg, tick)}.json"
+
+
+def ledger_metadata(tick: datetime, runs: Iterable[str], odds: tuple[int, datetime] | None) -> dict[str, str]:
+    meta = {"tick": iso_utc(tick), "run": ",".join(runs)}
+    if odds is not None:
+        meta.update(odds_remaining=str(odds[0]), odds_at=iso_utc(odds[1]))
+    return meta
+
+
+def _entry(name: str, meta: Mapping[str, str] | None) -> LedgerEntry | None:
+    meta = meta or {}
+    try:
+        tick = parse_instant(meta["tick"])
+    except (KeyError, ValueError):
+        return None  # not written by this controller: ignored
+    odds = None
+    if meta.get("odds_remaining") and meta.get("odds_at"):
+        try:
+            odds = (int(meta["odds_remaining"]), parse_instant(meta["odds_at"]))
+        except ValueError:
+            odds = None
+    return LedgerEntry(name, tick, tuple(w for w in meta.get("run", "").split(",") if w), odds)
+
+
+def list_ledger(rt: Runtime, cfg: Config, tick: datetime) -> list[LedgerEntry]:
+    """The decided slots of the tick's operational day and the day before."""
+    from shared.clients import storage_client
+
+    d = rules.operational_day_of(cfg, tick)
+    client = storage_client(rt.project)
+    out = []
+    for day in (d - timedelta(days=1), d):
+        for blob in client.list_blobs(rt.bucket, prefix=f"{LEDGER_PREFIX}{day.isoformat()}/"):
+            entry = _entry(blob.name, blob.metadata)
+            if entry is not None:
+                out.append(entry)
     return out
+
+
+def read_ledger(rt: Runtime, name: str) -> list[dict[str, Any]] | None:
+    """The decision rows recorded in a ledger object (None if it does not exist)."""
+    from shared.adapters.gcs import read_object
+
+    data = read_object(rt, name)
+    if data is None:
+        return None
+    return list(json.loads(data).get("decisions") or [])
+
+
+def claim_slot(rt: Runtime, name: str, rows: list[dict[str, Any]], metadata: dict[str, str]) -> None:
+    """Create the slot's ledger object: the atomic claim. Raises shared.adapters.gcs.AlreadyExists."""
+    from shared.adapters.bigquery import encode_row, json_columns
+    from shared.adapters.gcs import create_object
+
+    body = {"v": 1, "decisions": [encode_row(r, json_columns("workflow_decisions")) for r in rows]}
+    create_object(rt, name, json.dumps(body, separators=(",", ":")).encode(), metadata=metadata)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The scrapers' records (BigQuery)
 
 
 def _default_query(rt: Runtime, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -219,40 +212,32 @@ def _default_query(rt: Runtime, sql: str, params: dict[str, Any]) -> list[dict[s
     return query(rt, sql, params)
 
 
-def read_records(
+def read_runs(
     rt: Runtime, cfg: Config, tick: datetime, parts: Sequence[Part], *, query: Query = _default_query
-) -> tuple[dict[str, Records], dict[str, str]]:
-    """Records per owner, and the read error per owner that failed (see the module docstring)."""
-    merged = _merge("all", parts)
+) -> tuple[list[Run], dict[str, str], bool]:
+    """(runs, read error per failed owner, whether every read failed); see the module docstring."""
+    params = {"since": log_since(cfg, tick), "tick": tick}
+    names = sorted({s for p in parts for s in p.evidence | p.odds})
     try:
-        sql, params = build_query(cfg, merged, tick)
-        records = parse_rows(query(rt, sql, params))
-        return {p.owner: records for p in parts}, {}
-    except Exception as exc:  # isolate: which part is at fault?
-        first_error = f"{type(exc).__name__}: {exc}"
-    out: dict[str, Records] = {}
+        return [to_run(r) for r in query(rt, LOG_SQL, {**params, "names": names})], {}, False
+    except Exception as exc:
+        batched = f"{type(exc).__name__}: {str(exc)[:300]}"
+    runs: dict[tuple[str, datetime, str], Run] = {}
     errors: dict[str, str] = {}
     for p in parts:
+        own = sorted(p.evidence | p.odds)
+        if not own:
+            continue
         try:
-            sql, params = build_query(cfg, p, tick)
-            out[p.owner] = parse_rows(query(rt, sql, params))
+            for r in query(rt, LOG_SQL, {**params, "names": own}):
+                run = to_run(r)
+                runs[(run.scraper, run.at, json.dumps(dict(run.params), sort_keys=True))] = run
         except Exception as exc:
             errors[p.owner] = f"{type(exc).__name__}: {str(exc)[:500]}"
-    if "slot" in errors:
-        raise SlotReadError(f"cannot read this slot's decisions: {errors['slot']} (batched read: {first_error})")
-    return out, errors
-
-
-def history_for(owner: str, part: Part, records: Records, day_start: datetime) -> History:
-    """One workflow's view of the records: its scrapers' runs of the operational day, and its decisions."""
-    quotas = [records.quota[s] for s in part.odds if s in records.quota]
-    remaining, at = max(quotas, key=lambda q: q[1]) if quotas else (None, None)
-    return History(
-        runs=tuple(r for r in records.runs if r.scraper in part.evidence and r.at >= day_start),
-        run_decisions=tuple(sorted(records.run_decisions.get(owner, ()))),
-        odds_remaining=remaining,
-        odds_remaining_at=at,
-    )
+    every = bool(errors) and len(errors) == len([p for p in parts if p.evidence | p.odds])
+    if every:
+        errors = {owner: f"{err} (batched read: {batched})" for owner, err in errors.items()}
+    return list(runs.values()), errors, every
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -287,63 +272,123 @@ def load_games(rt: Runtime, d: date) -> tuple[tuple[Game, ...], str]:
     return games, name
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The snapshot
+
+
+@dataclass
+class Reads:
+    """Everything read for a tick: the snapshot, this slot's recorded decisions (None: not decided yet), and
+    whether every record read failed (the service then lets Pub/Sub redeliver)."""
+
+    snapshot: Snapshot
+    recorded: list[dict[str, Any]] | None = None
+    ledger_name: str = ""
+    all_reads_failed: bool = False
+    known_odds: tuple[int, datetime] | None = None
+    ledger: list[LedgerEntry] = field(default_factory=list)
+
+
+def build_snapshot(
+    cfg: Config,
+    tick: datetime,
+    *,
+    runs: Sequence[Run],
+    ledger: Sequence[LedgerEntry],
+    errors: Mapping[str, str] | None = None,
+    games: Sequence[Game] | None,
+    games_error: str | None = None,
+    schedule_file: str | None = None,
+) -> tuple[Snapshot, tuple[int, datetime] | None]:
+    """The snapshot from the reads (pure); also the newest Odds API quota reading known at the tick."""
+    errors = errors or {}
+    d = rules.operational_day_of(cfg, tick)
+    day_start, _ = rules.operational_day_bounds(cfg, d)
+    earlier = [e for e in ledger if tick - DECISION_LOOKBACK <= e.tick < tick]
+    readings = [(q, r.at) for r in runs if (q := quota_of(r)) is not None]
+    readings += [e.odds for e in earlier if e.odds is not None]
+    history: dict[str, History] = {}
+    for p in parts_for(cfg):
+        if p.owner == FRESHNESS:
+            continue
+        if p.owner in errors:
+            history[p.owner] = History(error=errors[p.owner])
+            continue
+        own_quota = [(q, r.at) for r in runs if r.scraper in p.odds and (q := quota_of(r)) is not None]
+        if p.odds:
+            own_quota += [e.odds for e in earlier if e.odds is not None]
+        remaining, at = max(own_quota, key=lambda x: x[1]) if own_quota else (None, None)
+        history[p.owner] = History(
+            runs=tuple(r for r in runs if r.scraper in p.evidence and r.at >= day_start),
+            run_decisions=tuple(sorted(e.tick for e in earlier if p.owner in e.runs)),
+            odds_remaining=remaining,
+            odds_remaining_at=at,
+        )
+    sched = str(cfg.controller.get("schedule_scraper", "nbac_schedule_api"))
+    fresh = [r.at for r in runs if r.scraper == sched and r.status == "success"]
+    near = {d - timedelta(days=1), d, d + timedelta(days=1)}  # every rule looks at most one night away
+    snap = Snapshot(
+        tick=tick,
+        games=tuple(g for g in games if g.game_date in near) if games is not None else None,
+        history=history,
+        last_schedule_success=max(fresh, default=None),
+        games_error=games_error,
+        freshness_error=errors.get(FRESHNESS),
+        schedule_file=schedule_file,
+    )
+    return snap, max(readings, key=lambda x: x[1]) if readings else None
+
+
 def read_snapshot(
     rt: Runtime | None,
     cfg: Config,
     tick: datetime,
-    decision_ids: Mapping[str, str],
     *,
     games: Sequence[Game] | None = None,
     schedule_file: str | None = None,
     query: Query = _default_query,
-) -> tuple[Snapshot, list[dict[str, Any]]]:
-    """The tick's snapshot and this slot's already recorded decision rows.
+) -> Reads:
+    """Read everything for `tick` (ledger, records, schedule: concurrently) and build the snapshot.
 
     `games` (e.g. from a schedule file on disk) replaces the GCS read; `rt=None` means no reachable stack:
     an empty history (a dry run without records).
     """
-    d = rules.operational_day_of(cfg, tick)
-    parts = parts_for(cfg, decision_ids)
     if rt is None:
-        history = {p.owner: History() for p in parts}
-        return Snapshot(
+        snap, _ = build_snapshot(
+            cfg,
             tick,
-            tuple(games) if games is not None else None,
-            history,
+            runs=(),
+            ledger=(),
+            games=games,
             games_error=None if games is not None else "no schedule file given and no stack to read",
             schedule_file=schedule_file,
-        ), []
-
-    games_error: str | None = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        fut = pool.submit(load_games, rt, d) if games is None else None
-        records, errors = read_records(rt, cfg, tick, parts, query=query)
-        if fut is not None:
+        )
+        return Reads(snap)
+    d = rules.operational_day_of(cfg, tick)
+    name = ledger_name(cfg, tick)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ledger_f = pool.submit(list_ledger, rt, cfg, tick)
+        games_f = pool.submit(load_games, rt, d) if games is None else None
+        runs, errors, every = read_runs(rt, cfg, tick, parts_for(cfg), query=query)
+        try:
+            ledger = ledger_f.result()
+        except Exception as exc:
+            raise LedgerUnavailable(f"cannot list the controller ledger: {type(exc).__name__}: {exc}") from exc
+        games_error = None
+        if games_f is not None:
             try:
-                loaded, schedule_file = fut.result()
-                games = loaded
+                games, schedule_file = games_f.result()
             except Exception as exc:
                 games_error = f"{type(exc).__name__}: {exc}"
-    day_start, _ = rules.operational_day_bounds(cfg, d)
-    history: dict[str, History] = {}
-    for p in parts:
-        if p.owner in ("slot", "freshness"):
-            continue
-        if p.owner in errors:
-            history[p.owner] = History(error=errors[p.owner])
-        else:
-            history[p.owner] = history_for(p.owner, p, records[p.owner], day_start)
-    fresh_runs: list[datetime] = []
-    if "freshness" not in errors:
-        fresh = next(p for p in parts if p.owner == "freshness").fresh
-        fresh_runs = [r.at for r in records["freshness"].runs if r.scraper in fresh and r.status == "success"]
-    snap = Snapshot(
-        tick=tick,
-        games=tuple(games) if games is not None else None,
-        history=history,
-        last_schedule_success=max(fresh_runs, default=None),
+    recorded = read_ledger(rt, name) if any(e.name == name for e in ledger) else None
+    snap, known_odds = build_snapshot(
+        cfg,
+        tick,
+        runs=runs,
+        ledger=ledger,
+        errors=errors,
+        games=games,
         games_error=games_error,
-        freshness_error=errors.get("freshness"),
         schedule_file=schedule_file,
     )
-    return snap, records["slot"].slot
+    return Reads(snap, recorded, name, every, known_odds, ledger)

@@ -17,9 +17,8 @@ import pytest
 from shared import rules
 from shared.config import load_config
 from shared.controller.decide import decide_tick
-from shared.controller.model import History, Run, Snapshot
-from shared.controller.service import decision_ids
-from shared.controller.state import LOOKBACK, parts_for
+from shared.controller.model import Run
+from shared.controller.state import LedgerEntry, build_snapshot, log_since
 from shared.timeutil import et_at, parse_date
 
 RECORDING = "nbacom_cdn/scheduleleaguev2_2024-25_full.json.gz"
@@ -53,8 +52,10 @@ def games(schedule_gz):
 class World:
     """A pure stand-in for the records: scraper runs and RUN decisions, turned into a Snapshot per tick.
 
-    `record(decisions)` makes every RUN's requests succeed at the decision's tick (or, for the scrapers in
-    `empty`, return no records), as the scrapers function would log them.
+    `step(tick)` decides a tick, records it in the ledger (as the service claims a slot) and makes every RUN's
+    requests succeed at the tick (or, for the scrapers in `empty`, return no records), as the scrapers
+    function would log them. `decide(tick)` only decides; `claim(decisions)` records decisions in the ledger
+    without any run (decided, but every request failed).
     """
 
     cfg: Any
@@ -62,45 +63,21 @@ class World:
     runs: list = field(default_factory=list)
     decisions: list = field(default_factory=list)
     empty: frozenset[str] = frozenset()
+    ledger: dict = field(default_factory=dict)
+    known_odds: Any = None
 
     def snapshot(self, tick: datetime, *, errors: dict[str, str] | None = None, games: Any = "default"):
-        d = rules.operational_day_of(self.cfg, tick)
-        day_start, _ = rules.operational_day_bounds(self.cfg, d)
-        history = {}
-        for p in parts_for(self.cfg, decision_ids(self.cfg, tick)):
-            if p.owner in ("slot", "freshness"):
-                continue
-            if errors and p.owner in errors:
-                history[p.owner] = History(error=errors[p.owner])
-                continue
-            runs = tuple(r for r in self.runs if r.scraper in p.evidence and day_start <= r.at <= tick)
-            quota = [
-                (r.summary["quota"]["requests_remaining"], r.at)
-                for r in self.runs
-                if r.scraper in p.odds and "quota" in r.summary and r.at <= tick
-            ]
-            remaining, at = max(quota, key=lambda q: q[1]) if quota else (None, None)
-            history[p.owner] = History(
-                runs=runs,
-                run_decisions=tuple(
-                    x.tick
-                    for x in self.decisions
-                    if x.workflow == p.owner
-                    and x.action == "RUN"
-                    and x.tick < tick
-                    and x.tick >= tick - timedelta(hours=26)
-                ),
-                odds_remaining=remaining,
-                odds_remaining_at=at,
-            )
-        sched = self.cfg.controller.get("schedule_scraper", "nbac_schedule_api")
-        fresh = [r.at for r in self.runs if r.scraper == sched and tick - LOOKBACK <= r.at <= tick]
-        return Snapshot(
-            tick=tick,
+        """The snapshot the service would build from these records (the same `build_snapshot`)."""
+        since = log_since(self.cfg, tick)
+        snap, self.known_odds = build_snapshot(
+            self.cfg,
+            tick,
+            runs=[r for r in self.runs if since <= r.at <= tick],
+            ledger=list(self.ledger.values()),
+            errors=errors,
             games=self.games if games == "default" else games,
-            history=history,
-            last_schedule_success=max(fresh, default=None),
         )
+        return snap
 
     def decide(self, tick: datetime, **kw):
 
@@ -120,8 +97,18 @@ class World:
                     Run(p.scraper, x.tick, "success", dict(p.params), {"record_count": n, "game_ids": ids}, n)
                 )
 
+    def claim(self, decisions: Iterable) -> None:
+        decisions = list(decisions)
+        tick = decisions[0].tick
+        runs = tuple(x.workflow for x in decisions if x.action == "RUN")
+        self.ledger[tick] = LedgerEntry(f"slot-{tick.isoformat()}", tick, runs, self.known_odds)
+        self.decisions.extend(decisions)
+
     def step(self, tick: datetime, **kw):
+        """Decide the tick, claim it in the ledger (with the RUNs and the quota known), record the runs."""
         out = self.decide(tick, **kw)
+        runs = tuple(x.workflow for x in out if x.action == "RUN")
+        self.ledger[tick] = LedgerEntry(f"slot-{tick.isoformat()}", tick, runs, self.known_odds)
         self.record(out)
         return out
 

@@ -133,6 +133,16 @@ def test_odds_quota_reserve(world, readings, action):
         assert x.context["odds_quota_reserve"] == 500
 
 
+def test_odds_quota_reading_is_carried_across_the_night(world):
+    # The last odds call of 2025-01-15 left 120 credits; the next morning the day's own records hold no
+    # reading yet, but the ledger carried it forward tick by tick: no credits are spent.
+    summary = {"record_count": 3, "quota": {"requests_remaining": 120}}
+    world.runs.append(Run("oddsa_game_lines", et("2025-01-15", "17:05"), "success", {}, summary, 3))
+    run_until(world, et("2025-01-15", "18:00"), et("2025-01-16", "13:00"))
+    x = by_name(world.decide(et("2025-01-16", "13:00")))["betting_lines"]
+    assert x.action == "SKIP" and x.alert_level == "WARNING" and "120 requests remaining" in x.reason
+
+
 # ---------------------------------------------------------------------------------------------------------
 # game_aware_yesterday (post-game windows)
 
@@ -179,8 +189,9 @@ def test_post_game_per_date_coverage(world):
 
 def test_post_game_warning_when_over_a_fifth_is_still_missing(world):
     # Christmas: 12:00, 14:30 and 17:00 tips were over by 22:00; window 1 ran but collected nothing.
-    w1 = by_name(world.decide(et("2024-12-25", "22:00")))["post_game_window_1"]
-    world.decisions.append(w1)  # decided, but every request failed: no runs recorded
+    decided = world.decide(et("2024-12-25", "22:00"))
+    assert by_name(decided)["post_game_window_1"].action == "RUN"
+    world.claim(decided)  # decided, but every request failed: no runs recorded
     w2 = by_name(world.decide(et("2024-12-26", "01:00")))["post_game_window_2"]
     assert w2.action == "RUN" and w2.alert_level == "WARNING"
     assert len(w2.context["overdue"]) == 3 and "3 of 5 games still missing" in w2.reason
@@ -188,8 +199,7 @@ def test_post_game_warning_when_over_a_fifth_is_still_missing(world):
 
 def test_post_game_critical_in_the_last_window(world):
     for hhmm, day in (("22:00", "2025-01-15"), ("01:00", "2025-01-16")):
-        x = by_name(world.decide(et(day, hhmm)))
-        world.decisions.extend(x.values())  # decided, nothing collected
+        world.claim(world.decide(et(day, hhmm)))  # decided, nothing collected
     w3 = by_name(world.decide(et("2025-01-16", "04:00")))["post_game_window_3"]
     assert w3.action == "RUN" and w3.alert_level == "CRITICAL" and len(w3.target_games) == 11
     assert len(w3.context["overdue"]) == 10  # all but the 22:30 tip were over by 01:00

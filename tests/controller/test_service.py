@@ -11,7 +11,6 @@ import pytest
 
 from shared.clients import subscriber
 from shared.controller import service
-from shared.controller.state import SlotReadError
 from shared.provision import ensure_pull_subscription
 from tests.conftest import pull_all
 from tests.controller.conftest import decision_rows, et, log_run
@@ -159,33 +158,57 @@ def test_bigquery_failing_for_one_workflow(ctl_rt, cfg):
     calls = []
 
     def flaky(rt, sql, params):
-        calls.append(sorted(params.get("wfs", [])))
-        if "post_game_window_2" in params.get("wfs", []):
+        calls.append(params["names"])
+        if "nbac_injury_report" in params["names"]:  # the read of injury_discovery's scraper fails
             raise InternalServerError("backendError: the read of this workflow's partition failed")
         return real_query(rt, sql, params)
 
     tick = et("2025-01-16", "01:00")
-    result = service.run_tick(ctl_rt, cfg, tick, query=flaky)
-    assert len(calls) > 1  # the batched read failed, then each part alone
+    result = service.run_tick(ctl_rt, cfg, tick, query=flaky, final_attempt=False)
+    assert len(calls) > 1  # the batched read failed, then each workflow's read on its own
     rows = by_workflow(decision_rows(ctl_rt, tick))
-    w2 = rows["post_game_window_2"]
-    assert (w2["action"], w2["alert_level"]) == ("ABORT", "CRITICAL")
-    assert "could not read this workflow's records" in w2["reason"] and "backendError" in w2["reason"]
-    others = {n: r["action"] for n, r in rows.items() if n != "post_game_window_2"}
-    assert "ABORT" not in others.values() and others["morning_operations"] == "RUN"
+    bad = rows["injury_discovery"]
+    assert (bad["action"], bad["alert_level"]) == ("ABORT", "CRITICAL")
+    assert "could not read this workflow's records" in bad["reason"] and "backendError" in bad["reason"]
+    others = {n: r["action"] for n, r in rows.items() if n != "injury_discovery"}
+    assert "ABORT" not in others.values() and others["post_game_window_2"] == "RUN"
     assert result.published == len(result.requests) > 0
 
 
-def test_unreadable_slot_raises_and_writes_nothing(ctl_rt, cfg):
+def test_bigquery_down_is_redelivered_then_recorded(ctl_rt, cfg):
     from google.api_core.exceptions import ServiceUnavailable
 
     def down(rt, sql, params):
         raise ServiceUnavailable("bigquery unavailable")
 
     tick = et("2025-01-16", "04:00")
-    with pytest.raises(SlotReadError):
-        service.run_tick(ctl_rt, cfg, tick, query=down)
-    assert decision_rows(ctl_rt, tick) == []
+    with pytest.raises(service.RecordsUnavailable):
+        service.run_tick(ctl_rt, cfg, tick, query=down, final_attempt=False)
+    assert decision_rows(ctl_rt, tick) == []  # nothing claimed, nothing written: the redelivery decides
+    last = service.run_tick(ctl_rt, cfg, tick, query=down, final_attempt=True)
+    assert {d.action for d in last.decisions} == {"ABORT"} and {d.alert_level for d in last.decisions} == {"CRITICAL"}
+    assert len(decision_rows(ctl_rt, tick)) == 8 and last.published == 0
+
+
+def test_a_claimed_slot_is_completed_from_its_ledger(ctl_rt, cfg):
+    """Another delivery claimed the slot and crashed before writing its rows: this one writes them and
+    publishes the claimed requests, deciding nothing itself."""
+    from shared.controller import state
+
+    tick = et("2025-01-18", "06:00")
+    winner = service.evaluate(ctl_rt, cfg, tick)
+    rows = [d.row(environment=ctl_rt.environment, triggered_by="winner") for d in winner.decisions]
+    state.claim_slot(
+        ctl_rt, state.ledger_name(cfg, tick), rows, state.ledger_metadata(tick, ["morning_operations"], None)
+    )
+    sub = tap(ctl_rt)
+    result = service.run_tick(ctl_rt, cfg, tick, triggered_by="second")
+    assert result.written == 8 and sorted(result.reused) == sorted(d.decision_id for d in winner.decisions)
+    assert {r["triggered_by"] for r in decision_rows(ctl_rt, tick)} == {"winner"}
+    msgs = received(ctl_rt, sub, len(winner.requests))
+    assert {m["body"]["request_id"] for m in msgs} == {r.request_id for r in winner.requests}
+    again = service.run_tick(ctl_rt, cfg, tick)
+    assert again.written == 0 and len(decision_rows(ctl_rt, tick)) == 8
 
 
 def test_dry_run_writes_and_publishes_nothing(ctl_rt, cfg):

@@ -1,0 +1,294 @@
+"""Benchmark: the master controller's tick, and the delay from an odds events completion to its follow-ups.
+
+1. Tick overhead. A controller tick for a 15-game day (2025-02-12, its 04:00 ET tick: post-game window 3
+   for the night's 15 games), on the local emulators, with a realistic history: the day's earlier ticks
+   (06:00 .. 01:00) were run by the service first and every request they published was logged as a
+   success, as the scrapers would. Measured warm (the schedule already parsed by this process, as on a
+   reused instance; the cold first tick is printed too): reads, decisions, slot claim, the decisions
+   insert and every request published. Baseline, measured in the same run and interleaved: the raw cost of
+   the same publishes (same messages, `publish_many`) and one insert of the same rows. Target: tick /
+   baseline <= 2 (medians).
+2. Follow-up delay. `oddsa_events` run through the scrapers service (shared.scrapers.service.execute, with
+   the recorded events answer replayed locally): the delay from its completion notification to its first
+   follow-up request, both as published (the emulator's publish times, ms resolution) and as seen in
+   process (completion publish returned -> follow-ups publish returned). Target: p50 < 50 ms.
+
+    .venv/bin/python tests/benchmarks/bench_controller.py [--runs 15] [--events 30]
+Starts the local stack if it is not running (and stops only what it started). Exit status 1 when a target
+is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+UPSTREAM = ROOT.parent / "shared" / "fixtures" / "upstream"
+SCHEDULE = UPSTREAM / "nbacom_cdn" / "scheduleleaguev2_2024-25_full.json.gz"
+TICK = datetime(2025, 2, 13, 9, 0, tzinfo=UTC)  # 04:00 ET after the 15-game night of 2025-02-12
+TICK_RATIO_TARGET = 2.0
+DELAY_P50_TARGET_MS = 50.0
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def setup_runtime() -> Any:
+    from shared.adapters.gcs import bucket
+    from shared.provision import ensure_all
+    from shared.runtime import Runtime
+
+    rt = Runtime.from_env().with_suffix("bench" + uuid.uuid4().hex[:6])
+    ensure_all(rt)
+    bucket(rt).blob("nba-com/schedule/2024-25/20250212_100000.json").upload_from_string(SCHEDULE.read_bytes())
+    return rt
+
+
+def drop_runtime(rt: Any) -> None:
+    from shared.clients import bigquery_client
+
+    try:
+        bigquery_client(rt.project).delete_dataset(f"{rt.project}.{rt.dataset}", delete_contents=True)
+    except Exception:
+        pass
+
+
+def clear_slot(rt: Any, cfg: Any, tick: datetime) -> None:
+    """Forget a decided slot (its ledger claim and rows), so the next tick decides it afresh."""
+    from shared.adapters.bigquery import query
+    from shared.adapters.gcs import delete_object
+    from shared.controller.state import ledger_name
+
+    delete_object(rt, ledger_name(cfg, tick))
+    query(rt, "DELETE FROM {dataset}.workflow_decisions WHERE decision_time = @t", {"t": tick})
+
+
+def build_history(rt: Any, cfg: Any) -> int:
+    """Run the day's ticks before TICK through the service; log every published request as a success."""
+    from shared import rules
+    from shared.adapters import bigquery as bq
+    from shared.controller import service
+
+    logged = 0
+    for tick in rules.controller_ticks(cfg, rules.operational_day_of(cfg, TICK)):
+        if tick >= TICK:
+            break
+        result = service.run_tick(rt, cfg, tick, triggered_by="bench-history")
+        rows = []
+        for r in result.requests:
+            eid = uuid.uuid4().hex[:20]
+            summary: dict[str, Any] = {"record_count": 5}
+            if r.scraper_name in ("bdl_box_scores", "nbac_player_boxscore"):
+                summary["game_ids"] = list(next(d for d in result.decisions if d.workflow == r.workflow).target_games)
+            rows.append(
+                {
+                    "execution_id": eid,
+                    "request_id": r.request_id,
+                    "scraper_name": r.scraper_name,
+                    "workflow": r.workflow,
+                    "status": "success",
+                    "triggered_at": r.as_of,
+                    "completed_at": r.as_of + timedelta(seconds=3),
+                    "duration_seconds": 3.0,
+                    "source": "CONTROLLER",
+                    "data_summary": summary,
+                    "opts": {"params": r.params, "decision_id": r.decision_id},
+                }
+            )
+        bq.insert_rows(rt, "scraper_execution_log", rows)
+        logged += len(rows)
+    return logged
+
+
+def bench_tick(rt: Any, runs: int) -> tuple[dict[str, Any], bool]:
+    from shared.adapters import bigquery as bq
+    from shared.adapters import pubsub
+    from shared.config import get_config
+    from shared.controller import service, state
+
+    cfg = get_config()
+    logged = build_history(rt, cfg)
+    timings: dict[str, list[float]] = {}
+
+    def timed(mod: Any, name: str, key: str) -> None:
+        fn = getattr(mod, name)
+
+        def wrapper(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                timings.setdefault(key, []).append(time.perf_counter() - t)
+
+        setattr(mod, name, wrapper)
+
+    timed(state, "read_runs", "records query (BigQuery)")
+    timed(state, "list_ledger", "ledger listing (GCS, concurrent)")
+    timed(state, "load_games", "schedule (GCS, concurrent; parse cached)")
+    timed(state, "read_snapshot", "all reads")
+    timed(service, "decide_tick", "decide (pure)")
+    timed(state, "claim_slot", "slot claim (GCS create)")
+
+    t = time.perf_counter()
+    first = service.run_tick(rt, cfg, TICK)
+    cold = time.perf_counter() - t
+    messages = [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in first.requests]
+    rows = [d.row(environment=rt.environment, triggered_by="bench") for d in first.decisions]
+    timings.clear()
+
+    tick_s, base_s, ins_s, pub_s = [], [], [], []
+    for i in range(runs):
+        clear_slot(rt, cfg, TICK)
+        t = time.perf_counter()
+        result = service.run_tick(rt, cfg, TICK)
+        tick_s.append(time.perf_counter() - t)
+        assert result.written == len(rows) and result.published == len(messages), result.summary()
+        # baseline: the same publishes and one insert of the same rows (other ids: no collision)
+        ids = [f"base{i}-{r['decision_id']}" for r in rows]
+        base_rows = [{**r, "decision_id": rid} for r, rid in zip(rows, ids, strict=True)]
+        t = time.perf_counter()
+        pubsub.publish_many(rt, "scraper_requests", messages)
+        t_pub = time.perf_counter()
+        bq.insert_rows(rt, "workflow_decisions", base_rows, row_ids=ids)
+        t_end = time.perf_counter()
+        base_s.append(t_end - t)
+        pub_s.append(t_pub - t)
+        ins_s.append(t_end - t_pub)
+    med_tick, med_base = statistics.median(tick_s), statistics.median(base_s)
+    ratio = med_tick / med_base
+    runs_by = {d.workflow: len(d.requests) for d in first.decisions if d.action == "RUN"}
+    print(f"1. Controller tick for a 15-game day ({first.slot}; {len(rows)} decisions, RUN {runs_by};")
+    print(f"   {len(messages)} requests; history: the day's 19 earlier ticks and {logged} logged runs)")
+    print(f"   cold first tick (schedule downloaded and parsed): {cold * 1000:8.1f} ms")
+    print(f"   warm tick, median of {runs}:                     {med_tick * 1000:8.1f} ms")
+    for key, values in timings.items():
+        print(f"     {key:45s} {statistics.median(values) * 1000:8.1f} ms")
+    print(f"   baseline (same publishes + one insert), median:   {med_base * 1000:8.1f} ms")
+    print(f"     publish_many of {len(messages)} messages {'':24s} {statistics.median(pub_s) * 1000:8.1f} ms")
+    print(f"     insert of {len(rows)} rows {'':34s} {statistics.median(ins_s) * 1000:8.1f} ms")
+    ok = ratio <= TICK_RATIO_TARGET
+    print(f"   ratio tick / baseline: {ratio:.2f}  (target <= {TICK_RATIO_TARGET})  {'OK' if ok else 'MISSED'}")
+    return {"tick_ms": med_tick * 1000, "baseline_ms": med_base * 1000, "ratio": ratio}, ok
+
+
+def bench_follow_ups(rt: Any, events: int) -> tuple[dict[str, Any], bool]:
+    from shared.adapters import pubsub
+    from shared.clients import subscriber
+    from shared.config import get_config
+    from shared.contracts import ScraperRequest
+    from shared.provision import ensure_pull_subscription
+    from shared.scrapers import http
+    from shared.scrapers import service as scrapers
+    from tests.replay import Replay, add_recordings
+
+    cfg = get_config()
+    completions = ensure_pull_subscription(rt, "scraper_complete", f"{rt.topic('scraper_complete')}-bench")
+    follow = ensure_pull_subscription(rt, "scraper_requests", f"{rt.topic('scraper_requests')}-bench")
+    marks: dict[str, float] = {}
+    real_publish, real_many = pubsub.publish, pubsub.publish_many
+
+    def publish(rt_: Any, key: str, data: bytes, attributes: dict[str, str] | None = None) -> str:
+        out = real_publish(rt_, key, data, attributes)
+        if key == "scraper_complete":
+            marks["completion"] = time.perf_counter()
+        return out
+
+    def publish_many(rt_: Any, key: str, messages: Any) -> list[str]:
+        out = real_many(rt_, key, messages)
+        if key == "scraper_requests" and "follow_ups" not in marks:
+            marks["follow_ups"] = time.perf_counter()
+        return out
+
+    pubsub.publish, pubsub.publish_many = publish, publish_many
+    in_process, published = [], []
+    client = subscriber(rt.project)
+    os.environ.setdefault("ODDS_API_KEY", "bench-not-a-real-key")
+    with Replay() as rp:
+        add_recordings(rp, UPSTREAM)
+        os.environ["NBA_ORCH_UPSTREAM_OVERRIDE"] = rp.url
+        http.reset()
+        try:
+            base = datetime(2024, 1, 25, 20, 0, tzinfo=UTC)
+            for i in range(events + 1):
+                marks.clear()
+                req = ScraperRequest.create(
+                    "oddsa_events",
+                    {"date": "2024-01-25"},
+                    scope=f"bench-{rt.dataset}-{i}",
+                    workflow="betting_lines",
+                    source="CONTROLLER",
+                    as_of=base + timedelta(minutes=i),
+                )
+                outcome = scrapers.execute(rt, req, config=cfg)
+                assert outcome.status == "success" and outcome.follow_ups, outcome.to_json()
+                if i == 0:
+                    continue  # warm-up: first HTTP connection, first client calls
+                in_process.append((marks["follow_ups"] - marks["completion"]) * 1000)
+                done = client.pull(subscription=completions, max_messages=10, timeout=10).received_messages
+                reqs: list[Any] = []
+                while len(reqs) < len(outcome.follow_ups):
+                    reqs += client.pull(subscription=follow, max_messages=100, timeout=10).received_messages
+                for batch in (done, reqs):
+                    client.acknowledge(
+                        subscription=completions if batch is done else follow, ack_ids=[m.ack_id for m in batch]
+                    )
+                t_done = min(m.message.publish_time for m in done)
+                t_first = min(m.message.publish_time for m in reqs)
+                published.append((t_first - t_done).total_seconds() * 1000)
+        finally:
+            pubsub.publish, pubsub.publish_many = real_publish, real_many
+            os.environ.pop("NBA_ORCH_UPSTREAM_OVERRIDE", None)
+            http.reset()
+    p50_pub, p50_proc = statistics.median(published), statistics.median(in_process)
+    print(f"2. oddsa_events completion -> first follow-up request ({events} runs, 7 events -> 14 follow-ups each)")
+    print(
+        f"   as published (emulator publish times): p50 {p50_pub:6.1f} ms  p95 {pct(published, 0.95):6.1f} ms"
+        f"  max {max(published):6.1f} ms"
+    )
+    print(
+        f"   in process (publish returned):         p50 {p50_proc:6.1f} ms  p95 {pct(in_process, 0.95):6.1f} ms"
+        f"  max {max(in_process):6.1f} ms"
+    )
+    ok = p50_pub < DELAY_P50_TARGET_MS
+    print(f"   target p50 < {DELAY_P50_TARGET_MS:g} ms: {'OK' if ok else 'MISSED'}")
+    return {"p50_ms": p50_pub, "p50_in_process_ms": p50_proc}, ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="warm ticks (and baselines) measured")
+    parser.add_argument("--events", type=int, default=30, help="oddsa_events runs measured")
+    args = parser.parse_args()
+
+    from shared import clients
+    from shared.local import stack
+
+    state = stack.up()
+    os.environ.update(state["env"])
+    clients.reset()
+    rt = setup_runtime()
+    try:
+        _, ok1 = bench_tick(rt, args.runs)
+        print()
+        _, ok2 = bench_follow_ups(rt, args.events)
+    finally:
+        drop_runtime(rt)
+        if state["started"]:
+            stack.down(only=state["started"])
+    return 0 if ok1 and ok2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
