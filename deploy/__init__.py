@@ -1,0 +1,1 @@
+"""Provisioning and deployment of nba-orch to Google Cloud (see docs/deploy.md)."""

@@ -1,0 +1,372 @@
+"""deploy/deploy.sh against a recording gcloud/bq stand-in: the exact command sequence of a first deploy, a
+second run that only describes, and changes (settings, configuration, drift, a new secret value) that update
+only what changed; errors stop the deploy with a clear message before anything is created on a wrong guess."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.conftest import REPO, FakeCloud, FirstDeploy, config_copy, edited_copy, is_read_only
+
+GOLDEN = Path(__file__).parent / "golden" / "first_deploy.txt"
+
+
+def normalise(calls: list[list[str]], build_dir: Path) -> list[str]:
+    """Commands as shell lines, with the run's build folder and the source hashes made stable."""
+    out = []
+    for argv in calls:
+        line = shlex.join(argv).replace(str(build_dir), "{BUILD}")
+        out.append(re.sub(r"nba-orch-source=[0-9a-f]{16}", "nba-orch-source={HASH}", line))
+    return out
+
+
+def test_first_deploy_runs_the_exact_command_sequence(first_deploy: FirstDeploy) -> None:
+    got = normalise(first_deploy.calls, first_deploy.build_dir)
+    if os.environ.get("NBA_ORCH_UPDATE_GOLDEN") == "1":
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text("\n".join(got) + "\n")
+        pytest.fail(f"{GOLDEN} rewritten: review `git diff` and run again without NBA_ORCH_UPDATE_GOLDEN")
+    want = GOLDEN.read_text().splitlines()
+    assert got == want, (
+        "the first deploy's commands changed; if intended, regenerate with NBA_ORCH_UPDATE_GOLDEN=1 and review the diff"
+    )
+
+
+def test_first_deploy_orders_dependencies(first_deploy: FirstDeploy) -> None:
+    lines = [shlex.join(c) for c in first_deploy.calls]
+
+    def first(pattern: str) -> int:
+        return next(i for i, line in enumerate(lines) if re.search(pattern, line))
+
+    def last(pattern: str) -> int:
+        return max(i for i, line in enumerate(lines) if re.search(pattern, line))
+
+    assert first(r"^gcloud services enable ") < first(r"service-accounts create")
+    assert last(r"service-accounts create") < first(r"add-iam-policy-binding")
+    assert last(r"pubsub topics create") < first(r"^bq ")
+    assert last(r"secrets create") < first(r"functions deploy")
+    assert last(r"functions deploy") < first(r"scheduler jobs create")
+    # Every mutation of a resource comes right after that resource was described and found missing/different.
+    for i, argv in enumerate(first_deploy.calls):
+        if not is_read_only(argv):
+            assert any(is_read_only(c) for c in first_deploy.calls[:i]), shlex.join(argv)
+    # The summary counts what was done.
+    assert re.search(r"deploy: done: \d+ created, \d+ updated", first_deploy.result.stderr)
+
+
+def test_first_deploy_leaves_the_project_as_specified(first_deploy: FirstDeploy) -> None:
+    s = first_deploy.state
+    jobs = {j["name"].rsplit("/", 1)[-1]: j for j in s["jobs"].values()}
+    assert {n: (j["schedule"], j["timeZone"]) for n, j in jobs.items()} == {
+        "nba-orch-schedule-locker": ("0 5 * * *", "America/New_York"),
+        "nba-orch-master-controller": ("0 1,4,6-23 * * *", "America/New_York"),
+        "nba-orch-cleanup": ("*/15 * * * *", "America/New_York"),
+    }
+    scrapers = s["functions"]["nba-orch-scrapers"]
+    assert scrapers["serviceConfig"]["timeoutSeconds"] <= 540
+    assert scrapers["eventTrigger"]["retryPolicy"] == "RETRY_POLICY_RETRY"
+    sub = scrapers["eventTrigger"]["trigger"].rsplit("/", 1)[-1]
+    sub_name = s["triggers"][sub]["transport"]["pubsub"]["subscription"].rsplit("/", 1)[-1]
+    assert s["subscriptions"][sub_name]["deadLetterPolicy"] == {
+        "deadLetterTopic": "projects/nba-test-proj/topics/nba-orch-dead-letter",
+        "maxDeliveryAttempts": 5,
+    }
+    assert s["subscriptions"][sub_name]["retryPolicy"] == {"minimumBackoff": "10s", "maximumBackoff": "600s"}
+    tables = s["tables"]
+    assert sorted(tables) == sorted(f"nba_orchestration.{t}" for t in _table_names())
+    assert {t["timePartitioning"]["expirationMs"] for t in tables.values()} == {str(90 * 86400 * 1000)}
+    assert s["buckets"]["nba-scraped-data"]["lifecycle"]["rule"] == [
+        {"action": {"type": "Delete"}, "condition": {"age": 365}}
+    ]
+    # Secrets exist but hold nothing: the deploy never writes a value.
+    assert all(sec["versions"] == [] for sec in s["secrets"].values())
+    assert "secretEnvironmentVariables" not in scrapers["serviceConfig"]
+    assert "has no value yet" in first_deploy.result.stderr
+
+
+def _table_names() -> list[str]:
+    from shared.bq_schema import TABLES
+
+    return list(TABLES)
+
+
+def test_second_deploy_only_describes(deployed: FakeCloud) -> None:
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    calls = deployed.calls()
+    assert calls, "the second run must still look at every resource"
+    assert [shlex.join(c) for c in calls if not is_read_only(c)] == []
+    assert re.search(r"deploy: done: 0 created, 0 updated, \d+ unchanged", res.stderr)
+
+
+def test_changed_memory_redeploys_only_that_function(deployed: FakeCloud, tmp_path: Path) -> None:
+    settings = edited_copy(
+        REPO / "deploy" / "settings.yaml",
+        tmp_path / "settings.yaml",
+        lambda d: d["functions"]["scrapers"].update(memory="2Gi"),
+    )
+    res = deployed.deploy("--settings", str(settings))
+    assert res.returncode == 0, res.stderr
+    muts = deployed.mutations()
+    assert len(muts) == 1, [shlex.join(m) for m in muts]
+    assert muts[0][:4] == ["gcloud", "functions", "deploy", "nba-orch-scrapers"]
+    assert "--memory=2Gi" in muts[0]
+    assert "memory: '1Gi' -> '2Gi'" in res.stderr
+
+
+def test_changed_configuration_updates_functions_job_and_delivery_policy(deployed: FakeCloud, tmp_path: Path) -> None:
+    def edit(d: dict) -> None:
+        d["cleanup"]["interval_minutes"] = 30
+        d["pubsub"]["max_delivery_attempts"] = 10
+
+    config = config_copy(tmp_path, edit)
+    res = deployed.deploy(env=deployed.env(NBA_ORCH_CONFIG_DIR=str(config)))
+    assert res.returncode == 0, res.stderr
+    muts = deployed.mutations()
+    # The configuration ships with every function, so all four are redeployed with it...
+    deploys = [m[3] for m in muts if m[1:3] == ["functions", "deploy"]]
+    assert deploys == [
+        "nba-orch-schedule-locker",
+        "nba-orch-master-controller",
+        "nba-orch-cleanup",
+        "nba-orch-scrapers",
+    ]
+    # ...the cleanup job gets its new cron and nothing else...
+    jobs = [m for m in muts if m[1:3] == ["scheduler", "jobs"]]
+    assert jobs == [
+        [
+            "gcloud",
+            "scheduler",
+            "jobs",
+            "update",
+            "pubsub",
+            "nba-orch-cleanup",
+            "--location=us-west2",
+            "--schedule=*/30 * * * *",
+            "--project=nba-test-proj",
+        ]
+    ]
+    # ...and each trigger's subscription gets the new dead-letter attempts, not the unchanged retry policy.
+    subs = [m for m in muts if m[1:3] == ["pubsub", "subscriptions"]]
+    assert len(subs) == 4
+    for m in subs:
+        assert m[3] == "update"
+        assert [a for a in m if a.startswith("--")] == [
+            "--dead-letter-topic=nba-orch-dead-letter",
+            "--max-delivery-attempts=10",
+            "--project=nba-test-proj",
+        ]
+    assert len(muts) == 4 + 1 + 4
+    # The staged functions carry the edited configuration.
+    staged = deployed.build_dir / "stage" / "cleanup" / "shared" / "config" / "settings.yaml"
+    assert "interval_minutes: 30" in staged.read_text()
+
+
+def test_drift_is_repaired_and_nothing_else_touched(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    state["buckets"]["nba-scraped-data"].pop("lifecycle")
+    state["notifications"]["nba-scraped-data"] = []
+    publishers = next(b for b in state["iam"]["topic:nba-scraper-requests"] if b["role"] == "roles/pubsub.publisher")
+    publishers["members"].remove("serviceAccount:nba-orch-controller@nba-test-proj.iam.gserviceaccount.com")
+    state["jobs"]["nba-orch-master-controller"]["schedule"] = "0 6-23 * * *"  # the old, faulty cron
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    got = [m[1:5] for m in deployed.mutations()]
+    assert got == [
+        ["pubsub", "topics", "add-iam-policy-binding", "nba-scraper-requests"],
+        ["storage", "buckets", "update", "gs://nba-scraped-data"],
+        ["storage", "buckets", "notifications", "create"],
+        ["scheduler", "jobs", "update", "pubsub"],
+    ]
+    assert "--schedule=0 1,4,6-23 * * *" in deployed.mutations()[-1]
+    assert deployed.state()["buckets"]["nba-scraped-data"]["lifecycle"]["rule"][0]["condition"] == {"age": 365}
+
+
+def test_duplicate_bucket_notifications_are_reduced_to_one(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    note = dict(state["notifications"]["nba-scraped-data"][0], id="99")
+    state["notifications"]["nba-scraped-data"].append(note)
+    deployed.save(state)
+    assert deployed.deploy().returncode == 0
+    assert [m[1:6] for m in deployed.mutations()] == [
+        ["storage", "buckets", "notifications", "delete", "projects/_/buckets/nba-scraped-data/notificationConfigs/99"]
+    ]
+
+
+def test_a_secret_value_added_later_is_mapped_on_the_scrapers_function_only(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    state["secrets"]["odds-api-key"]["versions"] = [
+        {"name": "projects/1/secrets/odds-api-key/versions/1", "state": "ENABLED"}
+    ]
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    muts = deployed.mutations()
+    assert [m[:4] for m in muts] == [["gcloud", "functions", "deploy", "nba-orch-scrapers"]]
+    assert "--set-secrets=ODDS_API_KEY=odds-api-key:latest" in muts[0]
+    assert "has no value yet" in res.stderr and "odds-api-key has no value" not in res.stderr
+    # The value itself never passes through deploy: only the secret's name and version are referenced.
+    env = deployed.state()["functions"]["nba-orch-scrapers"]["serviceConfig"]["secretEnvironmentVariables"]
+    assert env == [{"key": "ODDS_API_KEY", "projectId": "nba-test-proj", "secret": "odds-api-key", "version": "latest"}]
+
+
+def test_a_permission_error_stops_the_deploy_before_anything_is_created(fake_cloud: FakeCloud) -> None:
+    state = fake_cloud.state()
+    state["errors"] = {
+        "pubsub topics describe": "ERROR: (gcloud.pubsub.topics.describe) PERMISSION_DENIED: User not authorized"
+    }
+    fake_cloud.save(state)
+    res = fake_cloud.deploy()
+    assert res.returncode == 1
+    assert "deploy: error: failed: gcloud pubsub topics describe nba-orch-schedule-locker-tick" in res.stderr
+    assert "PERMISSION_DENIED" in res.stderr
+    calls = fake_cloud.calls()
+    assert not any(c[1:3] == ["pubsub", "topics"] and c[3] != "describe" for c in calls)
+    assert calls[-1][1:4] == ["pubsub", "topics", "describe"]  # stopped right there
+
+
+def test_a_table_that_cannot_be_migrated_stops_the_deploy_unchanged(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    table = state["tables"]["nba_orchestration.workflow_decisions"]
+    next(f for f in table["schema"]["fields"] if f["name"] == "reason")["type"] = "INTEGER"
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 1
+    assert "column reason is INTEGER NULLABLE in the table, STRING NULLABLE in the code" in res.stderr
+    assert "Nothing was changed" in res.stderr
+    assert deployed.mutations() == []
+    assert deployed.calls()[-1][-1] == "nba-test-proj:nba_orchestration.workflow_decisions"
+
+
+def test_a_new_nullable_column_is_added_in_place(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    table = state["tables"]["nba_orchestration.scraper_execution_log"]
+    table["schema"]["fields"] = [f for f in table["schema"]["fields"] if f["name"] != "opts"]
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    muts = deployed.mutations()
+    assert len(muts) == 1 and muts[0][:3] == ["bq", "--project_id=nba-test-proj", "update"]
+    assert muts[0][-1] == "nba-test-proj:nba_orchestration.scraper_execution_log"
+    assert any(a.startswith("--schema=") for a in muts[0])
+
+
+def test_bad_settings_fail_before_any_command(fake_cloud: FakeCloud, tmp_path: Path) -> None:
+    settings = edited_copy(
+        REPO / "deploy" / "settings.yaml",
+        tmp_path / "settings.yaml",
+        lambda d: d["functions"]["cleanup"].update(timeout_seconds=900),
+    )
+    res = fake_cloud.deploy("--settings", str(settings))
+    assert res.returncode == 2
+    assert "settings.yaml: functions.cleanup.timeout_seconds: must be an integer from 1 to 540, got 900" in res.stderr
+    assert fake_cloud.calls() == []
+
+
+def test_missing_project_is_a_clear_error(fake_cloud: FakeCloud) -> None:
+    res = fake_cloud.run("deploy.sh", "--project", "Bad_Project")
+    assert res.returncode == 1
+    assert "bad project id 'Bad_Project'" in res.stderr
+    assert fake_cloud.calls() == []
+
+
+def test_dry_run_prints_every_command_and_runs_none(fake_cloud: FakeCloud) -> None:
+    res = fake_cloud.deploy("--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert fake_cloud.calls() == []
+    commands = [line for line in res.stdout.splitlines() if line and not line.startswith("#")]
+    assert f"# {len(commands)} commands" in res.stdout
+    # Every command a real first deploy ran is among the printed ones (up to what describes teach: the
+    # project number, trigger and subscription names, secrets without values).
+    printed = set(commands)
+    first = fake_cloud.deploy()
+    assert first.returncode == 0
+    for argv in fake_cloud.calls():
+        line = shlex.join(argv)
+        line = line.replace("service-123456789012@", "service-PROJECT_NUMBER@")
+        line = re.sub(r"eventarc-us-west2-(nba-orch-[a-z-]+)-\d{6}-sub-\d{3}", r"SUBSCRIPTION_OF_\1", line)
+        line = re.sub(r"(nba-orch-[a-z-]+)-\d{6}(?= )", r"TRIGGER_OF_\1", line)
+        if argv[1:3] == ["functions", "deploy"] and argv[3] == "nba-orch-scrapers":
+            continue  # printed with the secrets mapped (dry runs assume values exist)
+        if argv[1:3] == ["services", "enable"]:
+            full = next(c for c in commands if c.startswith("gcloud services enable "))
+            assert set(argv[3:-1]) <= set(shlex.split(full)[3:-1])
+            continue
+        assert line in printed, line
+
+
+def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) -> None:
+    res = deployed.teardown(stdin="no\n")
+    assert res.returncode == 1
+    assert "not confirmed; nothing was deleted" in res.stderr
+    assert "bucket nba-scraped-data (and every file in it)" in res.stderr
+    assert deployed.mutations() == []
+
+    deployed.clear_calls()
+    res = deployed.teardown(stdin="nba-test-proj\n")
+    assert res.returncode == 0, res.stderr
+    kinds = [" ".join(w for w in m[1:4] if not w.startswith("-")) for m in deployed.mutations()]
+    order = [
+        "scheduler jobs delete",
+        "functions delete",
+        "secrets delete",
+        "storage rm",
+        "bq rm",
+        "pubsub subscriptions delete",
+        "pubsub topics delete",
+        "projects remove-iam-policy-binding",
+        "iam service-accounts delete",
+    ]
+    normalised = ["bq rm" if k.startswith("rm") else k for k in kinds]
+    positions = [max(i for i, k in enumerate(normalised) if k.startswith(o)) for o in order]
+    assert positions == sorted(positions), normalised
+    s = deployed.state()
+    for key in (
+        "service_accounts",
+        "topics",
+        "subscriptions",
+        "datasets",
+        "tables",
+        "buckets",
+        "secrets",
+        "functions",
+        "jobs",
+    ):
+        assert s[key] == {}, key
+    assert all(not b["members"] for b in s["iam"].get("project", [])), "project bindings removed"
+    assert s["services"], "APIs are left enabled"
+
+    deployed.clear_calls()
+    again = deployed.teardown("--yes")
+    assert again.returncode == 0
+    assert "nothing to delete" in again.stderr
+    assert deployed.mutations() == []
+
+
+def test_teardown_keep_data_keeps_bucket_dataset_and_secrets(deployed: FakeCloud) -> None:
+    res = deployed.teardown("--yes", "--keep-data")
+    assert res.returncode == 0, res.stderr
+    s = deployed.state()
+    assert list(s["buckets"]) == ["nba-scraped-data"]
+    assert list(s["datasets"]) == ["nba_orchestration"]
+    assert len(s["secrets"]) == 4
+    assert s["functions"] == {} and s["jobs"] == {} and s["service_accounts"] == {}
+
+
+def test_teardown_dry_run_runs_nothing(deployed: FakeCloud) -> None:
+    before = deployed.state()
+    res = deployed.teardown("--dry-run")
+    assert res.returncode == 0, res.stderr
+    assert deployed.calls() == []
+    assert deployed.state() == before
+    assert (
+        "gcloud scheduler jobs delete nba-orch-cleanup --location=us-west2 --project=nba-test-proj --quiet"
+        in res.stdout
+    )
+    assert "bq --project_id=nba-test-proj rm -r -f -d nba-test-proj:nba_orchestration" in res.stdout

@@ -1,0 +1,183 @@
+"""Staging folders: each holds main.py, the shared package with its config, a pinned requirements.txt and nothing
+else; its main.py imports from the folder alone (the repository nowhere on the path), and every third-party
+distribution it loads is pinned in its requirements.txt or required by one that is."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+
+from deploy.settings import REPO_ROOT, load_settings, requirement_pins
+from deploy.stage import build_stage, tree_hash
+from shared.config import CONFIG_DIR
+
+SETTINGS = load_settings()
+SITE = Path(sysconfig.get_paths()["purelib"])
+
+# Runs in `python -I -S` from an unrelated folder: no site processing (so no editable install of this
+# repository, no .pth files), no PYTHON* variables; sys.path is the staging folder, the installed libraries and
+# the standard library, nothing else. Prints what was imported from where.
+PROBE = r"""
+import importlib, json, pkgutil, sys
+stage, site, entry, packages = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+sys.path[:0] = [stage, site]
+import main
+fn = getattr(main, entry)
+import shared
+from shared.config import CONFIG_DIR, get_config
+cfg = get_config()
+for name in packages:  # modules a function imports lazily, at request time
+    pkg = importlib.import_module(name)
+    for m in pkgutil.walk_packages(pkg.__path__, name + "."):
+        importlib.import_module(m.name)
+files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
+print(json.dumps({"callable": callable(fn), "shared": shared.__file__, "config_dir": str(CONFIG_DIR),
+                  "workflows": len(cfg.workflows), "files": files, "path": sys.path}))
+"""
+
+LAZY_PACKAGES = {"scrapers": ["shared.scrapers", "shared.parsers"]}
+
+
+@pytest.fixture(scope="module")
+def stages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    build = tmp_path_factory.mktemp("build")
+    return {key: build_stage(fn, build, CONFIG_DIR) for key, fn in SETTINGS.functions.items()}
+
+
+@pytest.mark.parametrize("key", list(SETTINGS.functions))
+def test_stage_holds_main_shared_and_requirements_only(key: str, stages: dict[str, tuple[Path, str]]) -> None:
+    folder, digest = stages[key]
+    assert sorted(p.name for p in folder.iterdir()) == ["main.py", "requirements.txt", "shared"]
+    assert (folder / "main.py").read_bytes() == (REPO_ROOT / "functions" / key / "main.py").read_bytes()
+    assert not [p for p in folder.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+    for name in ("settings.yaml", "scrapers.yaml", "workflows.yaml"):
+        assert (folder / "shared" / "config" / name).read_bytes() == (CONFIG_DIR / name).read_bytes()
+    shipped = {p.relative_to(folder / "shared") for p in (folder / "shared").rglob("*.py")}
+    in_repo = {p.relative_to(REPO_ROOT / "shared") for p in (REPO_ROOT / "shared").rglob("*.py")}
+    assert shipped == in_repo
+    assert digest == tree_hash(folder)
+
+
+@pytest.mark.parametrize("key", list(SETTINGS.functions))
+def test_requirements_are_pinned_and_extras_only_where_needed(key: str, stages: dict[str, tuple[Path, str]]) -> None:
+    lines = [
+        line.strip()
+        for line in (stages[key][0] / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert lines and all(re.fullmatch(r"[A-Za-z0-9._-]+==[0-9][A-Za-z0-9.]*", line) for line in lines), lines
+    runtime = requirement_pins(REPO_ROOT / "requirements.txt")
+    dev = requirement_pins(REPO_ROOT / "requirements-dev.txt")
+    extras = {line.split("==")[0].lower() for line in lines} - set(runtime)
+    if key == "scrapers":
+        assert extras == {"pypdf", "beautifulsoup4"}
+        assert {dev["pypdf"], dev["beautifulsoup4"]} <= set(lines)
+    else:
+        assert extras == set()
+
+
+def test_staging_is_deterministic_and_follows_the_shipped_config(tmp_path: Path) -> None:
+    fn = SETTINGS.functions["cleanup"]
+    a = build_stage(fn, tmp_path / "a", CONFIG_DIR)[1]
+    assert build_stage(fn, tmp_path / "b", CONFIG_DIR)[1] == a
+    other = tmp_path / "config"
+    other.mkdir()
+    for p in CONFIG_DIR.glob("*.yaml"):
+        (other / p.name).write_text(p.read_text().replace("interval_minutes: 15", "interval_minutes: 30"))
+    folder, b = build_stage(fn, tmp_path / "c", other)
+    assert b != a
+    assert "interval_minutes: 30" in (folder / "shared" / "config" / "settings.yaml").read_text()
+
+
+def _closure(pins: list[str]) -> set[str]:
+    """Distributions named in requirements.txt and, transitively, everything they require here."""
+    env = default_environment()
+    seen: set[str] = set()
+    todo = [Requirement(p).name for p in pins]
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for r in requires:
+            req = Requirement(r)
+            if req.marker is None or req.marker.evaluate({**env, "extra": ""}):
+                todo.append(req.name)
+    return seen
+
+
+@pytest.mark.parametrize("key", list(SETTINGS.functions))
+def test_main_imports_from_its_stage_alone(key: str, stages: dict[str, tuple[Path, str]], tmp_path: Path) -> None:
+    folder = stages[key][0]
+    fn = SETTINGS.functions[key]
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            PROBE,
+            str(folder),
+            str(SITE),
+            fn.entry_point,
+            json.dumps(LAZY_PACKAGES.get(key, [])),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # not the repository
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout)
+    assert out["callable"], f"main.{fn.entry_point} is not callable"
+    assert out["shared"] == str(folder / "shared" / "__init__.py")
+    assert out["config_dir"] == str(folder / "shared" / "config")
+    assert out["workflows"] > 0
+    # The repository is nowhere on the path (the installed libraries happen to live in its .venv).
+    for entry in out["path"]:
+        assert entry == str(SITE) or not Path(entry).resolve().is_relative_to(REPO_ROOT.resolve()), entry
+    files = {n: f for n, f in out["files"].items() if f}
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    for name, f in files.items():
+        p = Path(f).resolve()
+        if p.is_relative_to(SITE.resolve()):
+            continue
+        assert not p.is_relative_to(REPO_ROOT.resolve()), f"{name} was imported from the repository: {f}"
+        assert p.is_relative_to(folder.resolve()) or p.is_relative_to(stdlib), (name, f)
+    # Every installed distribution the function loaded is shipped by its requirements.txt.
+    pins = [
+        line.strip()
+        for line in (folder / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    allowed = _closure(pins)
+    owners = _file_owners()
+    loaded = {owners[Path(f).resolve()] for f in files.values() if Path(f).resolve() in owners}
+    missing = loaded - allowed
+    assert not missing, f"{key} imports distributions its requirements.txt does not ship: {sorted(missing)}"
+    assert {"functions-framework", "pyyaml"} <= loaded  # the check sees what the function really loads
+
+
+@functools.cache
+def _file_owners() -> dict[Path, str]:
+    """Installed file -> the distribution that installed it."""
+    out: dict[Path, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"].lower().replace("_", "-")
+        for f in dist.files or []:
+            out[Path(dist.locate_file(f)).resolve()] = name
+    return out
