@@ -168,12 +168,14 @@ def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ve
     phase = rules.self_aware_phase(cfg, wf, tick)
     planned = [p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick)]
     runs = _runs_by_scraper(cfg, hist)
-    todo = [p for p in planned if not any(covers(p, r.params) for r in runs.get(p.scraper, ()))]
+    # When each request was first done today (None: not yet).
+    done_at = [min((r.at for r in runs.get(p.scraper, ()) if covers(p, r.params)), default=None) for p in planned]
+    todo = [p for p, at in zip(planned, done_at, strict=True) if at is None]
     done = len(planned) - len(todo)
     ctx = {"ideal_window": window, "phase": phase, "requests_planned": len(planned), "requests_done": done}
     if not todo:
-        last = max((r.at for rs in runs.values() for r in rs), default=None)
-        when = f", last at {_hm(cfg, last)} ET" if last else ""
+        last = max((at for at in done_at if at is not None), default=None)
+        when = f", complete at {_hm(cfg, last)} ET" if last else ""
         return _skip(f"already succeeded today ({len(planned)} requests done{when})", **ctx)
     if phase == "before":
         return _skip(f"before the ideal window {window}", **ctx)

@@ -42,7 +42,7 @@ def test_self_aware_runs_in_the_ideal_window_then_skips(world):
     assert first.reason.startswith("daily run in the ideal window 06:00-10:00 ET")
     assert first.context["phase"] == "ideal" and first.context["games_today"] == 11
     later = by_name(world.decide(et("2025-01-15", "07:00")))["morning_operations"]
-    assert later.action == "SKIP" and later.reason.startswith("already succeeded today (34 requests done")
+    assert (later.action, later.reason) == ("SKIP", "already succeeded today (34 requests done, complete at 06:00 ET)")
 
 
 def test_self_aware_before_the_window(cfg, games):
