@@ -159,6 +159,24 @@ def _runs_by_scraper(cfg: Config, history: History) -> dict[str, list[Run]]:
 # The rules per decision type
 
 
+def _first_done(planned: Sequence[Planned], runs: Mapping[str, Sequence[Run]]) -> list[datetime | None]:
+    """When each planned request was first done (None: not yet): a run of its scraper whose parameters
+    include the request's. Indexed by the request's parameter values (30 rosters x 30 runs stay cheap)."""
+    index: dict[tuple[str, tuple[str, ...]], dict[tuple[str, ...], datetime]] = {}
+    out: list[datetime | None] = []
+    for p in planned:
+        keys = tuple(sorted(p.params))
+        table = index.get((p.scraper, keys))
+        if table is None:
+            table = index[(p.scraper, keys)] = {}
+            for r in runs.get(p.scraper, ()):
+                k = tuple(str(r.params.get(x)) for x in keys)
+                if k not in table or r.at < table[k]:
+                    table[k] = r.at
+        out.append(table.get(tuple(p.params[x] for x in keys)))
+    return out
+
+
 def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
     tick = snap.tick
     d = rules.operational_day_of(cfg, tick)
@@ -168,8 +186,7 @@ def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ve
     phase = rules.self_aware_phase(cfg, wf, tick)
     planned = [p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick)]
     runs = _runs_by_scraper(cfg, hist)
-    # When each request was first done today (None: not yet).
-    done_at = [min((r.at for r in runs.get(p.scraper, ()) if covers(p, r.params)), default=None) for p in planned]
+    done_at = _first_done(planned, runs)
     todo = [p for p, at in zip(planned, done_at, strict=True) if at is None]
     done = len(planned) - len(todo)
     ctx = {"ideal_window": window, "phase": phase, "requests_planned": len(planned), "requests_done": done}

@@ -29,7 +29,7 @@ from typing import Any
 
 from shared import log
 from shared.config import Config, get_config
-from shared.contracts import PubSubMessage, ScraperRequest, decode_tick
+from shared.contracts import SCHEMA_VERSION, PubSubMessage, ScraperRequest, decode_tick
 from shared.controller import state
 from shared.controller.decide import decide_tick, decision_id, slot_tick
 from shared.controller.model import FRESHNESS, Decision, Snapshot
@@ -86,6 +86,24 @@ def decision_ids(cfg: Config, tick: datetime) -> dict[str, str]:
     """Every decision id of the slot (the freshness check first, then each enabled workflow)."""
     names = [FRESHNESS, *(wf.name for wf in cfg.enabled_workflows())]
     return {n: decision_id(cfg, n, tick) for n in names}
+
+
+def request_body(r: ScraperRequest) -> bytes:
+    """The message body of a request: `ScraperRequest.to_json()` without its deep copy (a hundred requests a
+    tick), equal to it (tested)."""
+    body = {
+        "scraper_name": r.scraper_name,
+        "params": r.params,
+        "request_id": r.request_id,
+        "workflow": r.workflow,
+        "source": r.source,
+        "triggered_by": r.triggered_by,
+        "decision_id": r.decision_id,
+        "as_of": iso_utc(r.as_of) if r.as_of else None,
+        "context": r.context,
+        "v": SCHEMA_VERSION,
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def requests_of(cfg: Config, decisions: Sequence[Decision]) -> list[ScraperRequest]:
@@ -209,7 +227,7 @@ def run_tick(
     if not fresh:
         rows = _missing_rows(rt, result.tick, list(reads.recorded or []))
 
-    messages = [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in result.requests]
+    messages = [(request_body(r), r.attributes()) for r in result.requests]
     with ThreadPoolExecutor(max_workers=1) as pool:
         insert = pool.submit(bq.insert_rows, rt, TABLE, rows, [r["decision_id"] for r in rows]) if rows else None
         if messages:

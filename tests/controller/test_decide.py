@@ -4,6 +4,7 @@ DST days), from histories built by the pure `World` (no cloud)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from shared import rules
 from shared.config import TimeWindow
 from shared.controller.decide import decide_tick, decision_id, next_check, slot_tick
 from shared.controller.model import Decision, Run
-from shared.controller.service import requests_of
+from shared.controller.service import request_body, requests_of
 from tests.controller.conftest import World, et
 
 
@@ -364,6 +365,7 @@ def test_rows_round_trip_and_request_ids_are_deterministic(cfg, world):
         row = d.row(environment="test", triggered_by="t")
         back = Decision.from_row({**row, "context": dict(row["context"])})
         assert back == d
+    assert all(json.loads(request_body(r)) == r.to_json() for r in a)  # the fast body is the contract's
     w3 = next(r for r in a if r.workflow == "post_game_window_3")
     assert w3.decision_id == "post_game_window_3@2025-01-16T04" and w3.source == "CONTROLLER"
     assert w3.as_of == et("2025-01-16", "04:00") and w3.context["day"] == "2025-01-15"
