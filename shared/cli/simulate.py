@@ -50,6 +50,10 @@ def _simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"nba-orch simulate: {exc}", file=sys.stderr)
         return 2
+    import signal
+
+    # A TERM (CI timeout, `kill`) unwinds like Ctrl-C, so the functions and the replay server are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         result = run(d, out_dir=Path(args.out), live=args.live, hours=hours, speed=args.speed)
     except StackError as exc:
