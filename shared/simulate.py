@@ -139,15 +139,22 @@ class Quiescence:
             f.cancel()
 
 
-def wait_for_tick(tail: Any, message_id: str, timeout: float) -> dict[str, Any] | None:
-    """The function's final log line for message `message_id` (done or rejected), or None on timeout."""
+def wait_for_tick(tail: Any, message_id: str, timeout: float, failing_grace: float = 30.0) -> dict[str, Any] | None:
+    """The function's final log line for message `message_id` (done or rejected), or None.
+
+    A tick whose function keeps failing ("will be retried") is given `failing_grace` seconds for a
+    redelivery to succeed, then abandoned (the run reports it as stalled) instead of blocking the day.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for line in tail.read():
-            if line.get("message_id") == message_id:
-                msg = line.get("message", "")
-                if msg.endswith(": done") or "acknowledged without retry" in msg:
-                    return line
+            if line.get("message_id") != message_id:
+                continue
+            msg = line.get("message", "")
+            if msg.endswith(": done") or "acknowledged without retry" in msg:
+                return line
+            if "will be retried" in msg:
+                deadline = min(deadline, time.monotonic() + failing_grace)
         time.sleep(0.02)
     return None
 
