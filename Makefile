@@ -20,11 +20,10 @@ $(BQVENV)/.installed: requirements-bqemulator.txt
 	$(BQVENV)/bin/pip install -q --disable-pip-version-check -r requirements-bqemulator.txt
 	touch $@
 
-## The main job: the whole NBA game day $(DATE) through the real pipeline on the local emulators.
+## The main job: the whole NBA game day $(DATE) through the real pipeline on the local emulators, then the report.
+## The stack stays up afterwards (query it, `nba-orch status --date $(DATE)`); `make stack-down` stops it.
 run: venv venv-bq
-	$(BIN)/nba-orch local up > /dev/null
-	$(BIN)/nba-orch publish locker_tick '{"as_of": "$(DATE)T10:00:00Z", "date": "$(DATE)"}'
-	$(BIN)/nba-orch publish controller_tick '{"as_of": "$(DATE)T18:00:00Z"}'
+	$(BIN)/nba-orch simulate --date $(DATE) --out .nba-orch/simulation
 
 ## The tests: virtualenvs, the emulator stack (started by the test session, stopped if it started it), pytest.
 test: venv venv-bq

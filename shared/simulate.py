@@ -28,6 +28,9 @@ from shared.config import Config
 from shared.runtime import Runtime
 from shared.timeutil import et_at, iso_utc, to_et
 
+# The sample day's third fault: the 06:00 standings run crashes after writing its file, and its message is
+# acknowledged anyway; cleanup must republish the missed notification.
+SAMPLE_DAY_CRASH = "after_write:bdl_standings:lose:1"
 TICK_FUNCTIONS = {"locker_tick": "schedule_locker", "controller_tick": "master_controller", "cleanup_tick": "cleanup"}
 _ORDER = {"locker_tick": 0, "controller_tick": 1, "cleanup_tick": 2}
 
@@ -210,8 +213,15 @@ def run(
     progress: Callable[[str], None] | None = None,
     tick_timeout: float = 120.0,
     http_scale: str = "0.01",
+    rt: Runtime | None = None,
+    faults: str | None = None,
 ) -> SimulationResult:
-    """Simulate operational day `d` end to end; returns the figures and the day's checks."""
+    """Simulate operational day `d` end to end; returns the figures and the day's checks.
+
+    `rt` (default: the names from the environment) must be provisioned on the running local stack; tests pass
+    an isolated one. `faults` (NBA_ORCH_FAULTS syntax) defaults to the sample day's crash between the file
+    write and the notification, which only cleanup can repair.
+    """
     from shared import clients
     from shared.adapters.pubsub import publish
     from shared.config import get_config
@@ -226,7 +236,7 @@ def run(
     state = stack.up()
     os.environ.update(state["env"])
     clients.reset()
-    rt = Runtime.from_env()
+    rt = rt or Runtime.from_env()
     reset_day(rt, cfg, d)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = SimulationResult(date=d)
@@ -250,8 +260,11 @@ def run(
         for k in ("BALLDONTLIE_API_KEY", "ODDS_API_KEY", "BETTINGPROS_API_KEY"):
             fn_env[k] = "sample-day-key"
         fn_env["BIGDATABALL_SERVICE_ACCOUNT_JSON"] = "{}"
-        fn_env.update(getattr(day, "env", {}) or {})
-        result.faults = [str(f) for f in getattr(day, "faults", [])]
+        fn_env.update(day.env)
+        fn_env["NBA_ORCH_FAULTS"] = SAMPLE_DAY_CRASH if faults is None else faults
+        result.faults = [str(f) for f in day.faults]
+        if fn_env["NBA_ORCH_FAULTS"]:
+            result.faults.append(f"scraper run fault injected: {fn_env['NBA_ORCH_FAULTS']} (see shared/faults.py)")
     pubsub_cfg = cfg.pubsub
     procs: dict[str, FunctionProcess] = {}
     quiet: Quiescence | None = None
