@@ -13,11 +13,12 @@ not lock it (it is checked separately below).
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from shared import rules
+from shared.controller.decide import slot_tick
 from shared.controller.model import FRESHNESS
 from tests.controller.conftest import World
 
@@ -154,3 +155,41 @@ def test_whole_season_sample_agrees(cfg, games):
         world = World(cfg, games)
         decisions = simulate(world, day - timedelta(days=1), day)[day]
         check_agreement(cfg, games, day, decisions)
+
+
+def test_the_configured_cron_fires_exactly_at_the_rules_ticks(cfg):
+    """The deployed cron (derived from the configuration) fires, in America/New_York, at exactly the ticks the
+    rules and the locker use: 06:00-23:00 plus the 01:00 and 04:00 post-game windows, DST days included."""
+    from croniter import croniter
+
+    assert cfg.controller_cron() == "0 1,4,6-23 * * *"
+    for day in (date(2025, 1, 15), date(2025, 3, 8), date(2024, 11, 2)):
+        start, end = rules.operational_day_bounds(cfg, day)
+        it = croniter(cfg.controller_cron(), start.astimezone(cfg.timezone) - timedelta(seconds=1))
+        fired = []
+        while (t := it.get_next(datetime)) < end:
+            fired.append(t.astimezone(UTC))
+        # a fall-back day may fire the repeated 01:00 twice: both are the same slot
+        slots = sorted({slot_tick(cfg, t) for t in fired})
+        assert slots == rules.controller_ticks(cfg, day)
+        for wf in cfg.enabled_workflows():
+            if wf.fixed_time is not None:
+                assert rules.fixed_window_tick(cfg, wf, day) in slots, (wf.name, day)
+
+
+def test_a_slot_lost_in_the_spring_forward_gap_is_caught_up(cfg, games):
+    # Hourly ticks around the clock, and an injury discovery starting at 02:00: on 2025-03-09 02:00 does not
+    # exist, so the attempt is made at the next tick, 03:00 EDT (the locker expects it there too).
+    from datetime import time
+
+    wfs = dict(cfg.workflows)
+    wfs["injury_discovery"] = dataclasses.replace(wfs["injury_discovery"], first_attempt=time(2))
+    hourly = dataclasses.replace(cfg, controller={**cfg.controller, "first_hour": 0, "last_hour": 23}, workflows=wfs)
+    hourly = dataclasses.replace(hourly, operational_day_start=time(0))
+    world = World(hourly, games, empty=frozenset({"nbac_injury_report"}))
+    day = date(2025, 3, 9)
+    decisions = simulate(world, day - timedelta(days=1), day)[day]
+    check_agreement(hourly, games, day, decisions)
+    first = next(x for x in decisions if x.workflow == "injury_discovery" and x.action == "RUN")
+    assert rules.local(hourly, first.tick).strftime("%H:%M %Z") == "03:00 EDT"
+    assert first.reason == "discovery attempt 1 of 11"
