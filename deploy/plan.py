@@ -133,6 +133,8 @@ class Step:
     phase = 1
     creatable = True  # False: must already exist (a lookup, or a policy every resource has)
     redescribe = False  # describe again after a change, to record facts the change produced
+    preview_note = "if different (only the differing settings are passed)"  # --dry-run heading of updates
+    updates_with_create = False  # the create command also updates (so --dry-run prints it once)
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -187,6 +189,7 @@ class ProjectLookup(Step):
 
 class Apis(Step):
     creatable = False
+    preview_note = "enables those not enabled yet"
 
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.gcloud("services", "list", "--enabled", json_out=True)
@@ -251,6 +254,7 @@ class IamPolicy(Step):
     """Bindings on one resource's IAM policy: adds the missing (member, role) pairs, never removes others."""
 
     creatable = False
+    preview_note = "one command per binding missing from the policy"
 
     def __init__(self, label: str, phase: int, get: list[str], add: list[str], pairs: Any) -> None:
         super().__init__(label)
@@ -668,6 +672,7 @@ class BucketNotification(Step):
 
     phase = 4
     creatable = False
+    preview_note = "if missing, different or duplicated (deletes the extra or wrong ones, creates one)"
 
     def __init__(self) -> None:
         super().__init__("bucket notification")
@@ -815,6 +820,8 @@ class Function(Step):
 
     phase = 6
     redescribe = True
+    updates_with_create = True
+    preview_note = "if different: the same `gcloud functions deploy`, which updates in place"
 
     def __init__(self, fn: FunctionSpec) -> None:
         super().__init__(f"function {fn.name}")
@@ -940,7 +947,7 @@ class Function(Step):
         return [self.deploy_cmd(ctx, clear_secrets=had_secrets)]
 
     def preview_update(self, ctx: Ctx) -> list[Cmd]:
-        return []  # the same `gcloud functions deploy` command as for creation
+        return []  # the same command as for creation (see preview_note)
 
     def record(self, ctx: Ctx, current: Any) -> None:
         service = _get(current, "serviceConfig", "service") or self.fn.name

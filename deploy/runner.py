@@ -158,5 +158,9 @@ def render_dry_run(steps: list[Step], ctx: Ctx, stream: TextIO) -> int:
             emit([describe])
         if step.creatable:
             emit(step.create(ctx), "if missing")
-        emit(step.preview_update(ctx), "if different (only the differing settings are passed)")
+        updates = step.preview_update(ctx)
+        if updates:
+            emit(updates, step.preview_note)
+        elif step.updates_with_create:
+            print(f"#   {step.preview_note}", file=stream)
     return n

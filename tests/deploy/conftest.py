@@ -131,6 +131,7 @@ def fake_cloud(tmp_path: Path, source_snapshot: Path) -> FakeCloud:
 
 @dataclass
 class FirstDeploy:
+    fake: FakeCloud
     result: subprocess.CompletedProcess[str]
     calls: list[list[str]]
     state: dict[str, Any]
@@ -143,7 +144,7 @@ def first_deploy(tmp_path_factory: pytest.TempPathFactory, source_snapshot: Path
     fc = make_fake(tmp_path_factory.mktemp("first"), json.loads(json.dumps(INITIAL_STATE)), source_snapshot)
     res = fc.deploy()
     assert res.returncode == 0, res.stderr
-    return FirstDeploy(res, fc.calls(), fc.state(), fc.build_dir)
+    return FirstDeploy(fc, res, fc.calls(), fc.state(), fc.build_dir)
 
 
 @pytest.fixture

@@ -170,33 +170,39 @@ def test_changed_configuration_updates_functions_job_and_delivery_policy(deploye
 def test_drift_is_repaired_and_nothing_else_touched(deployed: FakeCloud) -> None:
     state = deployed.state()
     state["buckets"]["nba-scraped-data"].pop("lifecycle")
-    state["notifications"]["nba-scraped-data"] = []
+    notes = state["notifications"]["nba-scraped-data"]
+    notes.append(dict(notes[0], id="99"))  # a duplicate would double every event
     publishers = next(b for b in state["iam"]["topic:nba-scraper-requests"] if b["role"] == "roles/pubsub.publisher")
     publishers["members"].remove("serviceAccount:nba-orch-controller@nba-test-proj.iam.gserviceaccount.com")
+    table = state["tables"]["nba_orchestration.scraper_execution_log"]
+    table["schema"]["fields"] = [f for f in table["schema"]["fields"] if f["name"] != "opts"]  # a column to add
     state["jobs"]["nba-orch-master-controller"]["schedule"] = "0 6-23 * * *"  # the old, faulty cron
     deployed.save(state)
     res = deployed.deploy()
     assert res.returncode == 0, res.stderr
-    got = [m[1:5] for m in deployed.mutations()]
-    assert got == [
-        ["pubsub", "topics", "add-iam-policy-binding", "nba-scraper-requests"],
-        ["storage", "buckets", "update", "gs://nba-scraped-data"],
-        ["storage", "buckets", "notifications", "create"],
-        ["scheduler", "jobs", "update", "pubsub"],
+    muts = deployed.mutations()
+    assert [[w for w in m if not w.startswith("--")][:5] for m in muts] == [
+        ["gcloud", "pubsub", "topics", "add-iam-policy-binding", "nba-scraper-requests"],
+        ["bq", "update", "nba-test-proj:nba_orchestration.scraper_execution_log"],
+        ["gcloud", "storage", "buckets", "update", "gs://nba-scraped-data"],
+        ["gcloud", "storage", "buckets", "notifications", "delete"],
+        ["gcloud", "scheduler", "jobs", "update", "pubsub"],
     ]
-    assert "--schedule=0 1,4,6-23 * * *" in deployed.mutations()[-1]
-    assert deployed.state()["buckets"]["nba-scraped-data"]["lifecycle"]["rule"][0]["condition"] == {"age": 365}
-
-
-def test_duplicate_bucket_notifications_are_reduced_to_one(deployed: FakeCloud) -> None:
-    state = deployed.state()
-    note = dict(state["notifications"]["nba-scraped-data"][0], id="99")
-    state["notifications"]["nba-scraped-data"].append(note)
-    deployed.save(state)
-    assert deployed.deploy().returncode == 0
-    assert [m[1:6] for m in deployed.mutations()] == [
-        ["storage", "buckets", "notifications", "delete", "projects/_/buckets/nba-scraped-data/notificationConfigs/99"]
+    assert "--member=serviceAccount:nba-orch-controller@nba-test-proj.iam.gserviceaccount.com" in muts[0]
+    assert [a for a in muts[1] if a.startswith("--")] == [
+        "--project_id=nba-test-proj",
+        f"--schema={deployed.build_dir}/deploy/bq/scraper_execution_log.json",
     ]
+    assert [a for a in muts[2] if a.startswith("--")] == [
+        f"--lifecycle-file={deployed.build_dir}/deploy/lifecycle.json",
+        "--project=nba-test-proj",
+    ]
+    assert "projects/_/buckets/nba-scraped-data/notificationConfigs/99" in muts[3]
+    assert "--schedule=0 1,4,6-23 * * *" in muts[4]
+    s = deployed.state()
+    assert s["buckets"]["nba-scraped-data"]["lifecycle"]["rule"][0]["condition"] == {"age": 365}
+    assert len(s["notifications"]["nba-scraped-data"]) == 1
+    assert "opts" in {f["name"] for f in s["tables"]["nba_orchestration.scraper_execution_log"]["schema"]["fields"]}
 
 
 def test_a_secret_value_added_later_is_mapped_on_the_scrapers_function_only(deployed: FakeCloud) -> None:
@@ -244,19 +250,6 @@ def test_a_table_that_cannot_be_migrated_stops_the_deploy_unchanged(deployed: Fa
     assert deployed.calls()[-1][-1] == "nba-test-proj:nba_orchestration.workflow_decisions"
 
 
-def test_a_new_nullable_column_is_added_in_place(deployed: FakeCloud) -> None:
-    state = deployed.state()
-    table = state["tables"]["nba_orchestration.scraper_execution_log"]
-    table["schema"]["fields"] = [f for f in table["schema"]["fields"] if f["name"] != "opts"]
-    deployed.save(state)
-    res = deployed.deploy()
-    assert res.returncode == 0, res.stderr
-    muts = deployed.mutations()
-    assert len(muts) == 1 and muts[0][:3] == ["bq", "--project_id=nba-test-proj", "update"]
-    assert muts[0][-1] == "nba-test-proj:nba_orchestration.scraper_execution_log"
-    assert any(a.startswith("--schema=") for a in muts[0])
-
-
 def test_bad_settings_fail_before_any_command(fake_cloud: FakeCloud, tmp_path: Path) -> None:
     settings = edited_copy(
         REPO / "deploy" / "settings.yaml",
@@ -276,29 +269,35 @@ def test_missing_project_is_a_clear_error(fake_cloud: FakeCloud) -> None:
     assert fake_cloud.calls() == []
 
 
-def test_dry_run_prints_every_command_and_runs_none(fake_cloud: FakeCloud) -> None:
-    res = fake_cloud.deploy("--dry-run")
+def test_dry_run_prints_every_command_and_runs_none(first_deploy: FirstDeploy) -> None:
+    fc = first_deploy.fake
+    before = fc.calls()
+    res = fc.deploy("--dry-run")
     assert res.returncode == 0, res.stderr
-    assert fake_cloud.calls() == []
+    assert fc.calls() == before, "a dry run runs nothing"
     commands = [line for line in res.stdout.splitlines() if line and not line.startswith("#")]
     assert f"# {len(commands)} commands" in res.stdout
-    # Every command a real first deploy ran is among the printed ones (up to what describes teach: the
-    # project number, trigger and subscription names, secrets without values).
+    # Every command the real first deploy ran is among the printed ones, up to what only describes teach
+    # (the project number, trigger and subscription names) and the secrets (dry runs assume values exist).
     printed = set(commands)
-    first = fake_cloud.deploy()
-    assert first.returncode == 0
-    for argv in fake_cloud.calls():
-        line = shlex.join(argv)
-        line = line.replace("service-123456789012@", "service-PROJECT_NUMBER@")
+    for argv in first_deploy.calls:
+        line = shlex.join(argv).replace("service-123456789012@", "service-PROJECT_NUMBER@")
         line = re.sub(r"eventarc-us-west2-(nba-orch-[a-z-]+)-\d{6}-sub-\d{3}", r"SUBSCRIPTION_OF_\1", line)
         line = re.sub(r"(nba-orch-[a-z-]+)-\d{6}(?= )", r"TRIGGER_OF_\1", line)
-        if argv[1:3] == ["functions", "deploy"] and argv[3] == "nba-orch-scrapers":
-            continue  # printed with the secrets mapped (dry runs assume values exist)
+        if argv[1:4] == ["functions", "deploy", "nba-orch-scrapers"]:
+            line = line.replace(" --update-labels", " --set-secrets=" + _all_secrets() + " --update-labels")
         if argv[1:3] == ["services", "enable"]:
             full = next(c for c in commands if c.startswith("gcloud services enable "))
             assert set(argv[3:-1]) <= set(shlex.split(full)[3:-1])
             continue
         assert line in printed, line
+
+
+def _all_secrets() -> str:
+    from deploy.plan import api_key_secrets, secret_id
+    from shared.config import get_config
+
+    return ",".join(f"{env}={secret_id(env)}:latest" for env in api_key_secrets(get_config()))
 
 
 def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) -> None:

@@ -1,0 +1,115 @@
+"""Pure decisions of the deploy plan and the validation of its settings (no commands run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deploy.plan import api_key_secrets, policy_pairs, schema_change, secret_id
+from deploy.settings import load_settings
+from shared.config import ConfigError, get_config
+from tests.deploy.conftest import REPO, edited_copy
+
+
+def field(name: str, type_: str, mode: str = "NULLABLE", fields: list | None = None) -> dict:
+    out = {"name": name, "type": type_, "mode": mode}
+    if fields:
+        out["fields"] = fields
+    return out
+
+
+def test_schema_change_same_schema_with_legacy_type_names_needs_nothing() -> None:
+    code = [field("n", "INT64"), field("ok", "BOOL"), field("r", "STRUCT", "REPEATED", [field("x", "FLOAT64")])]
+    table = [field("n", "INTEGER"), field("ok", "BOOLEAN"), field("r", "RECORD", "REPEATED", [field("x", "FLOAT")])]
+    assert schema_change(table, code) == (False, [])
+
+
+def test_schema_change_new_nullable_columns_are_additive_at_any_depth() -> None:
+    table = [field("a", "STRING"), field("r", "RECORD", "REPEATED", [field("x", "STRING")])]
+    code = [
+        field("a", "STRING"),
+        field("r", "RECORD", "REPEATED", [field("x", "STRING"), field("y", "STRING")]),
+        field("b", "JSON"),
+    ]
+    assert schema_change(table, code) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("table", "code", "problem"),
+    [
+        ([field("a", "STRING")], [field("a", "INT64")], "column a is STRING NULLABLE in the table, INTEGER NULLABLE"),
+        ([field("a", "STRING")], [field("a", "STRING"), field("b", "DATE", "REQUIRED")], "new column b is REQUIRED"),
+        ([field("a", "STRING"), field("old", "STRING")], [field("a", "STRING")], "column old exists in the table"),
+        (
+            [field("r", "RECORD", "REPEATED", [field("x", "STRING")])],
+            [field("r", "RECORD", "REPEATED", [field("x", "BOOL")])],
+            "column r.x is STRING",
+        ),
+    ],
+)
+def test_schema_change_reports_what_cannot_be_applied_in_place(table: list, code: list, problem: str) -> None:
+    _, problems = schema_change(table, code)
+    assert any(problem in p for p in problems), problems
+
+
+def test_policy_pairs_ignore_conditional_bindings() -> None:
+    policy = {
+        "bindings": [
+            {"role": "roles/a", "members": ["user:x", "serviceAccount:y"]},
+            {"role": "roles/b", "members": ["serviceAccount:y"], "condition": {"title": "t", "expression": "true"}},
+        ]
+    }
+    assert policy_pairs(policy) == {("user:x", "roles/a"), ("serviceAccount:y", "roles/a")}
+    assert policy_pairs({}) == set()
+
+
+def test_api_key_secrets_come_from_the_catalogue() -> None:
+    secrets = api_key_secrets(get_config())
+    assert secrets == {
+        "BALLDONTLIE_API_KEY": ["balldontlie"],
+        "BETTINGPROS_API_KEY": ["bettingpros"],
+        "BIGDATABALL_SERVICE_ACCOUNT_JSON": ["bigdataball"],
+        "ODDS_API_KEY": ["odds_api"],
+    }
+    assert secret_id("BALLDONTLIE_API_KEY") == "balldontlie-api-key"
+
+
+def test_shipped_settings_are_valid_and_least_privilege() -> None:
+    s = load_settings()
+    assert set(s.functions) == {"schedule_locker", "master_controller", "cleanup", "scrapers"}
+    assert len(s.service_accounts) == len(s.functions) + 1  # one per function role plus the scheduler's
+    assert all(fn.timeout_seconds <= 540 for fn in s.functions.values())
+    assert len({fn.service_account for fn in s.functions.values()}) == 4
+    # No primitive roles, and nothing granted project-wide except BigQuery job creation.
+    for sa in s.service_accounts.values():
+        roles = [*sa.project, *sa.dataset, *sa.bucket, *sa.secrets, *(r for rs in sa.topics.values() for r in rs)]
+        assert not {"roles/owner", "roles/editor", "roles/viewer"} & set(roles)
+        assert set(sa.project) <= {"roles/bigquery.jobUser"}
+    only_scrapers = [k for k, sa in s.service_accounts.items() if sa.secrets]
+    assert only_scrapers == ["scrapers"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["functions"]["scrapers"].update(memory="1GB"), "functions.scrapers.memory: bad value '1GB'"),
+        (lambda d: d["functions"]["cleanup"].update(trigger_topic="nope"), "unknown topic key 'nope'"),
+        (lambda d: d["functions"]["cleanup"].update(service_account="ghost"), "unknown service account key 'ghost'"),
+        (
+            lambda d: d["service_accounts"]["scheduler"].update(invoker_of=["schedule_locker"]),
+            "functions.master_controller.trigger_service_account: 'scheduler' must list 'master_controller'",
+        ),
+        (lambda d: d["functions"]["scrapers"].update(extra_requirements=["lxml"]), "'lxml' has no pin"),
+        (lambda d: d["scheduler_jobs"]["cleanup"].update(cron="*/5 * * * *"), "must be one of locker, controller"),
+        (lambda d: d.update(region="US West"), "region: bad value 'US West'"),
+        (lambda d: d.update(extra=1), "settings.extra: unknown key"),
+        (lambda d: d["service_accounts"]["locker"].update(name="x"), "service_accounts.locker.name: bad value"),
+    ],
+)
+def test_bad_settings_name_the_key(edit, message: str, tmp_path: Path) -> None:
+    path = edited_copy(REPO / "deploy" / "settings.yaml", tmp_path / "settings.yaml", edit)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    assert message in str(exc.value)
+    assert str(exc.value).startswith("settings.yaml: ")
