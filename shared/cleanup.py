@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.contracts import ScraperCompletion, Tick
-from shared.gcs_paths import ListingPrefix, PathCatalogue, PathTemplate, Scope, match_path, scope_for
+from shared.gcs_paths import ListingPrefix, PathCatalogue, PathTemplate, Scope, match_template, scope_for
 from shared.runtime import Runtime
 from shared.secrets import scrub
 from shared.timeutil import iso_utc, parse_instant
@@ -205,28 +205,33 @@ def classify(
         if created < start:
             counts.outside_window += 1
             continue
-        found = match_path(name, templates, meta.get("scraper_name"))
+        found = match_template(name, templates, meta.get("scraper_name"))
         if found is None:
             counts.foreign += 1
             if len(counts.foreign_samples) < MAX_FOREIGN_SAMPLES:
                 counts.foreign_samples.append(name)
             continue
-        tpl, params = found
+        tpl, m = found
         if tpl.role != "gcs_path":
             counts.companions += 1
             companions.append(name)
             continue
         counts.checked += 1
+        siblings: tuple[str, ...] = ()
+        if catalogue.siblings(tpl):  # parameters only for the few templates that have companions
+            params = {k: v for k, v in m.groupdict().items() if v is not None}
+            siblings = catalogue.sibling_paths(tpl, params)
+        get = meta.get
         out.append(
             Candidate(
-                name=name,
-                created=created,
-                scraper=tpl.scraper,
-                siblings=catalogue.sibling_paths(tpl, params),
-                execution_id=meta.get("execution_id"),
-                triggered_at=meta.get("triggered_at"),
-                workflow=meta.get("workflow"),
-                request_id=meta.get("request_id"),
+                name,
+                created,
+                tpl.scraper,
+                siblings,
+                get("execution_id"),
+                get("triggered_at"),
+                get("workflow"),
+                get("request_id"),
             )
         )
     return out, counts, companions
@@ -484,7 +489,8 @@ def _read_state(rt: Runtime, now: datetime, cleanup_id: str) -> tuple[bool, date
 
     sql = (
         "SELECT MAX(IF(cleanup_id = @cid, 1, 0)) AS done, "
-        "MAX(IF(dry_run IS NOT TRUE AND ARRAY_LENGTH(errors) = 0 AND cleanup_time < @now, window_end, NULL)) "
+        "MAX(IF(dry_run IS NOT TRUE AND IFNULL(ARRAY_LENGTH(errors), 0) = 0 AND cleanup_time < @now, "
+        "window_end, NULL)) "
         f"AS last_end FROM {{dataset}}.{OPS_TABLE} WHERE cleanup_time <= @now"
     )
     rows = list(bq.query_iter(rt, sql, {"cid": cleanup_id, "now": now}))
@@ -540,7 +546,8 @@ def _fill_originals(rt: Runtime, missing: list[MissingFile], since: datetime, no
     paths = [p for name in need for p in (name, f"gs://{rt.bucket}/{name}")]
     sql = (
         f"SELECT gcs_path, execution_id, triggered_at, workflow, request_id FROM {{dataset}}.{LOG_TABLE} "
-        "WHERE gcs_path IN UNNEST(@paths) AND source != @rec AND triggered_at >= @since AND triggered_at <= @until "
+        "WHERE gcs_path IN UNNEST(@paths) AND IFNULL(source, '') != @rec "
+        "AND triggered_at >= @since AND triggered_at <= @until "
         "ORDER BY triggered_at"
     )
     for row in bq.query_iter(rt, sql, {"paths": paths, "rec": RECOVERY_SOURCE, "since": since, "until": now}):
@@ -580,16 +587,22 @@ def reconcile(
     from shared.adapters import gcs
 
     errors: list[str] = []
-    with ThreadPoolExecutor(max_workers=s.list_workers + 2, thread_name_prefix="cleanup") as pool:
-        ledger_f = pool.submit(_read_ledger, rt, window, now, s)
+    with (
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="cleanup-bq") as queries,
+        ThreadPoolExecutor(max_workers=s.list_workers, thread_name_prefix="cleanup-gcs") as listers,
+    ):
+        ledger_f = queries.submit(_read_ledger, rt, window, now, s)
         processed_f = (
-            pool.submit(_read_processed, rt, s.processed_files_query, window, now) if s.processed_files_query else None
+            queries.submit(_read_processed, rt, s.processed_files_query, window, now)
+            if s.processed_files_query
+            else None
         )
         prefixes = catalogue.listing(scope, lambda p: gcs.list_folders(rt, p))
         counts = Counts()
         candidates: list[Candidate] = []
         companions: set[str] = set()
-        for cands, c, comp in pool.map(lambda lp: _list_prefix(rt, lp, catalogue, window), prefixes):
+        lister = listers.map if s.list_workers > 1 else map  # one worker: list in this thread
+        for cands, c, comp in lister(lambda lp: _list_prefix(rt, lp, catalogue, window), prefixes):
             candidates.extend(cands)
             counts.add(c)
             companions.update(comp)

@@ -16,6 +16,7 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 
 from shared.timeutil import et_date, season_of
 
@@ -70,7 +71,7 @@ class PathTemplate:
 
     @property
     def placeholders(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(n for _, n in _parts(self.template) if n))
+        return tuple(name for name, _ in self.bodies)
 
     @property
     def static_prefix(self) -> str:
@@ -294,13 +295,20 @@ class PathCatalogue:
     def for_scraper(self, scraper: str) -> tuple[PathTemplate, ...]:
         return tuple(t for t in self.templates if t.scraper == scraper)
 
+    @cached_property
+    def _siblings(self) -> dict[PathTemplate, tuple[PathTemplate, ...]]:
+        return {
+            tpl: tuple(t for t in self.for_scraper(tpl.scraper) if t.role != tpl.role and t.template != tpl.template)
+            for tpl in self.templates
+        }
+
+    def siblings(self, tpl: PathTemplate) -> tuple[PathTemplate, ...]:
+        """The same scraper's other templates (a PDF's parsed JSON and back): outputs of the same run."""
+        return self._siblings.get(tpl, ())
+
     def sibling_paths(self, tpl: PathTemplate, params: Mapping[str, str]) -> tuple[str, ...]:
-        """The same run's other outputs (a PDF's parsed JSON and back): covered by the same notification."""
-        return tuple(
-            t.render(params)
-            for t in self.for_scraper(tpl.scraper)
-            if t.role != tpl.role and set(t.placeholders) <= set(params)
-        )
+        """The same run's other outputs, covered by the same notification."""
+        return tuple(t.render(params) for t in self.siblings(tpl) if set(t.placeholders) <= set(params))
 
     def listing(self, scope: Scope, list_folders: Callable[[str], Iterable[str]] | None = None) -> list[ListingPrefix]:
         """Prefixes to list for `scope`, de-duplicated: a prefix inside another listed prefix is dropped and
@@ -328,21 +336,33 @@ class PathCatalogue:
         return kept
 
 
-def match_path(
+def match_template(
     name: str, templates: Iterable[PathTemplate], hint_scraper: str | None = None
-) -> tuple[PathTemplate, dict[str, str]] | None:
-    """The template `name` belongs to, with its parameters; None for a foreign file.
+) -> tuple[PathTemplate, re.Match[str]] | None:
+    """The template `name` belongs to, with the regex match; None for a foreign file. (The fast form of
+    match_path: parameters are only extracted when needed.)
 
     Two scrapers may share a template (schedule from stats.nba.com or the CDN); the object's own
     `scraper_name` metadata then decides, else the first in catalogue order.
     """
-    first: tuple[PathTemplate, dict[str, str]] | None = None
+    first: tuple[PathTemplate, re.Match[str]] | None = None
     for tpl in templates:
-        params = tpl.match(name)
-        if params is None:
+        m = tpl.regex.fullmatch(name)
+        if m is None:
             continue
         if hint_scraper is None or tpl.scraper == hint_scraper:
-            return tpl, params
+            return tpl, m
         if first is None:
-            first = (tpl, params)
+            first = (tpl, m)
     return first
+
+
+def match_path(
+    name: str, templates: Iterable[PathTemplate], hint_scraper: str | None = None
+) -> tuple[PathTemplate, dict[str, str]] | None:
+    """The template `name` belongs to, with its parameters; None for a foreign file (see match_template)."""
+    found = match_template(name, templates, hint_scraper)
+    if found is None:
+        return None
+    tpl, m = found
+    return tpl, {k: v for k, v in m.groupdict().items() if v is not None}
