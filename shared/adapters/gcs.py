@@ -70,11 +70,21 @@ def get_metadata(rt: Runtime, path: str) -> dict[str, str] | None:
 def iter_objects(rt: Runtime, prefix: str) -> Iterator[tuple[str, datetime, dict[str, str]]]:
     """(name, created time, custom metadata) of every object under `prefix`, streamed page by page.
 
-    Only those fields are requested: listing is the bulk of a reconciliation's cost.
+    Only those fields are requested, and they are read from the listed resource directly: the Blob
+    properties deep-copy the metadata and parse the time with strptime, which cost more CPU than the rest of
+    a 100,000-object reconciliation. The metadata dict is the listing's own: read it, do not change it.
     """
     client = storage_client(rt.project)
     for blob in client.list_blobs(rt.bucket, prefix=prefix, fields="items(name,timeCreated,metadata),nextPageToken"):
-        yield blob.name, blob.time_created, blob.metadata or {}
+        props = getattr(blob, "_properties", None)
+        if not isinstance(props, dict) or "timeCreated" not in props:  # another client version: public API
+            yield blob.name, blob.time_created, blob.metadata or {}
+            continue
+        try:
+            created = datetime.fromisoformat(props["timeCreated"])
+        except ValueError:
+            created = blob.time_created
+        yield blob.name, created, props.get("metadata") or {}
 
 
 def list_folders(rt: Runtime, prefix: str) -> list[str]:
