@@ -238,16 +238,19 @@ def _run(
         outcome.notification_message_id = pubsub.publish(rt, "scraper_complete", note.data(), note.attributes())
         claim.update(_wall_now(), stage="notified", outcome=outcome.to_json(), opts=opts)
         faults.check("after_notify", request.scraper_name, request.request_id)
-    if not (claim.previous_stage == "notified" and _row_exists(rt, outcome.execution_id)):
-        row = core.log_row(outcome, request, environment=rt.environment, opts=opts)
-        bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
-        faults.check("after_row", request.scraper_name, request.request_id)
+    # Follow-ups go out before the row insert: they are what the next step waits for (an events success
+    # releasing per-event requests), while the row is audit. A crash between them resumes at `notified`:
+    # the row is inserted then and the follow-ups republished with the same request ids (deduplicated).
     if outcome.follow_ups:
         pubsub.publish_many(
             rt,
             "scraper_requests",
             [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in outcome.follow_ups],
         )
+    if not (claim.previous_stage == "notified" and _row_exists(rt, outcome.execution_id)):
+        row = core.log_row(outcome, request, environment=rt.environment, opts=opts)
+        bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
+        faults.check("after_row", request.scraper_name, request.request_id)
     claim.update(_wall_now(), stage="done")
     log.info(
         f"scrapers: {outcome.scraper_name} {outcome.status}",

@@ -230,20 +230,33 @@ def test_crash_after_the_notification_inserts_the_row_only(srt, replay, monkeypa
     assert replay.hits(API) == 1 and no_more_completions(srt)
 
 
-def test_crash_after_the_row_republishes_follow_ups_only(srt, replay, monkeypatch):
+def test_crash_while_publishing_follow_ups_resumes_without_a_second_notification(srt, replay, monkeypatch):
     # The follow-ups publish fails once (the completion goes through the same function, to another topic).
     crash_once(monkeypatch, service.pubsub, "publish_many", lambda rt, topic, msgs: topic == "scraper_requests")
     req = request("oddsa_events", {"date": "2024-01-24"})
     with pytest.raises(Crash):
         service.execute(srt, req)
-    assert len(rows(srt)) == 1
-    outcome = service.execute(srt, req)  # claim at `notified`, the row already there: not inserted again
+    assert rows(srt) == []  # follow-ups go out before the (audit) row
+    outcome = service.execute(srt, req)  # claim at `notified`: row inserted, follow-ups republished
     assert outcome.status == "success" and len(rows(srt)) == 1
     assert len(completions(srt, expect=2, timeout=0.7)) == 1
     assert sorted(m["request_id"] for m in follow_up_messages(srt, expect=6)) == sorted(
         f.request_id for f in outcome.follow_ups
     )
     assert replay.hits("api.the-odds-api.com") == 1
+
+
+def test_crash_after_the_row_republishes_follow_ups_only(srt, replay, monkeypatch):
+    crash_once(monkeypatch, service.bq, "insert_rows")
+    req = request("oddsa_events", {"date": "2024-01-24"})
+    with pytest.raises(Crash):
+        service.execute(srt, req)
+    first = follow_up_messages(srt, expect=6)
+    outcome = service.execute(srt, req)
+    assert outcome.status == "success" and len(rows(srt)) == 1
+    assert len(completions(srt, expect=2, timeout=0.7)) == 1
+    again = follow_up_messages(srt, expect=6)  # same ids: the scrapers treat them as duplicates
+    assert sorted(m["request_id"] for m in first) == sorted(m["request_id"] for m in again)
 
 
 def test_crash_during_the_write_refetches_but_stores_one_file(srt, replay, monkeypatch):
