@@ -15,10 +15,11 @@ What it does:
 2. Loads their execution-log rows into an isolated dataset of the running BigQuery emulator (NDJSON load
    job); `--missing-percent` of the raw files have no notification (half without any row, half with a row
    whose notification_message_id is null). PDF companions (injury reports, gamebooks) have no row of their own.
-3. For `--rounds` rounds, each measurement in a fresh process (so its max RSS is its own): the baseline (a plain
-   `list_blobs` of every prefix, sequentially, counting objects) and `shared.cleanup.reconcile` (folder
-   discovery, listing, classification, ledger query, decision; dry run) with 1 listing thread (like for like);
-   `--threads` adds the default 4 threads. Wall and CPU time, and max RSS, of each.
+3. For `--rounds` rounds (order alternating), each measurement in a fresh process (so its max RSS is its
+   own): the baseline (a plain `list_blobs` of every prefix, sequentially, counting objects) and
+   `shared.cleanup.reconcile` (folder discovery, listing, classification, ledger query, decision; dry run)
+   with 1 listing thread (like for like); `--threads` adds the default 4 threads. Wall and CPU time, and max
+   RSS, of each.
 4. `--republish`: the function's whole path, live (`run_cleanup`): it must republish exactly the seeded
    missing files, and the next run must find none.
 
@@ -415,10 +416,14 @@ def main() -> int:
         common = ["--suffix", suffix, "--bucket", rt.bucket, "--prefixes", str(work / "prefixes.json")]
         runs: dict[str, list[dict]] = {"baseline": [], "reconcile1": [], "reconcile4": []}
         for r in range(args.rounds):
+            # Alternate the order between rounds, so a change of load on the machine favours neither side.
+            if r % 2:
+                one = run_child(env, "--child", "reconcile", "--workers", "1", *common)
             b = run_child(env, "--child", "baseline", *common)
             assert b["objects"] == counts["objects"], b
             runs["baseline"].append(b)
-            one = run_child(env, "--child", "reconcile", "--workers", "1", *common)
+            if not r % 2:
+                one = run_child(env, "--child", "reconcile", "--workers", "1", *common)
             assert (one["objects"], one["missing"], one["errors"]) == (counts["objects"], counts["missing"], []), one
             assert one["companions"] == counts["companions"] and one["foreign"] == 0, one
             runs["reconcile1"].append(one)
