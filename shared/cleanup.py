@@ -197,8 +197,12 @@ def classify(
     out: list[Candidate] = []
     companions: list[str] = []
     start, end = window.start, window.end
-    for name, created, meta in objects:
+    for name, stored, meta in objects:
         counts.listed += 1
+        # A file's time is its run's logical time (the `triggered_at` our scrapers put in its metadata), the
+        # same clock as the tick's `as_of`; the storage creation time only for files without it. So a replayed
+        # or simulated day is reconciled on its own clock, and production (where both agree) is unchanged.
+        created = _instant(meta.get("triggered_at")) or stored
         if created >= end:
             counts.too_young += 1
             continue

@@ -32,8 +32,13 @@ def box_name(at: datetime, scraper_dir: str = "ball-dont-lie/boxscores") -> str:
 
 
 def put(rt, name: str, metadata: dict[str, str] | None = None) -> datetime:
-    """Create an object; returns its creation time as stamped by the emulator."""
+    """Create an object; returns the time cleanup reckons it by: its run's logical time (metadata
+    `triggered_at`) when it has one, else its creation time as stamped by the emulator."""
+    from shared.timeutil import parse_instant
+
     gcs.create_object(rt, name, b'{"data": []}', metadata=metadata)
+    if metadata and metadata.get("triggered_at"):
+        return parse_instant(metadata["triggered_at"])
     blob = gcs.bucket(rt).get_blob(name)
     return blob.time_created
 

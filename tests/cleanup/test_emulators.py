@@ -78,7 +78,7 @@ def test_a_scraper_crash_after_the_gcs_write_is_republished_on_the_next_run_once
     monkeypatch.undo()
     (name,) = [n for n, _, _ in gcs.list_objects(rt, "ball-dont-lie/")]
     meta = gcs.get_metadata(rt, name)
-    created = gcs.bucket(rt).get_blob(name).time_created
+    created = as_of  # the file belongs to its run's logical time (metadata triggered_at)
     assert recovery_rows(rt) == [] and no_completion(rt, 0.3)
 
     first = run(rt, created + 31 * M)

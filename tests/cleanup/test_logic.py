@@ -97,24 +97,28 @@ PDF_DATA = "nba-com/injury-report-data/2025-01-15/17/20250115_220000.json"
 WINDOW = Window(start=NOW - 60 * M, end=NOW - 30 * M, basis="lookback")
 
 
-def meta(scraper: str, execution_id: str = "e1") -> dict[str, str]:
+def meta(scraper: str, execution_id: str = "e1", triggered_at: str = "2025-01-15T17:10:00Z") -> dict[str, str]:
     return {
         "scraper_name": scraper,
         "execution_id": execution_id,
-        "triggered_at": "2025-01-15T17:10:00Z",
+        "triggered_at": triggered_at,
         "workflow": "post_game_window_1",
         "request_id": "r1",
     }
 
 
+def _at(t) -> dict[str, str]:
+    return {"triggered_at": t.isoformat().replace("+00:00", "Z")}
+
+
 def test_classify_sorts_objects_into_checked_too_young_outside_foreign_and_companions():
     objs = [
-        (BOX.format("171000"), NOW - 50 * M, meta("bdl_box_scores")),
-        (BOX.format("174000"), NOW - 20 * M, meta("bdl_box_scores")),  # younger than the minimum age
-        (BOX.format("165000"), NOW - 70 * M, meta("bdl_box_scores")),  # before the window
+        (BOX.format("171000"), NOW - 50 * M, meta("bdl_box_scores") | _at(NOW - 50 * M)),
+        (BOX.format("174000"), NOW - 20 * M, meta("bdl_box_scores") | _at(NOW - 20 * M)),  # younger than min age
+        (BOX.format("165000"), NOW - 70 * M, meta("bdl_box_scores") | _at(NOW - 70 * M)),  # before the window
         ("ball-dont-lie/boxscores/2025-01-15/notes.txt", NOW - 50 * M, {}),  # foreign
-        (PDF, NOW - 40 * M, meta("nbac_injury_report")),
-        (PDF_DATA, NOW - 40 * M, meta("nbac_injury_report")),  # companion of the PDF
+        (PDF, NOW - 40 * M, meta("nbac_injury_report") | _at(NOW - 40 * M)),
+        (PDF_DATA, NOW - 40 * M, meta("nbac_injury_report") | _at(NOW - 40 * M)),  # companion of the PDF
     ]
     templates = CAT.templates
     cands, counts, companions = classify(objs, templates, CAT, WINDOW)
@@ -131,6 +135,19 @@ def test_classify_sorts_objects_into_checked_too_young_outside_foreign_and_compa
         "r1",
     )
     assert cands[1].siblings == (PDF_DATA,)
+
+
+def test_classify_uses_the_runs_logical_time_not_the_storage_time():
+    """A replayed or simulated day: files are stored now (wall clock) but belong to their run's `as_of`."""
+    stored_now = NOW + 700 * 24 * 60 * M  # written two years after the logical time
+    objs = [
+        (BOX.format("171000"), stored_now, meta("bdl_box_scores") | _at(NOW - 50 * M)),  # in the window
+        (BOX.format("174000"), stored_now, meta("bdl_box_scores") | _at(NOW - 20 * M)),  # too young
+        ("ball-dont-lie/boxscores/2025-01-15/20250115_171500.json", NOW - 45 * M, {}),  # no metadata: stored time
+    ]
+    cands, counts, _ = classify(objs, CAT.templates, CAT, WINDOW)
+    assert [c.name for c in cands] == [BOX.format("171000"), "ball-dont-lie/boxscores/2025-01-15/20250115_171500.json"]
+    assert counts.too_young == 1
 
 
 def test_the_window_is_half_open():
