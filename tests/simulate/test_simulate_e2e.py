@@ -1,0 +1,56 @@
+"""The main job end to end on a shortened day: the locker, controller ticks (morning, afternoon, the three
+post-game windows), cleanup, the four functions under functions-framework fed by push subscriptions, the
+scrapers against the sample day, and the report's figures."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.config import get_config
+from shared.sample_day import DEFAULT_DATE
+from shared.simulate import plan, run
+
+pytestmark = pytest.mark.emulators
+
+HOURS = {5, 6, 13, 22, 1, 4}
+
+
+def test_shortened_day_through_the_real_pipeline(rt, tmp_path):
+    cfg = get_config()
+    events = plan(cfg, DEFAULT_DATE, hours=HOURS)
+    assert [e.topic_key for e in events].count("controller_tick") == 5
+    result = run(DEFAULT_DATE, out_dir=tmp_path, hours=HOURS, rt=rt, progress=lambda s: None)
+    assert result.stalled == [], result.stalled
+    assert result.ticks == len(events)
+    checks = {c["check"]: c for c in result.summary["checks"]}
+    # A shortened day cannot have every controller hour or cleanup slot; everything else must hold.
+    assert checks["schedule_locked"]["ok"], checks["schedule_locked"]
+    assert checks["decisions_have_reasons"]["ok"]
+    assert checks["files_without_notification"]["ok"], checks["files_without_notification"]
+    assert checks["no_critical_errors"]["ok"], checks["no_critical_errors"]
+    assert "5 of 20 controller hours" in checks["controller_every_hour"]["detail"]
+    wf = result.summary["workflows"]
+    # one decision per enabled workflow per controller tick
+    for name in cfg.workflows:
+        assert sum(wf[name][k] for k in ("run", "skip", "abort")) == 5, (name, wf[name])
+    # 06:00 runs the morning; the standings file whose run was "lost" (the injected crash) has no success row,
+    # so 13:00 runs again for exactly that scraper, while cleanup republishes the lost file's notification.
+    from shared.adapters.bigquery import query
+
+    morning = query(
+        rt,
+        "SELECT decision_time, scrapers_triggered FROM {dataset}.workflow_decisions "
+        "WHERE workflow_name = 'morning_operations' AND action = 'RUN' ORDER BY decision_time",
+    )
+    assert len(morning) == 2 and wf["morning_operations"]["run"] == 2
+    # (the schedule itself was fetched at 05:00 by the locker, so the morning run does not fetch it again)
+    assert set(morning[0]["scrapers_triggered"]) == set(cfg.workflows["morning_operations"].scrapers) - {
+        "nbac_schedule_api"
+    }
+    assert morning[1]["scrapers_triggered"] == ["bdl_standings"]
+    assert wf["post_game_window_1"]["run"] == 1  # 22:00: the evening's games
+    assert wf["morning_operations"]["executions"].get("success", 0) >= 34  # 30 team rosters and 4 others
+    totals = result.summary["totals"]
+    assert totals["republished"] == 1  # the injected crash between file write and notification
+    assert totals["executions"].get("failed", 0) == 1  # the sample day's missing BigDataBall file
+    assert (tmp_path / "report.html").stat().st_size > 10_000
