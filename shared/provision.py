@@ -73,11 +73,25 @@ def ensure_push_subscription(
             "maximum_backoff": duration_pb2.Duration(seconds=max_backoff),
         },
     }
+    client = subscriber(rt.project)
     try:
-        subscriber(rt.project).create_subscription(request=request)
+        client.create_subscription(request=request)
     except AlreadyExists:
-        pass
+        # Same name, maybe an old endpoint (a function restarted on another port): point it at this one.
+        client.modify_push_config(request={"subscription": path, "push_config": {"push_endpoint": endpoint}})
     return path
+
+
+def recreate_pull_subscription(rt: Runtime, topic_key: str, name: str) -> str:
+    """A pull subscription that starts empty (an old backlog would look like work still pending)."""
+    from google.api_core.exceptions import NotFound
+
+    path = subscription_path(rt, name)
+    try:
+        subscriber(rt.project).delete_subscription(subscription=path)
+    except NotFound:
+        pass
+    return ensure_pull_subscription(rt, topic_key, name)
 
 
 def ensure_bucket(rt: Runtime) -> bool:

@@ -75,11 +75,14 @@ class Quiescence:
 
     def __init__(self, rt: Runtime, scraper_log: Path) -> None:
         from shared.local.functions import LogTail
-        from shared.provision import ensure_pull_subscription
+        from shared.provision import recreate_pull_subscription
 
         self.rt = rt
         self.pending: set[str] = set()
         self.seen_requests = 0
+        # Requests announced by the log lines (controller RUNs, scraper follow-ups): the pipeline is not
+        # quiet until the tap has seen at least that many, so no guessing with a settle delay.
+        self.expected_requests = 0
         self.dead_lettered = 0
         self.lock = threading.Lock()
         self.tail = LogTail(scraper_log)
@@ -89,7 +92,7 @@ class Quiescence:
         client = subscriber(rt.project)
         self.futures = []
         for key, callback in (("scraper_requests", self._on_request), ("dead_letter", self._on_dead_letter)):
-            path = ensure_pull_subscription(rt, key, f"{rt.topic(key)}-sim-tap")
+            path = recreate_pull_subscription(rt, key, f"{rt.topic(key)}-sim-tap")
             self.futures.append(client.subscribe(path, callback))
 
     def _on_request(self, message: Any) -> None:
@@ -116,18 +119,27 @@ class Quiescence:
             mid = line.get("message_id")
             msg = line.get("message", "")
             if mid and (msg.endswith(": done") or "acknowledged without retry" in msg):
+                result = line.get("result") or {}
+                published = 0 if result.get("duplicate") else len(result.get("follow_ups") or [])
                 with self.lock:
                     self.pending.discard(mid)
                     self.finished.add(mid)
+                    self.expected_requests += published
 
-    def wait(self, timeout: float, settle: float = 0.25) -> bool:
-        """Block until nothing is pending for `settle` seconds; False on timeout."""
+    def announce(self, tick_line: dict[str, Any] | None) -> None:
+        """Count the requests a tick's function published (the controller's `requests_published`)."""
+        result = (tick_line or {}).get("result") or {}
+        with self.lock:
+            self.expected_requests += int(result.get("requests_published") or 0)
+
+    def wait(self, timeout: float, settle: float = 0.02) -> bool:
+        """Block until every announced request was seen and processed (and `settle` passed); False on timeout."""
         deadline = time.monotonic() + timeout
         quiet_since: float | None = None
         while time.monotonic() < deadline:
             self.poll_log()
             with self.lock:
-                busy = bool(self.pending)
+                busy = bool(self.pending) or self.seen_requests < self.expected_requests
             if busy:
                 quiet_since = None
             else:
@@ -215,6 +227,9 @@ def run(
     http_scale: str = "0.01",
     rt: Runtime | None = None,
     faults: str | None = None,
+    duplicates: int = 1,
+    upstream_faults: float = 0.0,
+    seed: int = 0,
 ) -> SimulationResult:
     """Simulate operational day `d` end to end; returns the figures and the day's checks.
 
@@ -272,15 +287,18 @@ def run(
         for target, key in (("scrapers", "scraper_requests"), *((v, k) for k, v in TICK_FUNCTIONS.items())):
             fn = FunctionProcess(target, env=fn_env, log_path=out_dir / f"{target}.log").start()
             procs[target] = fn
-            wire(
-                rt,
-                fn,
-                key,
-                name=f"{rt.topic(key)}-push",
-                max_delivery_attempts=int(pubsub_cfg["max_delivery_attempts"]),
-                min_backoff=int(pubsub_cfg["min_retry_backoff_seconds"]),
-                max_backoff=int(pubsub_cfg["max_retry_backoff_seconds"]),
-            )
+            # `duplicates` > 1 wires that many push subscriptions: every message is then delivered that many
+            # times, concurrently (the at-least-once fault, for real).
+            for i in range(max(1, duplicates)):
+                wire(
+                    rt,
+                    fn,
+                    key,
+                    name=f"{rt.topic(key)}-push" + (f"-{i + 1}" if i else ""),
+                    max_delivery_attempts=int(pubsub_cfg["max_delivery_attempts"]),
+                    min_backoff=int(pubsub_cfg["min_retry_backoff_seconds"]),
+                    max_backoff=int(pubsub_cfg["max_retry_backoff_seconds"]),
+                )
         quiet = Quiescence(rt, procs["scrapers"].log_path)
         tails = {k: LogTail(procs[v].log_path) for k, v in TICK_FUNCTIONS.items()}
         t_start = time.monotonic()
@@ -300,6 +318,7 @@ def run(
             message_id = publish(rt, ev.topic_key, json.dumps(ev.body(d)).encode(), {"source": "simulation"})
             w0 = time.monotonic()
             line = wait_for_tick(tails[ev.topic_key], message_id, tick_timeout)
+            quiet.announce(line)
             if line is None:
                 result.stalled.append(f"{ev.topic_key} at {iso_utc(ev.at)}: no answer in {tick_timeout:.0f} s")
             if not quiet.wait(tick_timeout):

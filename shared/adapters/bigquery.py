@@ -62,14 +62,13 @@ def insert_rows(rt: Runtime, table: str, rows: list[dict[str, Any]], row_ids: li
 
 
 def query(rt: Runtime, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run `sql` (use {dataset} for the dataset path) with named parameters; rows as dicts."""
-    from google.cloud import bigquery
+    """Run `sql` (use {dataset} for the dataset path) with named parameters; rows as dicts.
 
-    client = bigquery_client(rt.project)
-    text = sql.replace("{dataset}", f"`{rt.project}.{rt.dataset}`")
-    config = bigquery.QueryJobConfig(query_parameters=_query_parameters(params))
-    result = client.query_and_wait(text, job_config=config)
-    return [dict(row.items()) for row in result]
+    Runs as a job (see `query_iter`): a failed query must raise, never read as "no rows", or a decision
+    would be taken on a history that was never read (the emulator's fast path hides errors; real BigQuery
+    does not).
+    """
+    return [dict(row.items()) for row in query_iter(rt, sql, params)]
 
 
 def query_iter(rt: Runtime, sql: str, params: dict[str, Any] | None = None) -> Iterator[Any]:

@@ -124,6 +124,36 @@ class Replay:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._chaos_rate = 0.0
+        self._chaos_rng: Any = None
+        self.chaos_log: list[tuple[str, str]] = []  # (fault, host+path) of every injected fault
+
+    def chaos(self, rate: float, seed: int = 0, timeout_delay: float = 2.0) -> Replay:
+        """Answer a `rate` share of matched requests with a random upstream fault instead: 500, 503, 429 with
+        Retry-After, a delay past the client's timeout, truncated JSON, or a body of the wrong shape (for the
+        soak and fault-injection runs). Seeded; with concurrent clients the order, hence the draw, can vary."""
+        import random
+
+        self._chaos_rate, self._chaos_rng, self._chaos_delay = rate, random.Random(seed), timeout_delay
+        return self
+
+    def _chaos_reply(self, host: str, path: str) -> Reply | None:
+        if not self._chaos_rate:
+            return None
+        with self._lock:
+            if self._chaos_rng.random() >= self._chaos_rate:
+                return None
+            kind = self._chaos_rng.choice(["500", "503", "429", "timeout", "truncated", "wrong_shape"])
+            self.chaos_log.append((kind, host + path))
+        if kind in ("500", "503"):
+            return Reply(int(kind), body=b'{"message": "injected upstream failure"}')
+        if kind == "429":
+            return Reply(429, body=b'{"message": "slow down"}', headers={"Retry-After": "1"})
+        if kind == "timeout":
+            return Reply(503, body=b"{}", delay=self._chaos_delay)
+        if kind == "truncated":
+            return Reply(200, body=b'{"data": [{"id": 1, "na', content_type="application/json")
+        return Reply(200, body=b'["not", "the", "documented", "shape"]', content_type="application/json")
 
     # ---- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> Replay:
@@ -231,7 +261,7 @@ class Replay:
             body = json.dumps({"message": f"missing or wrong {sorted(set(missing))}"}).encode()
             self._send(handler, 401, body, {})
             return
-        reply = route.next_reply()
+        reply = self._chaos_reply(host, path) or route.next_reply()
         self._record(host, path, query, headers, reply.status)
         if reply.delay:
             time.sleep(reply.delay)
