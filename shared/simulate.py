@@ -271,6 +271,9 @@ def run(
         day = build(d)
         replay = Replay().start()
         install(replay, day)
+        if upstream_faults:
+            replay.chaos(upstream_faults, seed=seed, timeout_delay=float(fn_env.get("NBA_ORCH_HTTP_TIMEOUT", 2)) + 1)
+            fn_env.setdefault("NBA_ORCH_HTTP_TIMEOUT", "2")
         fn_env["NBA_ORCH_UPSTREAM_OVERRIDE"] = replay.url
         for k in ("BALLDONTLIE_API_KEY", "ODDS_API_KEY", "BETTINGPROS_API_KEY"):
             fn_env[k] = "sample-day-key"
@@ -326,6 +329,11 @@ def run(
             result.waiting_seconds += time.monotonic() - w0
             result.ticks += 1
     finally:
+        if replay is not None and replay.chaos_log:
+            kinds: dict[str, int] = {}
+            for kind, _ in replay.chaos_log:
+                kinds[kind] = kinds.get(kind, 0) + 1
+            result.faults.append(f"random upstream faults injected ({upstream_faults:.0%} of requests): {kinds}")
         if quiet:
             quiet.close()
         for fn in procs.values():

@@ -31,6 +31,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--hours", default=None, help="a shortened day: only the ticks of these ET hours, e.g. 5,6,18,22,1,4"
     )
     p.add_argument("--out", default=".nba-orch/simulation", help="folder for function logs and report.html")
+    p.add_argument(
+        "--duplicate-deliveries",
+        type=int,
+        default=1,
+        metavar="N",
+        help="deliver every message N times (N push subscriptions per topic): at-least-once, for real",
+    )
+    p.add_argument(
+        "--upstream-fault-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="answer this share of upstream requests with a random fault (500/503/429/timeout/garbage)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random upstream faults")
     p.set_defaults(func=_simulate)
 
 
@@ -55,7 +70,16 @@ def _simulate(args: argparse.Namespace) -> int:
     # A TERM (CI timeout, `kill`) unwinds like Ctrl-C, so the functions and the replay server are stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        result = run(d, out_dir=Path(args.out), live=args.live, hours=hours, speed=args.speed)
+        result = run(
+            d,
+            out_dir=Path(args.out),
+            live=args.live,
+            hours=hours,
+            speed=args.speed,
+            duplicates=args.duplicate_deliveries,
+            upstream_faults=args.upstream_fault_rate,
+            seed=args.seed,
+        )
     except StackError as exc:
         print(f"nba-orch simulate: {exc}", file=sys.stderr)
         return 1
