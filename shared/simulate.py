@@ -230,6 +230,7 @@ def run(
     duplicates: int = 1,
     upstream_faults: float = 0.0,
     seed: int = 0,
+    reset: bool = True,
 ) -> SimulationResult:
     """Simulate operational day `d` end to end; returns the figures and the day's checks.
 
@@ -252,7 +253,8 @@ def run(
     os.environ.update(state["env"])
     clients.reset()
     rt = rt or Runtime.from_env()
-    reset_day(rt, cfg, d)
+    if reset:  # a multi-day run (the soak) keeps the previous days' state
+        reset_day(rt, cfg, d)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = SimulationResult(date=d)
 
