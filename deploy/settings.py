@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from shared.config import ConfigError
+from shared.config import Checker, ConfigError
 from shared.runtime import TOPIC_DEFAULTS
 
 DEPLOY_DIR = Path(__file__).resolve().parent
@@ -94,22 +94,8 @@ class DeploySettings:
     gcs_notification_event_types: tuple[str, ...]
 
 
-class _Check:
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, key: str, problem: str) -> None:
-        raise ConfigError(self.file, key, problem)
-
-    def mapping(self, value: Any, key: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(key, f"must be a mapping, got {type(value).__name__}")
-        return value
-
-    def only(self, m: dict[str, Any], allowed: set[str], key: str) -> None:
-        unknown = sorted(set(m) - allowed)
-        if unknown:
-            self.fail(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+class _Check(Checker):
+    """shared.config.Checker plus the value checks deploy settings need."""
 
     def text(self, value: Any, key: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
         if not isinstance(value, str) or not value:

@@ -169,8 +169,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-class _Checker:
-    """Small helpers that raise ConfigError with the file name and a dotted key."""
+class Checker:
+    """Small helpers that raise ConfigError with the file name and a dotted key (also used by deploy)."""
 
     def __init__(self, file: str) -> None:
         self.file = file
@@ -231,7 +231,7 @@ def _template_fields(template: str) -> set[str]:
 
 
 def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec], dict[str, re.Pattern[str]]]:
-    c = _Checker(path.name)
+    c = Checker(path.name)
     raw = _read_yaml(path)
     c.only(raw, {"param_patterns", "sources", "scrapers"}, "catalog")
     patterns: dict[str, re.Pattern[str]] = {}
@@ -364,7 +364,7 @@ _COMMON_KEYS = {"decision_type", "priority", "enabled", "depends_on", "scrapers"
 
 
 def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, Workflow]:
-    c = _Checker(path.name)
+    c = Checker(path.name)
     raw = _read_yaml(path)
     c.only(raw, {"workflows"}, "workflows")
     body_all = c.mapping(raw.get("workflows"), "workflows")
@@ -432,7 +432,7 @@ def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, W
 
 
 def _load_settings(path: Path) -> dict[str, Any]:
-    c = _Checker(path.name)
+    c = Checker(path.name)
     raw = _read_yaml(path)
     sections = {"controller", "cleanup", "games", "pubsub", "gcs", "bigquery"}
     c.only(raw, {"timezone", "operational_day_start", "schedule_lock_time"} | sections, "settings")
