@@ -120,3 +120,14 @@ class Document:
         out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
         out += b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
         return bytes(out)
+
+
+def lines_pdf(lines: list[str], size: float = 8.0, leading: float = 10.0) -> bytes:
+    """A one-page PDF with one text line per entry, top to bottom (tests of the text parsers use it)."""
+    doc = Document()
+    page = doc.page()
+    y = page.height - 22
+    for line in lines:
+        page.text(20, y, line, size)
+        y -= leading
+    return doc.to_bytes()

@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from shared.sample_day.pdf import lines_pdf
 from tests.replay import Replay
 
 BP_KEY = "bp-test-key-3c9d7e10"
@@ -69,31 +70,8 @@ GAMEBOOK_LINES = [
 
 
 def text_pdf(lines: list[str]) -> bytes:
-    """A real one-page PDF (Helvetica, uncompressed content stream, exact xref) with one text line per entry."""
-
-    def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    ops = ["BT", "/F1 8 Tf", "10 TL", "20 770 Td", *[f"({esc(line)}) Tj T*" for line in lines], "ET"]
-    stream = "\n".join(ops).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    """A one-page PDF with one text line per entry (the project's own PDF writer)."""
+    return lines_pdf(lines)
 
 
 def _offer(offer_id: int, player: str, team: str, event_id: int, line: float) -> dict[str, Any]:
