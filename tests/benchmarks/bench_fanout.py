@@ -1,7 +1,8 @@
 """Benchmark: fan-out of 10,000 scraper requests vs the raw batched publish rate of the same client.
 
-Project path (what the controller does for a tick's RUNs, scaled up): build N ScraperRequests with
-ScraperRequest.create (deterministic ids from decision id + scraper + params) and the controller's context,
+Project path (what the controller does for a tick's RUNs, scaled up): from the decisions' scrapers, params
+and contexts (made before timing), build N ScraperRequests with ScraperRequest.create (deterministic ids
+from decision id + scraper + params),
 serialize each with the controller's request_body and attributes(), and publish them with
 shared.adapters.pubsub.publish_many through the lazily created batching publisher of shared.clients
 (100 messages or 10 ms per batch), waiting for every message id.
@@ -25,7 +26,7 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,45 +37,54 @@ TICK = datetime(2025, 2, 13, 9, 0, tzinfo=UTC)
 SCRAPERS = ("oddsa_player_props", "bdl_box_scores", "nbac_play_by_play", "espn_boxscore")
 
 
-def build_requests(n: int) -> list[Any]:
-    """N requests as the controller builds them: one decision per 1,000, distinct params, deterministic ids."""
-    from shared.contracts import ScraperRequest
+def decided(n: int) -> list[tuple[str, dict[str, str], str, str, dict[str, Any]]]:
+    """What the controller's decisions hold for N requests (scraper, params, decision id, workflow, context):
+    made before timing, since deciding is measured by bench_controller. One decision per 1,000 requests."""
     from shared.timeutil import iso_utc
 
     out = []
     for i in range(n):
-        decision = f"wf{i // 1000}@2025-02-13T04"
-        ctx: dict[str, Any] = {"decision_id": decision, "workflow": f"wf{i // 1000}", "tick": iso_utc(TICK)}
+        workflow = f"wf{i // 1000}"
+        decision = f"{workflow}@2025-02-13T04"
+        ctx: dict[str, Any] = {"decision_id": decision, "workflow": workflow, "tick": iso_utc(TICK)}
         params = {"game_id": f"00224{i:05d}", "date": "20250212", "event_id": uuid.UUID(int=i).hex}
-        out.append(
-            ScraperRequest.create(
-                SCRAPERS[i % len(SCRAPERS)],
-                params,
-                scope=decision,
-                workflow=f"wf{i // 1000}",
-                source="CONTROLLER",
-                triggered_by="master_controller",
-                decision_id=decision,
-                as_of=TICK + timedelta(seconds=0),
-                context=ctx,
-            )
-        )
+        out.append((SCRAPERS[i % len(SCRAPERS)], params, decision, workflow, ctx))
     return out
 
 
-def project_path(rt: Any, n: int) -> tuple[float, dict[str, float]]:
-    """Seconds for build + serialize + publish_many of N requests, and each phase's share."""
+def build_requests(items: list[tuple[str, dict[str, str], str, str, dict[str, Any]]]) -> list[Any]:
+    """The requests as shared.controller.service.requests_of builds them (ScraperRequest.create)."""
+    from shared.contracts import ScraperRequest
+
+    return [
+        ScraperRequest.create(
+            scraper,
+            dict(params),
+            scope=decision,
+            workflow=workflow,
+            source="CONTROLLER",
+            triggered_by="master_controller",
+            decision_id=decision,
+            as_of=TICK,
+            context=ctx,
+        )
+        for scraper, params, decision, workflow, ctx in items
+    ]
+
+
+def project_path(rt: Any, items: list[Any]) -> tuple[float, dict[str, float]]:
+    """Seconds for build + serialize + publish_many of the requests, and each phase's share."""
     from shared.adapters import pubsub
     from shared.controller.service import request_body
 
     t0 = time.perf_counter()
-    requests = build_requests(n)
+    requests = build_requests(items)
     t1 = time.perf_counter()
     messages = [(request_body(r), r.attributes()) for r in requests]
     t2 = time.perf_counter()
     ids = pubsub.publish_many(rt, "scraper_requests", messages)
     t3 = time.perf_counter()
-    assert len(ids) == n and all(ids), "every request must get a message id"
+    assert len(ids) == len(items) and all(ids), "every request must get a message id"
     return t3 - t0, {"build": t1 - t0, "serialize": t2 - t1, "publish_many": t3 - t2}
 
 
@@ -127,7 +137,8 @@ def main() -> int:
     sub_path = ensure_pull_subscription(rt, "scraper_requests")
     client = clients.publisher(rt.project)  # the same lazily created batching client publish_many uses
     path = rt.topic_path("scraper_requests")
-    payloads = [(request_body(r), r.attributes()) for r in build_requests(n)]
+    items = decided(n)
+    payloads = [(request_body(r), r.attributes()) for r in build_requests(items)]
     samples: dict[str, list[float]] = {"project": [], "raw": [], "raw_no_attrs": []}
     phases: list[dict[str, float]] = []
     try:
@@ -139,7 +150,7 @@ def main() -> int:
             for name in order:
                 fresh_subscription(rt, sub_path)
                 if name == "project":
-                    total, split = project_path(rt, n)
+                    total, split = project_path(rt, items)
                     samples[name].append(total)
                     phases.append(split)
                 else:
