@@ -74,19 +74,37 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
         window,
     )
     if check_files:
-        data.unnotified_files = unnotified_files(rt, data)
+        data.unnotified_files = unnotified_files(rt, data, cfg)
     return data
 
 
-def unnotified_files(rt: Runtime, data: DayData) -> list[str]:
-    """Files written by the day's scraper runs that no recorded notification covers."""
-    from shared.adapters import gcs
+def unnotified_files(rt: Runtime, data: DayData, cfg: Config | None = None) -> list[str]:
+    """Raw files of the day's runs (logical time in the day) that no recorded notification covers.
 
+    Lists the catalogue's dated prefixes for the day, like cleanup does, so a file whose run left no row at
+    all (a crash before the log) is found too; a parsed JSON beside a PDF rides on the PDF's notification.
+    """
+    from shared.adapters import gcs
+    from shared.config import get_config
+    from shared.gcs_paths import PathCatalogue, match_path, scope_for
+    from shared.timeutil import parse_instant
+
+    cfg = cfg or get_config()
     notified = {_plain(e["gcs_path"]) for e in data.executions if e.get("notification_message_id")}
-    written = {_plain(e["gcs_path"]) for e in data.executions if e.get("gcs_path")}
-    prefixes = sorted({p.rsplit("/", 1)[0] + "/" for p in written})
-    found = {name for prefix in prefixes for name, _, _ in gcs.list_objects(rt, prefix)}
-    return sorted(p for p in found if p not in notified and not p.startswith("_"))
+    catalogue = PathCatalogue.from_config(cfg)
+    out = []
+    for lp in catalogue.listing(scope_for(data.start, data.end), lambda p: gcs.list_folders(rt, p)):
+        for name, created, meta in gcs.iter_objects(rt, lp.prefix):
+            try:
+                at = parse_instant(meta["triggered_at"]) if meta.get("triggered_at") else created
+            except ValueError:
+                at = created
+            if not data.start <= at < data.end or name in notified:
+                continue
+            found = match_path(name, lp.templates, meta.get("scraper_name"))
+            if found is not None and found[0].role == "gcs_path":
+                out.append(name)
+    return sorted(out)
 
 
 def _plain(path: str | None) -> str:
