@@ -77,3 +77,44 @@ def test_outage_then_recovery_loses_nothing_and_duplicates_nothing(rt, scraper_e
     # outcome; which of "raised and redelivered" / "retried inside the client" happened is reported).
     raised = [line for line in during + LogTail(log_path).read() if "will be retried" in line.get("message", "")]
     print(f"{dependency}: refused {refused_while_down} connections while down; function raised {len(raised)} times")
+
+
+def test_controller_with_bigquery_down_decides_once_when_it_is_back(rt, tmp_path):
+    """A controller tick arrives while BigQuery is unreachable (no schedule locked: the decisions are the
+    "nothing to do" ones, which are still written); once BigQuery is back, one decision per workflow."""
+    import os
+
+    from shared.config import get_config
+
+    log_path = tmp_path / "controller.log"
+    workflows = [n for n, w in get_config().workflows.items() if getattr(w, "enabled", True)]
+    with OutageProxy.for_url(os.environ["BIGQUERY_EMULATOR_HOST"]) as proxy:
+        env = function_env(rt, BIGQUERY_EMULATOR_HOST=proxy.url)
+        with FunctionProcess("master_controller", env=env, log_path=log_path) as fn:
+            wire(rt, fn, "controller_tick", min_backoff=1, max_backoff=2, max_delivery_attempts=100)
+            proxy.down()
+            mid = publish(rt, "controller_tick", json.dumps({"as_of": "2025-01-15T19:00:00Z"}).encode())
+            time.sleep(OUTAGE_SECONDS)
+            refused_while_down = proxy.refused
+            assert query_decisions(rt) == []
+            proxy.up()
+            tail, seen = LogTail(log_path), []
+
+            def done() -> list[dict]:
+                seen.extend(tail.read())
+                return [x for x in seen if x.get("message_id") == mid and x["message"].endswith(": done")]
+
+            wait_for(done, 90, "the tick handled")
+            time.sleep(2.0)
+            rows_ = query_decisions(rt)
+            handled = done()
+    assert refused_while_down > 0
+    assert len(handled) == 1 and handled[0]["result"]["decisions_written"] == len(rows_)
+    per_workflow = Counter(r["workflow_name"] for r in rows_)
+    assert set(per_workflow.values()) == {1} and set(per_workflow) >= set(workflows), per_workflow
+
+
+def query_decisions(rt) -> list[dict]:
+    from shared.adapters.bigquery import query
+
+    return query(rt, "SELECT workflow_name, decision_id, action FROM {dataset}.workflow_decisions")
