@@ -31,6 +31,8 @@ class OutageProxy:
         self._up = True
         self._stopping = False
         self.refused = 0  # connections refused while down
+        self._cut: list[bytes] = []  # armed "lose the answer" rules (request-line substrings), used once each
+        self.cut = 0  # answers lost so far
         self.forwarded = 0  # connections forwarded while up
 
     @classmethod
@@ -96,6 +98,13 @@ class OutageProxy:
     def is_up(self) -> bool:
         return self._up
 
+    def lose_answer(self, request_contains: bytes) -> None:
+        """The next request whose first bytes (request line) contain `request_contains` reaches the emulator
+        and is carried out, but its answer never arrives: the connection is reset instead (a network cut at
+        the worst moment: the write happened, the caller does not know)."""
+        with self._lock:
+            self._cut.append(request_contains)
+
     # ---- internals ---------------------------------------------------------------------------------------
     @staticmethod
     def _reset(sock: socket.socket) -> None:
@@ -139,16 +148,28 @@ class OutageProxy:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._open.update((client, upstream))
-            pair = {"left": 2}
-            threading.Thread(target=self._pump, args=(client, upstream, pair), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, pair), daemon=True).start()
+            pair = {"left": 2, "cut": False}
+            threading.Thread(target=self._pump, args=(client, upstream, pair, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, pair, False), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, pair: dict[str, int]) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, pair: dict[str, Any], to_upstream: bool) -> None:
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
+                if to_upstream and self._cut:
+                    head = data[:2048]
+                    with self._lock:
+                        rule = next((r for r in self._cut if r in head), None)
+                        if rule is not None:
+                            self._cut.remove(rule)
+                            pair["cut"] = True
+                elif not to_upstream and pair["cut"]:
+                    self.cut += 1
+                    self._reset(dst)  # the client: its answer is lost
+                    self._reset(src)
+                    return
                 dst.sendall(data)
         except OSError:
             pass

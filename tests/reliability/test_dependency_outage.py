@@ -118,3 +118,42 @@ def query_decisions(rt) -> list[dict]:
     from shared.adapters.bigquery import query
 
     return query(rt, "SELECT workflow_name, decision_id, action FROM {dataset}.workflow_decisions")
+
+
+LEASE_SECONDS = 6
+
+
+def test_a_lost_answer_to_the_claim_create_loses_and_duplicates_nothing(rt, scraper_env, tmp_path):
+    """The network cut at the worst moment: the claim object's create-only write reaches GCS and is carried
+    out, but its answer is lost. The client retries the (conditional) write, which now fails its precondition
+    (the object exists: written by this very delivery). Nothing may be lost or duplicated; the run may wait
+    for the claim's lease (NBA_ORCH_SCRAPER_LEASE_SECONDS, shortened here) to expire."""
+    import os
+
+    log_path = tmp_path / "scrapers.log"
+    req = REQUESTS[0]
+    with OutageProxy.for_url(os.environ["STORAGE_EMULATOR_HOST"]) as proxy:
+        env = function_env(
+            rt,
+            **scraper_env,
+            STORAGE_EMULATOR_HOST=proxy.url,
+            NBA_ORCH_SCRAPER_LEASE_SECONDS=str(LEASE_SECONDS),
+        )
+        with FunctionProcess("scrapers", env=env, log_path=log_path) as fn:
+            wire(rt, fn, "scraper_requests", min_backoff=1, max_backoff=2, max_delivery_attempts=100)
+            proxy.lose_answer(b"ifGenerationMatch=0")  # the first create-only write of the run: its claim
+            t0 = time.monotonic()
+            publish(rt, "scraper_requests", json.dumps(req.to_json()).encode(), req.attributes())
+            wait_for(lambda: rows(rt), 90, "the row")
+            elapsed = time.monotonic() - t0
+            time.sleep(2.0)
+            found = rows(rt)
+            lines = LogTail(log_path).read()
+    assert proxy.cut == 1
+    (row,) = found
+    assert row["status"] == "success" and row["request_id"] == req.request_id
+    assert len(data_objects(rt)) == 1
+    notes = completions(rt, expect=2, timeout=2.0)
+    assert [n["message_id"] for n in notes] == [row["notification_message_id"]]
+    retried = [x for x in lines if "will be retried" in x.get("message", "")]
+    print(f"lost claim answer: success after {elapsed:.1f} s, {len(retried)} redeliveries: {retried[:1]}")
