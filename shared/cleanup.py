@@ -624,6 +624,34 @@ def reconcile(
     return len(prefixes), counts, missing, errors, processed is not None
 
 
+class CleanupInProgress(RuntimeError):
+    """Another delivery of this tick is running it: redeliver later (it will then find the run recorded)."""
+
+
+# How long a run may take between its claim and its `cleanup_operations` row before a redelivery takes over
+# (a crashed run). Operational (a lease), so wall-clock time is right here, unlike the reconciliation.
+RUN_LEASE_SECONDS = 300.0
+
+
+def _claim_run(rt: Runtime, cid: str) -> None:
+    """Claim the tick's run with a create-only object, so concurrent deliveries of one tick (the ledger row is
+    written only at the end) do not both republish; a claim older than the lease belongs to a crashed run."""
+    from datetime import UTC
+
+    from shared.adapters import gcs
+
+    name = f"_nba-orch/cleanup/{cid}.json"
+    try:
+        gcs.create_object(rt, name, b"{}")
+        return
+    except gcs.AlreadyExists:
+        pass
+    found = gcs.stat_object(rt, name)
+    age = (datetime.now(UTC) - found[0]).total_seconds() if found else RUN_LEASE_SECONDS
+    if age < RUN_LEASE_SECONDS:
+        raise CleanupInProgress(f"cleanup run {cid} is running in another delivery (claimed {age:.0f} s ago)")
+
+
 def run_cleanup(
     rt: Runtime,
     cfg: Any,
@@ -640,8 +668,6 @@ def run_cleanup(
     always exact.
     """
     from shared import log
-    from shared.adapters import bigquery as bq
-    from shared.adapters import pubsub
 
     t0 = time.perf_counter()
     s = CleanupSettings.from_config(cfg.cleanup)
@@ -652,6 +678,39 @@ def run_cleanup(
     if done and not tick.dry_run:
         log.info("cleanup: run already recorded for this tick, nothing to do", cleanup_id=cid, as_of=iso_utc(now))
         return {"cleanup_id": cid, "status": "duplicate", "as_of": iso_utc(now), "dry_run": False}
+    if not tick.dry_run:
+        _claim_run(rt, cid)
+    try:
+        return _run_claimed(
+            rt, cfg, tick, s, cid, last_end, window, t0, publish=publish, catalogue=catalogue, max_files=max_files
+        )
+    except BaseException:
+        if not tick.dry_run:  # a failed run gives its claim back: the redelivery need not wait for the lease
+            from shared.adapters import gcs
+
+            gcs.delete_object(rt, f"_nba-orch/cleanup/{cid}.json")
+        raise
+
+
+def _run_claimed(
+    rt: Runtime,
+    cfg: Any,
+    tick: Tick,
+    s: CleanupSettings,
+    cid: str,
+    last_end: datetime | None,
+    window: Window,
+    t0: float,
+    *,
+    publish: Publisher | None,
+    catalogue: PathCatalogue | None,
+    max_files: int | None,
+) -> dict[str, Any]:
+    from shared import log
+    from shared.adapters import bigquery as bq
+    from shared.adapters import pubsub
+
+    now = tick.as_of
     if window.basis == "max_catchup":
         log.warning(
             "cleanup: last successful run is older than max_catchup; older files are not reconciled",

@@ -94,3 +94,16 @@ def list_folders(rt: Runtime, prefix: str) -> list[str]:
     for _ in pages.pages:
         pass
     return sorted(p[len(prefix) :].rstrip("/") for p in pages.prefixes)
+
+
+def stat_object(rt: Runtime, path: str) -> tuple[datetime, dict[str, str]] | None:
+    """(creation time, custom metadata) of an object, or None when it does not exist."""
+    blob = bucket(rt).get_blob(path)
+    return None if blob is None else (blob.time_created, dict(blob.metadata or {}))
+
+
+def add_metadata(rt: Runtime, path: str, metadata: dict[str, str]) -> None:
+    """Merge `metadata` into an object's custom metadata (a small marker written after a step is done)."""
+    blob = bucket(rt).blob(path)
+    blob.metadata = metadata
+    blob.patch()

@@ -140,6 +140,15 @@ class RecordsUnavailable(RuntimeError):
     """Every read of the scrapers' records failed: let Pub/Sub redeliver the tick (not its last attempt)."""
 
 
+class SlotInProgress(RuntimeError):
+    """Another delivery of this tick holds the slot and has not finished writing: redeliver later."""
+
+
+# How long a slot's winner may take between its claim and its "written" marker before a redelivery takes
+# over (a crashed winner). Operational (a lease), so wall-clock time is right here, unlike decisions.
+SLOT_LEASE_SECONDS = 120.0
+
+
 def evaluate(
     rt: Runtime | None,
     cfg: Config,
@@ -198,7 +207,7 @@ def run_tick(
     """One tick (see the module docstring). `final_attempt=False` (a Pub/Sub delivery that will be retried)
     raises RecordsUnavailable when every read of the records failed, instead of recording ABORTs."""
     from shared.adapters import bigquery as bq
-    from shared.adapters import pubsub
+    from shared.adapters import gcs, pubsub
     from shared.adapters.gcs import AlreadyExists
 
     result = evaluate(rt, cfg, as_of, games=games, query=query)
@@ -225,6 +234,16 @@ def run_tick(
     else:
         fresh = False
     if not fresh:
+        # The winner marks the slot "written" once its rows are in. Until then a concurrent delivery must not
+        # write them too (streaming insert ids are only best-effort deduplication): it comes back later,
+        # unless the claim is older than the lease (the winner crashed), when it completes the slot itself.
+        claimed = gcs.stat_object(rt, reads.ledger_name)
+        if claimed is not None and claimed[1].get("written"):
+            _log(result)
+            return result
+        age = (_wall_now() - claimed[0]).total_seconds() if claimed is not None else SLOT_LEASE_SECONDS
+        if age < SLOT_LEASE_SECONDS:
+            raise SlotInProgress(f"slot {reads.ledger_name} is being written by another delivery ({age:.0f} s ago)")
         rows = _missing_rows(rt, result.tick, list(reads.recorded or []))
 
     messages = [(request_body(r), r.attributes()) for r in result.requests]
@@ -235,8 +254,16 @@ def run_tick(
         if insert is not None:
             insert.result()
             result.written = len(rows)
+    gcs.add_metadata(rt, reads.ledger_name, {"written": "1"})
     _log(result)
     return result
+
+
+def _wall_now() -> datetime:
+    """Wall-clock time, for the slot lease only (decisions use the tick's as_of)."""
+    from datetime import UTC
+
+    return datetime.now(UTC)
 
 
 def _log(result: TickResult) -> None:
