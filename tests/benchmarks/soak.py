@@ -77,6 +77,9 @@ def main() -> int:
             client.acknowledge(subscription=tap, ack_ids=[m.ack_id for m in resp.received_messages])
             notes.extend(json.loads(m.message.data) for m in resp.received_messages)
 
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a kill unwinds: functions and stack stop
     start = parse_date(args.start)
     t0 = time.monotonic()
     results = []
