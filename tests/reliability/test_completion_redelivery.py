@@ -3,7 +3,7 @@ ever republished by cleanup (for a file whose run never notified), and it carrie
 can dedupe. So "a completion delivered twice" is tested where it can happen: the cleanup tick that republishes
 it reaches the cleanup function three times at once (three push subscriptions), and once more later (a
 redelivery of the same tick). The lost file must get exactly one recovery notification and one recovery row;
-today the concurrent case republishes once per copy (xfail below, see docs/reliability.md)."""
+the concurrent copies republish once between them: the run is claimed with a create-only object (shared.cleanup)."""
 
 from __future__ import annotations
 
@@ -99,14 +99,6 @@ def test_a_later_redelivery_of_the_tick_republishes_nothing(scenario):
     assert scenario["later"] == []
 
 
-RACE = (
-    "FOUND BY THIS SUITE: concurrent deliveries of one cleanup tick all pass the 'run already recorded?' "
-    "query before any cleanup_operations row lands, so each republishes the missed completion (same "
-    "execution_id, so consumers dedupe); see docs/reliability.md"
-)
-
-
-@pytest.mark.xfail(reason=RACE, strict=False)
 def test_concurrent_copies_of_the_tick_republish_once(scenario):
     notes = scenario["concurrent"]
     assert len(notes) == 1, [n["message_id"] for n in notes]

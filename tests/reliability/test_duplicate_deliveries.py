@@ -162,15 +162,6 @@ def test_duplicate_decision_rows_if_any_are_the_same_decision(days):
     assert rows and all(len(v) == 1 for v in by_id.values())
 
 
-RACE = (
-    "FOUND BY THIS SUITE: concurrent deliveries of one tick can all pass the 'already recorded?' ledger query "
-    "before any row lands, and the BigQuery emulator ignores insertId (real BigQuery dedups it best-effort for "
-    "about a minute), so a decision or cleanup_operations row may be written more than once; see "
-    "docs/reliability.md"
-)
-
-
-@pytest.mark.xfail(reason=RACE, strict=False)
 def test_one_decision_per_workflow_and_slot(days):
     rt, _, _ = days["x3"]
     per_slot = Counter(
@@ -180,14 +171,12 @@ def test_one_decision_per_workflow_and_slot(days):
     assert per_slot and set(per_slot.values()) == {1}, [k for k, n in per_slot.items() if n > 1]
 
 
-@pytest.mark.xfail(reason=RACE, strict=False)
 def test_one_cleanup_operation_per_tick(days):
     rt, _, _ = days["x3"]
     ops = Counter(r["cleanup_id"] for r in query(rt, "SELECT cleanup_id FROM {dataset}.cleanup_operations"))
     assert ops and set(ops.values()) == {1}, ops
 
 
-@pytest.mark.xfail(reason=RACE, strict=False)
 def test_same_report_figures_as_a_single_delivery_day(days):
     _, single, _ = days["single"]
     _, tripled, _ = days["x3"]
