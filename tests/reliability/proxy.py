@@ -167,8 +167,14 @@ class OutageProxy:
                             pair["cut"] = True
                 elif not to_upstream and pair["cut"]:
                     self.cut += 1
-                    self._reset(dst)  # the client: its answer is lost
-                    self._reset(src)
+                    # shutdown first: it wakes the other pump blocked in recv() on the client socket (a bare
+                    # close() would not, and the client would wait for its read timeout instead).
+                    for s in (dst, src):
+                        try:
+                            s.shutdown(socket.SHUT_RDWR)
+                        except OSError:
+                            pass
+                        self._reset(s)
                     return
                 dst.sendall(data)
         except OSError:
