@@ -87,7 +87,7 @@ def scenario(stack, replay_server, tmp_path_factory):
 
 
 def test_every_republished_copy_names_the_same_execution(scenario):
-    """What a consumer needs to dedupe, and holds even with the race below."""
+    """What a consumer needs to dedupe (also if a copy ever slipped through)."""
     notes = scenario["concurrent"]
     assert notes and all(n["body"].get("recovery") for n in notes)
     assert {n["body"]["gcs_path"].rsplit("/", 1)[1] for n in notes} == {scenario["name"].rsplit("/", 1)[1]}

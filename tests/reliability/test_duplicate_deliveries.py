@@ -152,8 +152,7 @@ def test_same_execution_figures_as_a_single_delivery_day(days):
 
 
 def test_duplicate_decision_rows_if_any_are_the_same_decision(days):
-    """What holds today even with the race below: a duplicated decision row repeats the same deterministic
-    decision_id and action, and its scraper requests were not run twice (checked above)."""
+    """A decision id names one (workflow, slot, action): even a repeated row would be the same decision."""
     rt, _, _ = days["x3"]
     rows = query(rt, "SELECT decision_id, workflow_name, decision_time, action FROM {dataset}.workflow_decisions")
     by_id: dict[str, set] = {}
