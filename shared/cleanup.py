@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.contracts import ScraperCompletion, Tick
+from shared.errors import RetryLater
 from shared.gcs_paths import ListingPrefix, PathCatalogue, PathTemplate, Scope, match_template, scope_for
 from shared.runtime import Runtime
 from shared.secrets import scrub
@@ -624,7 +625,7 @@ def reconcile(
     return len(prefixes), counts, missing, errors, processed is not None
 
 
-class CleanupInProgress(RuntimeError):
+class CleanupInProgress(RetryLater):
     """Another delivery of this tick is running it: redeliver later (it will then find the run recorded)."""
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared import log
 from shared.contracts import MalformedMessage, PubSubMessage, decode_event
+from shared.errors import RetryLater
 
 
 class PermanentError(Exception):
@@ -44,6 +45,14 @@ def run(cloud_event: Any, function: str, work: Callable[[PubSubMessage], dict[st
             delivery_attempt=msg.delivery_attempt,
         )
         return None
+    except RetryLater as exc:
+        log.warning(
+            f"{function}: message {msg.message_id} will be retried: {exc}",
+            function=function,
+            message_id=msg.message_id,
+            delivery_attempt=msg.delivery_attempt,
+        )
+        raise
     except Exception as exc:
         log.error(
             f"{function}: failed on message {msg.message_id}, will be retried: {exc!r}",

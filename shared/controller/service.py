@@ -35,6 +35,7 @@ from shared.controller.decide import decide_tick, decision_id, slot_tick
 from shared.controller.model import FRESHNESS, Decision, Snapshot
 from shared.controller.params import follow_ups_of
 from shared.controller.state import Reads
+from shared.errors import RetryLater
 from shared.nba.schedule import Game
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc
@@ -140,7 +141,7 @@ class RecordsUnavailable(RuntimeError):
     """Every read of the scrapers' records failed: let Pub/Sub redeliver the tick (not its last attempt)."""
 
 
-class SlotInProgress(RuntimeError):
+class SlotInProgress(RetryLater):
     """Another delivery of this tick holds the slot and has not finished writing: redeliver later."""
 
 

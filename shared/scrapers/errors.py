@@ -13,6 +13,8 @@ Kept free of imports so every layer (pure core, HTTP edge, service) can share it
 
 from __future__ import annotations
 
+from shared.errors import RetryLater
+
 MAX_ERROR_MESSAGE = 1000
 
 
@@ -42,5 +44,5 @@ class TransientFailure(Exception):
         super().__init__(f"{error_type}: {message}")
 
 
-class InProgress(Exception):
+class InProgress(RetryLater):
     """Another delivery of this request holds a live claim; retry later."""
