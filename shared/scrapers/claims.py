@@ -82,6 +82,12 @@ def _write(rt: Runtime, name: str, state: dict[str, Any], *, if_generation_match
     try:
         blob.upload_from_string(data, content_type="application/json", if_generation_match=if_generation_match)
     except PreconditionFailed:
+        # Either another delivery wrote the claim, or this very write landed and only its answer was lost (the
+        # client library then retried it, and the retry failed the precondition). The stored bytes tell: the
+        # state carries this delivery's unique owner id and stage, so equal bytes mean the write was ours.
+        current = bucket(rt).get_blob(name)
+        if current is not None and current.download_as_bytes() == data:
+            return int(current.generation or 0)
         raise InProgress(f"claim {name} changed under this delivery: another delivery holds it") from None
     return int(blob.generation or 0)
 

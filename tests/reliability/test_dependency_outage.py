@@ -126,8 +126,8 @@ LEASE_SECONDS = 6
 def test_a_lost_answer_to_the_claim_create_loses_and_duplicates_nothing(rt, scraper_env, tmp_path):
     """The network cut at the worst moment: the claim object's create-only write reaches GCS and is carried
     out, but its answer is lost. The client retries the (conditional) write, which now fails its precondition
-    (the object exists: written by this very delivery). Nothing may be lost or duplicated; the run may wait
-    for the claim's lease (NBA_ORCH_SCRAPER_LEASE_SECONDS, shortened here) to expire."""
+    (the object exists: written by this very delivery). Nothing may be lost or duplicated, and the delivery
+    recognises its own claim (same owner) instead of waiting for the lease: no redelivery is needed."""
     import os
 
     log_path = tmp_path / "scrapers.log"
@@ -157,3 +157,4 @@ def test_a_lost_answer_to_the_claim_create_loses_and_duplicates_nothing(rt, scra
     assert [n["message_id"] for n in notes] == [row["notification_message_id"]]
     retried = [x for x in lines if "will be retried" in x.get("message", "")]
     print(f"lost claim answer: success after {elapsed:.1f} s, {len(retried)} redeliveries: {retried[:1]}")
+    assert retried == [], retried
