@@ -52,7 +52,26 @@ def rt(stack):
 
     runtime = Runtime.from_env().with_suffix(uuid.uuid4().hex[:8])
     ensure_all(runtime)
-    return runtime
+    yield runtime
+    _drop_subscriptions(runtime)
+
+
+def _drop_subscriptions(runtime) -> None:
+    """Delete the test's subscriptions: a push subscription left behind keeps the emulator retrying a dead
+    endpoint for the rest of the session (CPU that slows every later test)."""
+    from google.api_core.exceptions import GoogleAPICallError
+
+    from shared.clients import publisher, subscriber
+
+    pub, sub = publisher(runtime.project), subscriber(runtime.project)
+    for key in runtime.topics:
+        if key == "gcs_events":  # shared by every test (the emulator's notification topic)
+            continue
+        try:
+            for name in pub.list_topic_subscriptions(topic=runtime.topic_path(key)):
+                sub.delete_subscription(subscription=name)
+        except GoogleAPICallError:
+            pass
 
 
 def pull_all(rt, topic_key: str, subscription: str, *, expect: int = 1, timeout: float = 10.0):
