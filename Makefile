@@ -27,7 +27,7 @@ run: venv venv-bq
 
 ## The tests: virtualenvs, the emulator stack (started by the test session, stopped if it started it), pytest.
 test: venv venv-bq
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check shared functions tests deploy
