@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -91,8 +92,11 @@ class Quiescence:
 
         client = subscriber(rt.project)
         self.futures = []
+        self.taps: list[str] = []
+        run_id = uuid.uuid4().hex[:8]  # a fresh tap per run: a reused name can keep feeding an old stream
         for key, callback in (("scraper_requests", self._on_request), ("dead_letter", self._on_dead_letter)):
-            path = recreate_pull_subscription(rt, key, f"{rt.topic(key)}-sim-tap")
+            path = recreate_pull_subscription(rt, key, f"{rt.topic(key)}-sim-tap-{run_id}")
+            self.taps.append(path)
             self.futures.append(client.subscribe(path, callback))
 
     def _on_request(self, message: Any) -> None:
@@ -150,8 +154,17 @@ class Quiescence:
         return False
 
     def close(self) -> None:
+        from google.api_core.exceptions import GoogleAPICallError
+
+        from shared.clients import subscriber
+
         for f in self.futures:
             f.cancel()
+        for path in self.taps:
+            try:
+                subscriber(self.rt.project).delete_subscription(subscription=path)
+            except GoogleAPICallError:
+                pass
 
 
 def wait_for_tick(tail: Any, message_id: str, timeout: float, failing_grace: float = 30.0) -> dict[str, Any] | None:
