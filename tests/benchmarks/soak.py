@@ -138,15 +138,18 @@ def main() -> int:
         files = [
             (n, gcs.get_metadata(rt, n) or {}) for n, _, _ in gcs.list_objects(rt, "") if not n.startswith("_nba-orch/")
         ]
-        dup_files = [
-            k for k, n in Counter(m.get("request_id") for _, m in files if m.get("request_id")).items() if n > 1 and k
-        ]
+        # raw files only: the parsed JSON beside a PDF shares its request and rides on the PDF's notification
+        raw_meta = [(n, m) for n, m in files if "-data/" not in n]
+        per_request = Counter(m.get("request_id") for _, m in raw_meta if m.get("request_id"))
+        dup_files = [k for k, n in per_request.items() if n > 1 and k]
         notified = {
             r["gcs_path"].split("/", 3)[3] for r in rows if r.get("gcs_path") and r.get("notification_message_id")
         }
-        raw = {n for n, m in files if "-data/" not in n}  # parsed JSON beside a PDF rides on the PDF's notification
+        raw = {n for n, _ in raw_meta}
         unnotified = sorted(raw - notified)
-        originals = Counter(n["gcs_path"] for n in notes if n.get("gcs_path") and not n.get("recovery"))
+        # one original notification per run: a latest-state file (a season roster) is rewritten and notified by
+        # each day's run, so duplicates are counted per execution, not per path
+        originals = Counter(n["execution_id"] for n in notes if not n.get("recovery"))
         dup_notes = [p for p, n in originals.items() if n > 1]
         wall = time.monotonic() - t0
         print(
@@ -163,7 +166,7 @@ def main() -> int:
             f"raw files {len(raw)}, without notification {len(unnotified)}, duplicate files per request "
             f"{len(dup_files)}"
         )
-        print(f"notifications seen {len(notes)}, duplicate original notifications per file {len(dup_notes)}")
+        print(f"notifications seen {len(notes)}, duplicate original notifications per execution {len(dup_notes)}")
         stalled = sum(len(r.stalled) for r in results)
         print(f"stalled ticks {stalled}")
         ok = not (unaccounted or dup_decisions or dup_rows or dup_files or unnotified or dup_notes)
