@@ -17,6 +17,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "upstream"
 
 
+def recording(rel: str) -> bytes:
+    """The bytes of a real upstream recording, read in place (the test is skipped when the folder is absent)."""
+    path = UPSTREAM_DIR / rel
+    if not path.is_file():
+        pytest.skip(f"upstream recording missing: {path}")
+    return path.read_bytes()
+
+
 @pytest.fixture(scope="session")
 def upstream_dir() -> Path:
     if not UPSTREAM_DIR.is_dir():

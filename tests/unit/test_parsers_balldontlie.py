@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -17,15 +16,7 @@ from shared.parsers.balldontlie import (
     parse_stats,
     summarize_box_scores,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
-
-
-def fixture(rel: str) -> bytes:
-    path = FIXTURES / rel
-    if not path.is_file():
-        pytest.skip(f"upstream fixture missing: {path}")
-    return path.read_bytes()
+from tests.conftest import recording as fixture
 
 
 def test_parse_page_cursor() -> None:
@@ -56,9 +47,7 @@ def test_box_scores_2024_01_15() -> None:
 
 def test_box_scores_empty_day() -> None:
     out = summarize_box_scores(fixture("balldontlie/box_scores_empty_day.json"))
-    assert (
-        out["records"] == [] and out["summary"]["game_count"] == 0 and out["summary"]["team_tricodes"] == []
-    )
+    assert out["records"] == [] and out["summary"]["game_count"] == 0 and out["summary"]["team_tricodes"] == []
 
 
 def test_games_2025_02_20() -> None:
@@ -120,8 +109,6 @@ def test_malformed_inputs_raise() -> None:
     with pytest.raises(ParseError, match="lacks home_team/visitor_team"):
         summarize_box_scores({"data": [{"date": "2024-01-15", "home_team": {"abbreviation": "PHI"}}]})
     with pytest.raises(ParseError, match="lacks id"):
-        parse_games(
-            {"data": [{"home_team": {"abbreviation": "PHI"}, "visitor_team": {"abbreviation": "HOU"}}]}
-        )
+        parse_games({"data": [{"home_team": {"abbreviation": "PHI"}, "visitor_team": {"abbreviation": "HOU"}}]})
     with pytest.raises(ParseError, match="expected a page or a list"):
         parse_stats(42)

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from shared.parsers import ParseError
 from shared.parsers.bettingpros import parse_events, parse_offers
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
-
-
-def fixture(rel: str) -> bytes:
-    path = FIXTURES / rel
-    if not path.is_file():
-        pytest.skip(f"upstream fixture missing: {path}")
-    return path.read_bytes()
+from tests.conftest import recording as fixture
 
 
 def test_events_2021_10_21() -> None:
@@ -51,9 +42,7 @@ def _offer(offer_id: int, player: str, team: str, event_id: int, over: float, un
     def book(book_id: int, line: float, cost: int) -> dict:
         return {
             "id": book_id,
-            "lines": [
-                {"line": line, "cost": cost, "updated": "2021-10-21 20:00:00", "active": True, "best": False}
-            ],
+            "lines": [{"line": line, "cost": cost, "updated": "2021-10-21 20:00:00", "active": True, "best": False}],
         }
 
     return {

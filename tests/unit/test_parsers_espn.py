@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
@@ -17,15 +16,7 @@ from shared.parsers.espn import (
     parse_summary,
     parse_team_roster,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
-
-
-def fixture(rel: str) -> bytes:
-    path = FIXTURES / rel
-    if not path.is_file():
-        pytest.skip(f"upstream fixture missing: {path}")
-    return path.read_bytes()
+from tests.conftest import recording as fixture
 
 
 def test_tricode_mapping() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,15 +15,7 @@ from shared.parsers.nbacom_cdn import (
     parse_schedule,
     parse_todays_scoreboard,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
-
-
-def fixture(rel: str) -> bytes:
-    path = FIXTURES / rel
-    if not path.is_file():
-        pytest.skip(f"upstream fixture missing: {path}")
-    return path.read_bytes()
+from tests.conftest import recording as fixture
 
 
 def test_clock_seconds() -> None:
@@ -46,9 +37,7 @@ def test_play_by_play_overtime_game() -> None:
     }
     records = out["records"]
     assert records[0]["action_type"] == "period" and records[0]["clock_seconds"] == 720.0
-    made = [
-        r for r in records if r["is_field_goal"] and r["shot_result"] == "Made" and r["team_tricode"] == "NYK"
-    ]
+    made = [r for r in records if r["is_field_goal"] and r["shot_result"] == "Made" and r["team_tricode"] == "NYK"]
     assert len(made) == 46  # matches NYK FGM in the boxscoretraditionalv2 recording of the same game
     json.dumps(out)
 
@@ -68,11 +57,7 @@ def test_player_movement_counts_and_since_filter() -> None:
     }
     assert (summary["first_date"], summary["last_date"]) == ("2015-07-01", "2025-07-16")
     first = out["records"][0]
-    assert (
-        first["player_slug"] == "cole-anthony"
-        and first["player_id"] == 1630175
-        and first["team_id"] == 1610612749
-    )
+    assert first["player_slug"] == "cole-anthony" and first["player_id"] == 1630175 and first["team_id"] == 1610612749
     pick = next(r for r in out["records"] if r["transaction_type"] == "Trade" and r["player_id"] is None)
     assert pick["other_team_id"] is not None and "draft" in pick["description"]
     recent = parse_player_movement(raw, since="2025-07-01")["summary"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 
 import pytest
 
@@ -16,15 +15,7 @@ from shared.parsers.nbacom_stats import (
     parse_scoreboard_v2,
     result_sets,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
-
-
-def fixture(rel: str) -> bytes:
-    path = FIXTURES / rel
-    if not path.is_file():
-        pytest.skip(f"upstream fixture missing: {path}")
-    return path.read_bytes()
+from tests.conftest import recording as fixture
 
 
 def test_result_sets_zips_headers_and_rows() -> None:
@@ -89,9 +80,7 @@ def test_league_game_log_teams() -> None:
 
 
 def test_boxscore_traditional_players_and_teams() -> None:
-    out = parse_boxscore_traditional(
-        fixture("nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json")
-    )
+    out = parse_boxscore_traditional(fixture("nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json"))
     summary = out["summary"]
     assert summary["game_id"] == "0022400561"
     assert (summary["player_count"], summary["players_played"], summary["team_count"]) == (25, 17, 2)

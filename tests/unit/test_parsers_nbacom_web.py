@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
 from shared.parsers import ParseError
 from shared.parsers.nbacom_web import next_data, parse_team_roster_page
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
-
-
-def fixture(rel: str) -> bytes:
-    path = FIXTURES / rel
-    if not path.is_file():
-        pytest.skip(f"upstream fixture missing: {path}")
-    return path.read_bytes()
+from tests.conftest import recording as fixture
 
 
 def test_warriors_roster_page() -> None:

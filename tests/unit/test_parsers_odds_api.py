@@ -57,16 +57,11 @@ def test_event_odds_h2h() -> None:
     )
     assert summary["outcome_count"] == 4
     prices = {(r["bookmaker"], r["outcome"]): r["price"] for r in out["records"]}
-    assert (
-        prices[("draftkings", "Atlanta Hawks")] == 3.3
-        and prices[("fanduel", "Golden State Warriors")] == 1.26
-    )
+    assert prices[("draftkings", "Atlanta Hawks")] == 3.3 and prices[("fanduel", "Golden State Warriors")] == 1.26
 
 
 def test_event_odds_spreads_totals() -> None:
-    out = parse_event_odds(
-        fixture("odds_api/historical_event_odds_spreads_totals_ATL-GSW_2024-01-25T035540Z.json")
-    )
+    out = parse_event_odds(fixture("odds_api/historical_event_odds_spreads_totals_ATL-GSW_2024-01-25T035540Z.json"))
     assert out["summary"]["markets"] == ["spreads", "totals"] and out["summary"]["outcome_count"] == 8
     lines = {(r["bookmaker"], r["market"], r["outcome"]): r["point"] for r in out["records"]}
     assert lines[("draftkings", "spreads", "Golden State Warriors")] == -6.5
@@ -87,18 +82,14 @@ def test_player_props_description_is_kept() -> None:
                 "markets": [
                     {
                         "key": "player_points",
-                        "outcomes": [
-                            {"name": "Over", "description": "Caris LeVert", "price": -130, "point": 11.5}
-                        ],
+                        "outcomes": [{"name": "Over", "description": "Caris LeVert", "price": -130, "point": 11.5}],
                     }
                 ],
             }
         ],
     }
     out = parse_event_odds(event)
-    assert out["records"][0]["description"] == "Caris LeVert" and out["summary"]["markets"] == [
-        "player_points"
-    ]
+    assert out["records"][0]["description"] == "Caris LeVert" and out["summary"]["markets"] == ["player_points"]
 
 
 def test_error_answers_and_malformed_inputs() -> None:
