@@ -90,7 +90,9 @@ def unnotified_files(rt: Runtime, data: DayData, cfg: Config | None = None) -> l
     from shared.timeutil import parse_instant
 
     cfg = cfg or get_config()
-    notified = {_plain(e["gcs_path"]) for e in data.executions if e.get("notification_message_id")}
+    from shared.cleanup import normalise_path
+
+    notified = {normalise_path(e["gcs_path"], rt.bucket) for e in data.executions if e.get("notification_message_id")}
     catalogue = PathCatalogue.from_config(cfg)
     out = []
     for lp in catalogue.listing(scope_for(data.start, data.end), lambda p: gcs.list_folders(rt, p)):
@@ -105,13 +107,6 @@ def unnotified_files(rt: Runtime, data: DayData, cfg: Config | None = None) -> l
             if found is not None and found[0].role == "gcs_path":
                 out.append(name)
     return sorted(out)
-
-
-def _plain(path: str | None) -> str:
-    """gs://bucket/a/b -> a/b (rows may hold either form)."""
-    if path and path.startswith("gs://"):
-        return path.split("/", 3)[3] if path.count("/") >= 3 else ""
-    return path or ""
 
 
 def _slot(cfg: Config, t: datetime) -> str:
