@@ -92,7 +92,11 @@ def unnotified_files(rt: Runtime, data: DayData, cfg: Config | None = None) -> l
     cfg = cfg or get_config()
     from shared.cleanup import normalise_path
 
-    notified = {normalise_path(e["gcs_path"], rt.bucket) for e in data.executions if e.get("notification_message_id")}
+    notified = {  # a failed run notifies without a file (gcs_path null)
+        normalise_path(e["gcs_path"], rt.bucket)
+        for e in data.executions
+        if e.get("gcs_path") and e.get("notification_message_id")
+    }
     catalogue = PathCatalogue.from_config(cfg)
     out = []
     for lp in catalogue.listing(scope_for(data.start, data.end), lambda p: gcs.list_folders(rt, p)):
