@@ -1,7 +1,7 @@
 """The controller's edge: one tick = read, decide, claim the slot, record, publish.
 
 Order, and why:
-1. Read (concurrently): the controller's ledger in GCS, the scrapers' records in BigQuery, the schedule.
+1. Read (concurrently): the controller's slot ledger and the scrapers' run ledger in GCS, the schedule.
 2. Decide (pure), unless the ledger already holds this slot's decisions: then those are used as they are.
 3. Claim the slot: create its ledger object with the decisions, `if_generation_match=0`. This is the commit
    point: exactly one delivery of a tick wins, even two at the same instant; a loser takes the winner's
@@ -137,10 +137,6 @@ def requests_of(cfg: Config, decisions: Sequence[Decision]) -> list[ScraperReque
     return out
 
 
-class RecordsUnavailable(RuntimeError):
-    """Every read of the scrapers' records failed: let Pub/Sub redeliver the tick (not its last attempt)."""
-
-
 class SlotInProgress(RetryLater):
     """Another delivery of this tick holds the slot and has not finished writing: redeliver later."""
 
@@ -157,11 +153,12 @@ def evaluate(
     *,
     games: Sequence[Game] | None = None,
     schedule_file: str | None = None,
-    query: state.Query | None = None,
+    lister: state.Lister | None = None,
 ) -> TickResult:
-    """Read and decide, without writing anything (the pure part plus the reads)."""
+    """Read and decide, without writing anything (the pure part plus the reads). Raises
+    state.LedgerUnavailable when a ledger cannot be listed."""
     tick = slot_tick(cfg, as_of)
-    kw = {"query": query} if query is not None else {}
+    kw = {"lister": lister} if lister is not None else {}
     reads = state.read_snapshot(rt, cfg, tick, games=games, schedule_file=schedule_file, **kw)
     return _result(cfg, tick, as_of, reads)
 
@@ -202,20 +199,23 @@ def run_tick(
     dry_run: bool = False,
     triggered_by: str = "tick",
     games: Sequence[Game] | None = None,
-    query: state.Query | None = None,
+    lister: state.Lister | None = None,
     final_attempt: bool = True,
 ) -> TickResult:
-    """One tick (see the module docstring). `final_attempt=False` (a Pub/Sub delivery that will be retried)
-    raises RecordsUnavailable when every read of the records failed, instead of recording ABORTs."""
+    """One tick (see the module docstring). When a ledger cannot be listed, a delivery that will be retried
+    (`final_attempt=False`) raises state.LedgerUnavailable; the last one records why every workflow ABORTs."""
     from shared.adapters import bigquery as bq
     from shared.adapters import gcs, pubsub
     from shared.adapters.gcs import AlreadyExists
 
-    result = evaluate(rt, cfg, as_of, games=games, query=query)
+    try:
+        result = evaluate(rt, cfg, as_of, games=games, lister=lister)
+    except state.LedgerUnavailable as exc:
+        if not final_attempt or dry_run:
+            raise
+        return _record_unreadable(rt, cfg, as_of, str(exc), triggered_by)
     reads = result.reads
     assert reads is not None
-    if reads.all_reads_failed and reads.recorded is None and not final_attempt:
-        raise RecordsUnavailable("every read of scraper_execution_log failed; the tick will be redelivered")
     result.dry_run = dry_run
     if dry_run:
         _log(result)
@@ -256,6 +256,21 @@ def run_tick(
             insert.result()
             result.written = len(rows)
     gcs.add_metadata(rt, reads.ledger_name, {"written": "1"})
+    _log(result)
+    return result
+
+
+def _record_unreadable(rt: Runtime, cfg: Config, as_of: datetime, reason: str, triggered_by: str) -> TickResult:
+    """The last delivery of a tick whose ledgers cannot be listed: an ABORT (CRITICAL) per workflow, written
+    to `workflow_decisions` (insertId = decision id) so the gap is explained. The slot cannot be claimed (GCS
+    is what failed); nothing is published."""
+    from shared.adapters import bigquery as bq
+
+    tick = slot_tick(cfg, as_of)
+    result = _result(cfg, tick, as_of, Reads(state.unreadable_snapshot(cfg, tick, reason)))
+    rows = [d.row(environment=rt.environment, triggered_by=triggered_by) for d in result.decisions]
+    bq.insert_rows(rt, TABLE, rows, [r["decision_id"] for r in rows])
+    result.written = len(rows)
     _log(result)
     return result
 

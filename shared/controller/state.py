@@ -9,17 +9,20 @@ Two stores, each for what it does well:
   listing of today's and yesterday's prefixes gives every earlier RUN (cadence, discovery attempts, "already
   ran in this window") and tells whether this slot is already decided. `workflow_decisions` in BigQuery is
   the audit record, written from the same decisions.
-- The scrapers' records (BigQuery `scraper_execution_log`): ONE simple query per tick returns the runs of
-  the scrapers the enabled workflows need, from the operational day's start (05:00 ET, computed by
-  `shared.rules`; never `CURRENT_DATE()` in UTC) or `schedule_freshness_hours` back, whichever is earlier.
-  If it fails, each workflow's scrapers are read on their own, so a fault confined to one workflow's read
-  ABORTs that workflow only (CRITICAL); when every read fails, the snapshot says so and the service lets
-  Pub/Sub redeliver the tick (ABORTs are recorded on the last delivery attempt).
+- The scrapers' records (the run ledger, `shared.run_ledger`): every finished scraper run is filed by the
+  scrapers as a small object under `_nba-orch/runs/<operational day>/`, its record in the metadata. One
+  listing per day returns the runs the enabled workflows need, from the operational day's start (05:00 ET,
+  computed by `shared.rules`; never a UTC date) or `schedule_freshness_hours` back, whichever is earlier
+  (so the day before is listed only for ticks before 11:00 ET). A record that cannot be read (damaged, or a
+  schema version this code does not know) ABORTs the workflows that need its scraper (CRITICAL); a listing
+  that fails raises LedgerUnavailable, and the service lets Pub/Sub redeliver the tick (on the last
+  delivery attempt it records an ABORT per workflow in BigQuery, so the gap is explained).
+  `scraper_execution_log` in BigQuery stays the audit record of the runs: it used to be read here, one
+  query per tick, which cost two thirds of a tick (docs/controller.md, "Performance").
 
-The query is deliberately plain (no JSON functions, no unions): every read is a round trip, and the emulator
-used for local runs, like BigQuery itself, spends most of a small query's time on the statement, not on
-the rows. The schedule file is read from GCS at the same time (parsed once per process, cached by name:
-schedule files are create-only, a new schedule is a new name).
+All listings and the schedule read run concurrently: a tick's reads take one GCS round trip plus the
+parsing. The schedule file is parsed once per process, cached by name (schedule files are create-only, a
+new schedule is a new name).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from shared import rules
+from shared import rules, run_ledger
 from shared.config import Config
 from shared.controller.model import FRESHNESS, History, Run, Snapshot
 from shared.controller.params import published_scrapers
@@ -44,16 +47,11 @@ LEDGER_PREFIX = "_nba-orch/controller/"
 # RUN decisions older than this do not matter to any rule (cadence, attempts, windows).
 DECISION_LOOKBACK = timedelta(hours=26)
 
-LOG_SQL = (
-    "SELECT scraper_name, status, triggered_at, opts, data_summary FROM {dataset}.scraper_execution_log "
-    "WHERE triggered_at >= @since AND triggered_at <= @tick AND scraper_name IN UNNEST(@names)"
-)
-
-Query = Callable[[Runtime, str, dict[str, Any]], list[dict[str, Any]]]
 
 
 class LedgerUnavailable(RuntimeError):
-    """The ledger could not be listed: without it the controller cannot tell a redelivery, so retry."""
+    """A ledger (the controller's slots, or the scrapers' runs) could not be listed: the tick cannot be
+    decided (nor a redelivery told apart), so it is retried."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -107,15 +105,15 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def to_run(row: Mapping[str, Any]) -> Run:
-    """A log row as the scrapers write it (opts.params, data_summary.record_count) -> Run."""
-    opts, summary = _json(row.get("opts")), _json(row.get("data_summary"))
-    params = opts.get("params") if isinstance(opts.get("params"), dict) else {}
+def to_run(record: Mapping[str, Any]) -> Run:
+    """A run record (`shared.run_ledger.parse`: params, data_summary.record_count, triggered_at) -> Run."""
+    summary = _json(record.get("data_summary"))
+    params = record.get("params") if isinstance(record.get("params"), dict) else {}
     keep = {k: summary[k] for k in ("game_ids", "team_tricodes", "quota") if k in summary}
     return Run(
-        scraper=str(row["scraper_name"]),
-        at=row["triggered_at"],
-        status=str(row["status"]),
+        scraper=str(record["scraper_name"]),
+        at=record["triggered_at"],
+        status=str(record["status"]),
         params={str(k): str(v) for k, v in params.items()},
         summary=keep,
         records=_int(summary.get("record_count")),
@@ -168,18 +166,21 @@ def _entry(name: str, meta: Mapping[str, str] | None) -> LedgerEntry | None:
     return LedgerEntry(name, tick, tuple(w for w in meta.get("run", "").split(",") if w), odds)
 
 
-def list_ledger(rt: Runtime, cfg: Config, tick: datetime) -> list[LedgerEntry]:
-    """The decided slots of the tick's operational day and the day before."""
-    from shared.clients import storage_client
-
+def ledger_days(cfg: Config, tick: datetime) -> list[date]:
+    """The operational days whose decided slots a tick reads: its own and the day before (26 h lookback)."""
     d = rules.operational_day_of(cfg, tick)
-    client = storage_client(rt.project)
+    return [d - timedelta(days=1), d]
+
+
+def list_ledger(rt: Runtime, day: date) -> list[LedgerEntry]:
+    """The decided slots of one operational day (one listing, names and metadata only)."""
+    from shared.adapters.gcs import iter_objects
+
     out = []
-    for day in (d - timedelta(days=1), d):
-        for blob in client.list_blobs(rt.bucket, prefix=f"{LEDGER_PREFIX}{day.isoformat()}/"):
-            entry = _entry(blob.name, blob.metadata)
-            if entry is not None:
-                out.append(entry)
+    for name, _created, meta in iter_objects(rt, f"{LEDGER_PREFIX}{day.isoformat()}/"):
+        entry = _entry(name, meta)
+        if entry is not None:
+            out.append(entry)
     return out
 
 
@@ -203,41 +204,56 @@ def claim_slot(rt: Runtime, name: str, rows: list[dict[str, Any]], metadata: dic
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The scrapers' records (BigQuery)
+# The scrapers' records (the run ledger, GCS)
 
 
-def _default_query(rt: Runtime, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    from shared.adapters.bigquery import query
+def run_days(cfg: Config, tick: datetime) -> list[date]:
+    """The operational days whose run records a tick reads: its own, and the one before only when the
+    freshness limit reaches back into it (ticks before 11:00 ET)."""
+    d = rules.operational_day_of(cfg, tick)
+    day_start, _ = rules.operational_day_bounds(cfg, d)
+    return [d - timedelta(days=1), d] if log_since(cfg, tick) < day_start else [d]
 
-    return query(rt, sql, params)
 
-
-def read_runs(
-    rt: Runtime, cfg: Config, tick: datetime, parts: Sequence[Part], *, query: Query = _default_query
-) -> tuple[list[Run], dict[str, str], bool]:
-    """(runs, read error per failed owner, whether every read failed); see the module docstring."""
-    params = {"since": log_since(cfg, tick), "tick": tick}
-    names = sorted({s for p in parts for s in p.evidence | p.odds})
-    try:
-        return [to_run(r) for r in query(rt, LOG_SQL, {**params, "names": names})], {}, False
-    except Exception as exc:
-        batched = f"{type(exc).__name__}: {str(exc)[:300]}"
-    runs: dict[tuple[str, datetime, str], Run] = {}
-    errors: dict[str, str] = {}
-    for p in parts:
-        own = sorted(p.evidence | p.odds)
-        if not own:
+def runs_from_records(
+    cfg: Config,
+    tick: datetime,
+    records: Iterable[tuple[str, Mapping[str, str]]],
+    parts: Sequence[Part],
+    *,
+    body: Callable[[str], bytes | None] = lambda name: None,
+) -> tuple[list[Run], dict[str, str]]:
+    """The runs the parts need, in [log_since, tick], from the listed run records (pure but for `body`,
+    which fetches a record too large for its metadata). A record that cannot be read is an error for every
+    owner that needs its scraper (that workflow ABORTs), never a silently missing run."""
+    since = log_since(cfg, tick)
+    names = {s for p in parts for s in p.evidence | p.odds}
+    runs: list[Run] = []
+    bad: dict[str, str] = {}
+    for name, meta in records:
+        scraper = run_ledger.scraper_of(name)
+        if scraper is None or scraper not in names:
             continue
         try:
-            for r in query(rt, LOG_SQL, {**params, "names": own}):
-                run = to_run(r)
-                runs[(run.scraper, run.at, json.dumps(dict(run.params), sort_keys=True))] = run
-        except Exception as exc:
-            errors[p.owner] = f"{type(exc).__name__}: {str(exc)[:500]}"
-    every = bool(errors) and len(errors) == len([p for p in parts if p.evidence | p.odds])
-    if every:
-        errors = {owner: f"{err} (batched read: {batched})" for owner, err in errors.items()}
-    return list(runs.values()), errors, every
+            rec = run_ledger.parse(name, meta, None if meta.get("run") else body(name))
+        except run_ledger.UnreadableRecord as exc:
+            bad.setdefault(scraper, f"unreadable run record: {exc}")
+            continue
+        if since <= rec["triggered_at"] <= tick:
+            runs.append(to_run(rec))
+    errors = {
+        p.owner: "; ".join(bad[s] for s in sorted(p.evidence | p.odds) if s in bad)
+        for p in parts
+        if bad.keys() & (p.evidence | p.odds)
+    }
+    return runs, errors
+
+
+def _list_records(rt: Runtime, d: date) -> list[tuple[str, dict[str, str]]]:
+    return list(run_ledger.list_day(rt, d))
+
+
+Lister = Callable[[Runtime, date], list[tuple[str, dict[str, str]]]]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -278,13 +294,11 @@ def load_games(rt: Runtime, d: date) -> tuple[tuple[Game, ...], str]:
 
 @dataclass
 class Reads:
-    """Everything read for a tick: the snapshot, this slot's recorded decisions (None: not decided yet), and
-    whether every record read failed (the service then lets Pub/Sub redeliver)."""
+    """Everything read for a tick: the snapshot, and this slot's recorded decisions (None: not decided yet)."""
 
     snapshot: Snapshot
     recorded: list[dict[str, Any]] | None = None
     ledger_name: str = ""
-    all_reads_failed: bool = False
     known_odds: tuple[int, datetime] | None = None
     ledger: list[LedgerEntry] = field(default_factory=list)
 
@@ -339,6 +353,13 @@ def build_snapshot(
     return snap, max(readings, key=lambda x: x[1]) if readings else None
 
 
+def unreadable_snapshot(cfg: Config, tick: datetime, reason: str) -> Snapshot:
+    """A snapshot in which nothing could be read: every workflow (and the freshness check) ABORTs."""
+    errors = {p.owner: reason for p in parts_for(cfg)}
+    snap, _ = build_snapshot(cfg, tick, runs=(), ledger=(), errors=errors, games=None, games_error=reason)
+    return snap
+
+
 def read_snapshot(
     rt: Runtime | None,
     cfg: Config,
@@ -346,12 +367,13 @@ def read_snapshot(
     *,
     games: Sequence[Game] | None = None,
     schedule_file: str | None = None,
-    query: Query = _default_query,
+    lister: Lister | None = None,
 ) -> Reads:
-    """Read everything for `tick` (ledger, records, schedule: concurrently) and build the snapshot.
+    """Read everything for `tick` (the slot ledger, the run records, the schedule: concurrently, one listing
+    each) and build the snapshot. Raises LedgerUnavailable when a listing fails.
 
     `games` (e.g. from a schedule file on disk) replaces the GCS read; `rt=None` means no reachable stack:
-    an empty history (a dry run without records).
+    an empty history (a dry run without records). `lister` lists one day's run records (tests inject faults).
     """
     if rt is None:
         snap, _ = build_snapshot(
@@ -366,20 +388,23 @@ def read_snapshot(
         return Reads(snap)
     d = rules.operational_day_of(cfg, tick)
     name = ledger_name(cfg, tick)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        ledger_f = pool.submit(list_ledger, rt, cfg, tick)
+    lister = lister or _list_records
+    with ThreadPoolExecutor(max_workers=5) as pool:
         games_f = pool.submit(load_games, rt, d) if games is None else None
-        runs, errors, every = read_runs(rt, cfg, tick, parts_for(cfg), query=query)
+        ledger_fs = [pool.submit(list_ledger, rt, day) for day in ledger_days(cfg, tick)]
+        record_fs = [pool.submit(lister, rt, day) for day in run_days(cfg, tick)]
         try:
-            ledger = ledger_f.result()
+            ledger = [e for f in ledger_fs for e in f.result()]
+            records = [r for f in record_fs for r in f.result()]
         except Exception as exc:
-            raise LedgerUnavailable(f"cannot list the controller ledger: {type(exc).__name__}: {exc}") from exc
+            raise LedgerUnavailable(f"cannot list the ledger: {type(exc).__name__}: {exc}") from exc
         games_error = None
         if games_f is not None:
             try:
                 games, schedule_file = games_f.result()
             except Exception as exc:
                 games_error = f"{type(exc).__name__}: {exc}"
+    runs, errors = runs_from_records(cfg, tick, records, parts_for(cfg), body=lambda n: run_ledger.read_body(rt, n))
     recorded = read_ledger(rt, name) if any(e.name == name for e in ledger) else None
     snap, known_odds = build_snapshot(
         cfg,
@@ -391,4 +416,4 @@ def read_snapshot(
         games_error=games_error,
         schedule_file=schedule_file,
     )
-    return Reads(snap, recorded, name, every, known_odds, ledger)
+    return Reads(snap, recorded, name, known_odds, ledger)

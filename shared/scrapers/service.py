@@ -9,8 +9,8 @@ from it and is the BigQuery insertId. The claim object (`shared.scrapers.claims`
 `if_generation_match=0`, then compare-and-swap updates) records how far a run got:
 
   claim -> fetch -> [writing: output names recorded] -> write files (create-only)
-        -> publish completion -> [notified: result + message id recorded] -> insert the log row
-        -> publish follow-ups -> [done]
+        -> publish completion -> [notified: result + message id recorded] -> publish follow-ups
+        -> file the run in the run ledger (shared.run_ledger) -> insert the log row -> [done]
 
 Why the completion is published BEFORE the row is inserted (the issue lists row, then notification):
 the row must carry `notification_message_id`, and streamed BigQuery rows cannot be updated, so the only
@@ -21,7 +21,8 @@ notification_message_id is missing" then stays true: a crash between publish and
 Crash points and what the redelivery does:
 - during the fetch (nothing written): fetches again; nothing was stored, so nothing is duplicated;
 - after the GCS write: rebuilds the answer from the stored file (no refetch, no second file), publishes;
-- after the notification: inserts the row only (no second notification);
+- after the notification: files the run and inserts the row only (no second notification; the ledger
+  object is create-only, so filing it twice is harmless);
 - after the row: publishes the follow-ups again (same deterministic request ids: their own claims make
   them duplicates) and marks the claim done;
 - redelivery of a finished request: returns the recorded outcome with `duplicate=True`, writes nothing.
@@ -42,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared import faults, log
+from shared import faults, log, run_ledger
 from shared.adapters import bigquery as bq
 from shared.adapters import gcs, pubsub
 from shared.config import Config, get_config
@@ -247,8 +248,11 @@ def _run(
             "scraper_requests",
             [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in outcome.follow_ups],
         )
+    # The run ledger (what the controller reads each tick) and the audit row are written from the same row;
+    # both writes are idempotent by execution id (create-only object; the row is checked on a resume).
+    row = core.log_row(outcome, request, environment=rt.environment, opts=opts)
+    run_ledger.write(rt, cfg, row)
     if not (claim.previous_stage == "notified" and _row_exists(rt, outcome.execution_id)):
-        row = core.log_row(outcome, request, environment=rt.environment, opts=opts)
         bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
         faults.check("after_row", request.scraper_name, request.request_id)
     claim.update(_wall_now(), stage="done")

@@ -164,29 +164,27 @@ def log_run(
     summary: dict | None = None,
     workflow: str = "MANUAL",
 ) -> None:
-    """A scraper_execution_log row shaped as shared.scrapers.core.log_row writes it."""
+    """A finished run, recorded as the scrapers record it: a scraper_execution_log row (shaped as
+    shared.scrapers.core.log_row writes it) and its run ledger record, written from that row."""
+    from shared import run_ledger
     from shared.adapters.bigquery import insert_rows
+    from shared.config import get_config
 
     eid = uuid.uuid4().hex[:20]
-    insert_rows(
-        rt,
-        "scraper_execution_log",
-        [
-            {
-                "execution_id": eid,
-                "request_id": eid,
-                "scraper_name": scraper,
-                "workflow": workflow,
-                "status": status,
-                "triggered_at": at,
-                "completed_at": at + timedelta(seconds=2),
-                "duration_seconds": 2.0,
-                "source": "CONTROLLER",
-                "environment": "local",
-                "data_summary": summary or {"record_count": 1},
-                "opts": {"params": params},
-                "recovery": False,
-            }
-        ],
-        row_ids=[eid],
-    )
+    row = {
+        "execution_id": eid,
+        "request_id": eid,
+        "scraper_name": scraper,
+        "workflow": workflow,
+        "status": status,
+        "triggered_at": at,
+        "completed_at": at + timedelta(seconds=2),
+        "duration_seconds": 2.0,
+        "source": "CONTROLLER",
+        "environment": "local",
+        "data_summary": summary or {"record_count": 1},
+        "opts": {"params": params},
+        "recovery": False,
+    }
+    run_ledger.write(rt, get_config(), row)
+    insert_rows(rt, "scraper_execution_log", [row], row_ids=[eid])

@@ -1,5 +1,6 @@
-"""The controller against the emulators: records read from BigQuery, the schedule from GCS, decisions written,
-requests published; duplicate ticks, the repeated fall-back hour, and BigQuery failing for one workflow."""
+"""The controller against the emulators: run records and the schedule read from GCS, decisions written to
+BigQuery, requests published; duplicate ticks, the repeated fall-back hour, an unreadable run record of one
+workflow, and the ledger unavailable."""
 
 from __future__ import annotations
 
@@ -150,43 +151,61 @@ def test_post_game_targets_come_from_the_log(ctl_rt, cfg, games):
     assert team == [g for g in ids if g not in over]
 
 
-def test_bigquery_failing_for_one_workflow(ctl_rt, cfg):
-    from google.api_core.exceptions import InternalServerError
+def test_an_unreadable_run_record_aborts_only_the_workflows_that_need_it(ctl_rt, cfg):
+    """A run record of injury_discovery's scraper written by a newer schema (a rolling deploy), and a damaged
+    one of referee_discovery's: those two ABORT (CRITICAL) naming the record and why; every other decides."""
+    from shared import run_ledger
+    from shared.adapters.gcs import create_object
 
-    from shared.adapters.bigquery import query as real_query
-
-    calls = []
-
-    def flaky(rt, sql, params):
-        calls.append(params["names"])
-        if "nbac_injury_report" in params["names"]:  # the read of injury_discovery's scraper fails
-            raise InternalServerError("backendError: the read of this workflow's partition failed")
-        return real_query(rt, sql, params)
-
-    tick = et("2025-01-16", "01:00")
-    result = service.run_tick(ctl_rt, cfg, tick, query=flaky, final_attempt=False)
-    assert len(calls) > 1  # the batched read failed, then each workflow's read on its own
+    day = run_ledger.day_prefix(datetime(2025, 1, 29).date())
+    newer = json.dumps({"v": 2, "scraper_name": "nbac_injury_report", "status": "success"})
+    create_object(ctl_rt, f"{day}nbac_injury_report/newer.json", newer.encode(), metadata={"run": newer})
+    create_object(ctl_rt, f"{day}nbac_referee_assignments/damaged.json", b"", metadata={"run": "{not json"})
+    tick = et("2025-01-30", "01:00")  # operational day 2025-01-29 (its game night's second window)
+    result = service.run_tick(ctl_rt, cfg, tick, final_attempt=False)
     rows = by_workflow(decision_rows(ctl_rt, tick))
-    bad = rows["injury_discovery"]
-    assert (bad["action"], bad["alert_level"]) == ("ABORT", "CRITICAL")
-    assert "could not read this workflow's records" in bad["reason"] and "backendError" in bad["reason"]
-    others = {n: r["action"] for n, r in rows.items() if n != "injury_discovery"}
+    for workflow, why in (
+        ("injury_discovery", "nbac_injury_report/newer.json: schema version 2, this code reads 1"),
+        ("referee_discovery", "nbac_referee_assignments/damaged.json: not JSON"),
+    ):
+        bad = rows[workflow]
+        assert (bad["action"], bad["alert_level"]) == ("ABORT", "CRITICAL")
+        assert "could not read this workflow's records" in bad["reason"] and why in bad["reason"]
+    others = {n: r["action"] for n, r in rows.items() if n not in ("injury_discovery", "referee_discovery")}
     assert "ABORT" not in others.values() and others["post_game_window_2"] == "RUN"
     assert result.published == len(result.requests) > 0
 
 
-def test_bigquery_down_is_redelivered_then_recorded(ctl_rt, cfg):
+def test_a_record_too_large_for_metadata_is_read_from_its_body(ctl_rt, cfg):
+    """A run whose record does not fit in custom metadata (limit 8 KiB) is filed in the body only; the
+    controller still sees it (here: the referee assignments found, so no further discovery attempt)."""
+    from shared import run_ledger
+    from shared.adapters.gcs import get_metadata
+
+    at = et("2025-01-22", "09:00")
+    summary = {"record_count": 9, "game_ids": [f"00224{i:05d}" for i in range(800)]}
+    log_run(ctl_rt, "nbac_referee_assignments", at, {"date": "2025-01-22"}, summary=summary)
+    names = [n for n, _ in run_ledger.list_day(ctl_rt, datetime(2025, 1, 22).date())]
+    assert len(names) == 1 and "run" not in (get_metadata(ctl_rt, names[0]) or {})
+    got = {d.workflow: d for d in service.evaluate(ctl_rt, cfg, et("2025-01-22", "10:00")).decisions}
+    assert got["referee_discovery"].action == "SKIP" and "already found today" in got["referee_discovery"].reason
+
+
+def test_ledger_unavailable_is_redelivered_then_recorded(ctl_rt, cfg):
     from google.api_core.exceptions import ServiceUnavailable
 
-    def down(rt, sql, params):
-        raise ServiceUnavailable("bigquery unavailable")
+    from shared.controller import state
+
+    def down(rt, day):
+        raise ServiceUnavailable("storage unavailable")
 
     tick = et("2025-01-16", "04:00")
-    with pytest.raises(service.RecordsUnavailable):
-        service.run_tick(ctl_rt, cfg, tick, query=down, final_attempt=False)
+    with pytest.raises(state.LedgerUnavailable, match="storage unavailable"):
+        service.run_tick(ctl_rt, cfg, tick, lister=down, final_attempt=False)
     assert decision_rows(ctl_rt, tick) == []  # nothing claimed, nothing written: the redelivery decides
-    last = service.run_tick(ctl_rt, cfg, tick, query=down, final_attempt=True)
+    last = service.run_tick(ctl_rt, cfg, tick, lister=down, final_attempt=True)
     assert {d.action for d in last.decisions} == {"ABORT"} and {d.alert_level for d in last.decisions} == {"CRITICAL"}
+    assert all("storage unavailable" in d.reason for d in last.decisions)
     assert len(decision_rows(ctl_rt, tick)) == 8 and last.published == 0
 
 

@@ -81,6 +81,14 @@ def data_objects(rt) -> list[str]:
     return sorted(n for n, _, _ in gcs.list_objects(rt, "") if not n.startswith("_nba-orch/"))
 
 
+def run_records(rt) -> list[dict[str, Any]]:
+    """The run ledger's records (shared.run_ledger), as the controller reads them: from the listing."""
+    from shared import run_ledger
+    from shared.adapters import gcs
+
+    return [run_ledger.parse(n, m) for n, _, m in gcs.iter_objects(rt, run_ledger.RUNS_PREFIX)]
+
+
 def pull(rt, subscription: str, *, expect: int, timeout: float) -> list[Any]:
     """Pull (and ack) until `expect` messages arrived or `timeout` passed. Unlike tests.conftest.pull_all it
     asks the emulator to return at once (a pull on an empty subscription otherwise waits about 4 s), so

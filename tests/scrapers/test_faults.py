@@ -10,11 +10,21 @@ import threading
 
 import pytest
 
+from shared import run_ledger
 from shared.adapters import gcs
 from shared.scrapers import claims, core, service
 from shared.scrapers.errors import InProgress, TransientFailure
 from tests.replay import Reply
-from tests.scrapers.conftest import BDL_KEY, ODDS_KEY, completions, data_objects, follow_up_messages, request, rows
+from tests.scrapers.conftest import (
+    BDL_KEY,
+    ODDS_KEY,
+    completions,
+    data_objects,
+    follow_up_messages,
+    request,
+    rows,
+    run_records,
+)
 
 pytestmark = pytest.mark.emulators
 API = "api.balldontlie.io"
@@ -141,7 +151,22 @@ def test_duplicate_delivery_does_nothing_twice(srt, replay):
     assert (first.duplicate, again.duplicate) == (False, True)
     assert again.to_json() | {"duplicate": False} == first.to_json()
     assert replay.hits(API) == 1 and data_objects(srt) == [BOX_FILE]
-    assert len(rows(srt)) == 1
+    (row,) = rows(srt)
+    assert len(completions(srt, expect=2, timeout=0.7)) == 1
+    # one run record, the same run as the row (what the controller reads instead of the log)
+    (record,) = run_records(srt)
+    assert record == {**run_ledger.record_of(row), "triggered_at": row["triggered_at"]}
+    assert record["execution_id"] == first.execution_id and record["data_summary"]["record_count"] == 11
+
+
+def test_a_crash_while_filing_the_run_is_resumed_without_a_second_notification(srt, replay, monkeypatch):
+    crash_once(monkeypatch, service.run_ledger, "write")
+    with pytest.raises(Crash):
+        service.execute(srt, BOX)
+    assert run_records(srt) == [] and rows(srt) == []  # the row is written after the record
+    outcome = service.execute(srt, BOX)
+    assert outcome.status == "success" and replay.hits(API) == 1
+    assert [r["execution_id"] for r in run_records(srt)] == [outcome.execution_id] and len(rows(srt)) == 1
     assert len(completions(srt, expect=2, timeout=0.7)) == 1
 
 

@@ -12,7 +12,7 @@ from shared import faults
 from shared.config import get_config
 from shared.contracts import Tick
 from shared.scrapers import service
-from tests.scrapers.conftest import completions, data_objects, request, rows
+from tests.scrapers.conftest import completions, data_objects, request, rows, run_records
 
 BOX_AS_OF = datetime(2024, 1, 16, 4, 0, tzinfo=UTC)  # 2024-01-15 23:00 ET: that night's box scores
 BOX = request("bdl_box_scores", {"date": "2024-01-15"}, workflow="post_game_window_1", as_of=BOX_AS_OF)
@@ -37,6 +37,7 @@ def test_crash_at_each_step_is_resumed_by_redelivery(srt, replay, monkeypatch, p
     assert row["status"] == "success" and row["notification_message_id"]
     notes = completions(srt, expect=2, timeout=1.0)
     assert len(notes) == 1 and notes[0]["message_id"] == row["notification_message_id"]
+    assert [r["execution_id"] for r in run_records(srt)] == [row["execution_id"]]  # filed once
     assert replay.hits("api.balldontlie.io") == (2 if point == "after_fetch" else 1)
 
 
