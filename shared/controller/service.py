@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -248,12 +247,13 @@ def run_tick(
         rows = _missing_rows(rt, result.tick, list(reads.recorded or []))
 
     messages = [(request_body(r), r.attributes()) for r in result.requests]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        insert = pool.submit(bq.insert_rows, rt, TABLE, rows, [r["decision_id"] for r in rows]) if rows else None
+    insert = state.pool().submit(bq.insert_rows, rt, TABLE, rows, [r["decision_id"] for r in rows]) if rows else None
+    try:
         if messages:
             result.published = len(pubsub.publish_many(rt, "scraper_requests", messages))
+    finally:
         if insert is not None:
-            insert.result()
+            insert.result()  # an insert failure raises here (after the publishes: they are idempotent)
             result.written = len(rows)
     gcs.add_metadata(rt, reads.ledger_name, {"written": "1"})
     _log(result)

@@ -255,6 +255,19 @@ def _list_records(rt: Runtime, d: date) -> list[tuple[str, dict[str, str]]]:
 
 Lister = Callable[[Runtime, date], list[tuple[str, dict[str, str]]]]
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def pool() -> ThreadPoolExecutor:
+    """The process's I/O threads for a tick's concurrent calls, created on first use and kept (a warm
+    instance does not start five threads per tick). Tasks never wait on other tasks of this pool."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="controller-io")
+        return _POOL
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The schedule (GCS)
@@ -389,21 +402,24 @@ def read_snapshot(
     d = rules.operational_day_of(cfg, tick)
     name = ledger_name(cfg, tick)
     lister = lister or _list_records
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        games_f = pool.submit(load_games, rt, d) if games is None else None
-        ledger_fs = [pool.submit(list_ledger, rt, day) for day in ledger_days(cfg, tick)]
-        record_fs = [pool.submit(lister, rt, day) for day in run_days(cfg, tick)]
+    io = pool()
+    games_f = io.submit(load_games, rt, d) if games is None else None
+    ledger_fs = [io.submit(list_ledger, rt, day) for day in ledger_days(cfg, tick)]
+    record_fs = [io.submit(lister, rt, day) for day in run_days(cfg, tick)]
+    try:
+        ledger = [e for f in ledger_fs for e in f.result()]
+        records = [r for f in record_fs for r in f.result()]
+    except Exception as exc:
+        for f in (games_f, *ledger_fs, *record_fs):
+            if f is not None:
+                f.cancel()  # do not leave queued reads behind
+        raise LedgerUnavailable(f"cannot list the ledger: {type(exc).__name__}: {exc}") from exc
+    games_error = None
+    if games_f is not None:
         try:
-            ledger = [e for f in ledger_fs for e in f.result()]
-            records = [r for f in record_fs for r in f.result()]
+            games, schedule_file = games_f.result()
         except Exception as exc:
-            raise LedgerUnavailable(f"cannot list the ledger: {type(exc).__name__}: {exc}") from exc
-        games_error = None
-        if games_f is not None:
-            try:
-                games, schedule_file = games_f.result()
-            except Exception as exc:
-                games_error = f"{type(exc).__name__}: {exc}"
+            games_error = f"{type(exc).__name__}: {exc}"
     runs, errors = runs_from_records(cfg, tick, records, parts_for(cfg), body=lambda n: run_ledger.read_body(rt, n))
     recorded = read_ledger(rt, name) if any(e.name == name for e in ledger) else None
     snap, known_odds = build_snapshot(
