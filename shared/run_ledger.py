@@ -24,7 +24,6 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from shared import rules
 from shared.config import Config
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc, parse_instant
@@ -77,6 +76,8 @@ def record_of(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def record_name(cfg: Config, record: Mapping[str, Any]) -> str:
+    from shared import rules  # the day rules (and the schedule model they use): only when a run is filed
+
     day = rules.operational_day_of(cfg, parse_instant(str(record["triggered_at"])))
     return f"{day_prefix(day)}{record['scraper_name']}/{record['execution_id']}.json"
 
