@@ -18,7 +18,7 @@ Two stores, each for what it does well:
   that fails raises LedgerUnavailable, and the service lets Pub/Sub redeliver the tick (on the last
   delivery attempt it records an ABORT per workflow in BigQuery, so the gap is explained).
   `scraper_execution_log` in BigQuery stays the audit record of the runs: it used to be read here, one
-  query per tick, which cost two thirds of a tick (docs/controller.md, "Performance").
+  query per tick, which cost two thirds of a tick (docs/controller.md, "The records read").
 
 All listings and the schedule read run concurrently: a tick's reads take one GCS round trip plus the
 parsing. The schedule file is parsed once per process, cached by name (schedule files are create-only, a
@@ -46,7 +46,6 @@ from shared.timeutil import iso_utc, parse_instant
 LEDGER_PREFIX = "_nba-orch/controller/"
 # RUN decisions older than this do not matter to any rule (cadence, attempts, windows).
 DECISION_LOOKBACK = timedelta(hours=26)
-
 
 
 class LedgerUnavailable(RuntimeError):
