@@ -315,6 +315,12 @@ class Reads:
     ledger: list[LedgerEntry] = field(default_factory=list)
 
 
+def _newest(reading: tuple[int, datetime]) -> tuple[datetime, int]:
+    """Order of quota readings: the latest logical time; among readings of the same time (the follow-ups of
+    one tick share it) the lowest remaining, since credits only go down between resets."""
+    return reading[1], -reading[0]
+
+
 def build_snapshot(
     cfg: Config,
     tick: datetime,
@@ -343,7 +349,7 @@ def build_snapshot(
         own_quota = [(q, r.at) for r in runs if r.scraper in p.odds and (q := quota_of(r)) is not None]
         if p.odds:
             own_quota += [e.odds for e in earlier if e.odds is not None]
-        remaining, at = max(own_quota, key=lambda x: x[1]) if own_quota else (None, None)
+        remaining, at = max(own_quota, key=_newest) if own_quota else (None, None)
         history[p.owner] = History(
             runs=tuple(r for r in runs if r.scraper in p.evidence and r.at >= day_start),
             run_decisions=tuple(sorted(e.tick for e in earlier if p.owner in e.runs)),
@@ -362,7 +368,7 @@ def build_snapshot(
         freshness_error=errors.get(FRESHNESS),
         schedule_file=schedule_file,
     )
-    return snap, max(readings, key=lambda x: x[1]) if readings else None
+    return snap, max(readings, key=_newest) if readings else None
 
 
 def unreadable_snapshot(cfg: Config, tick: datetime, reason: str) -> Snapshot:

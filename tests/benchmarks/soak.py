@@ -7,7 +7,8 @@ lost after its write each day (only cleanup can repair it). At the end, for the 
 - every expected run is accounted for: a decision at its tick, RUN or SKIP/ABORT with a reason;
 - 0 files without a notification (a notification recorded for every raw file);
 - 0 duplicates: no two raw files for one request, no two log rows for one execution id, no two decisions for
-  one workflow and slot, no two original (non-recovery) notifications for one file.
+  one workflow and slot, no two original (non-recovery) notifications for one file;
+- the run ledger the controller reads and the audit log agree: one run record per logged (non-recovery) run.
 
 Runs on its own emulator stack (ports 18xxx/19xxx), stops it afterwards; prints per-day and weekly figures.
 
@@ -151,6 +152,13 @@ def main() -> int:
         # each day's run, so duplicates are counted per execution, not per path
         originals = Counter(n["execution_id"] for n in notes if not n.get("recovery"))
         dup_notes = [p for p, n in originals.items() if n > 1]
+        # the run ledger (what the controller reads) and the audit log must tell the same runs, once each
+        records = [n for n, _, _ in gcs.list_objects(rt, "_nba-orch/runs/")]
+        filed = Counter(n.rsplit("/", 1)[1].removesuffix(".json") for n in records)
+        logged = {r["execution_id"] for r in rows if not r["recovery"]}
+        unfiled = sorted(logged - set(filed))
+        stray_records = sorted(set(filed) - logged)
+        dup_records = [k for k, n in filed.items() if n > 1]
         wall = time.monotonic() - t0
         print(
             f"\nweek {s} .. {e}: {args.days} days in {wall:.0f} s "
@@ -167,9 +175,15 @@ def main() -> int:
             f"{len(dup_files)}"
         )
         print(f"notifications seen {len(notes)}, duplicate original notifications per execution {len(dup_notes)}")
+        print(
+            f"run ledger records {sum(filed.values())}, runs logged but not filed {len(unfiled)}, filed but not "
+            f"logged {len(stray_records)}, filed twice {len(dup_records)}"
+        )
         stalled = sum(len(r.stalled) for r in results)
         print(f"stalled ticks {stalled}")
-        ok = not (unaccounted or dup_decisions or dup_rows or dup_files or unnotified or dup_notes)
+        ok = not (
+            unaccounted or dup_decisions or dup_rows or dup_files or unnotified or dup_notes or unfiled or dup_records
+        )
         for name, items in (
             ("unaccounted", unaccounted),
             ("unnotified", unnotified),
@@ -177,6 +191,9 @@ def main() -> int:
             ("dup_notes", dup_notes),
             ("dup_rows", dup_rows),
             ("dup_decisions", dup_decisions),
+            ("unfiled", unfiled),
+            ("stray_records", stray_records),
+            ("dup_records", dup_records),
         ):
             if items:
                 print(f"  {name}: {items[:5]}")

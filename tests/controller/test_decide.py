@@ -120,6 +120,9 @@ def test_game_aware_no_games(world):
         ([("11:00", 120)], "SKIP"),  # under the reserve of 500
         ([("11:00", 120), ("12:00", 9000)], "RUN"),  # the newest reading counts
         ([("11:00", 9000), ("12:00", 499)], "SKIP"),
+        # the follow-ups of one tick share its logical time: the lowest of them is the newest (credits only
+        # go down between resets), whatever order the records are listed in
+        ([("12:00", 9000), ("12:00", 480), ("12:00", 8000)], "SKIP"),
         ([], "RUN"),  # never recorded: no reason to hold back
     ],
 )
