@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 ET = ZoneInfo("America/New_York")
@@ -89,5 +90,8 @@ def utc_stamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y%m%d_%H%M%S")
 
 
+@lru_cache(maxsize=256)
 def iso_utc(dt: datetime) -> str:
+    """ISO 8601 in UTC with a Z. Cached: a tick formats the same few instants for every row and request it
+    builds (datetimes are immutable; equal instants give the same text)."""
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")

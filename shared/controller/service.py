@@ -19,7 +19,6 @@ Idempotency key: the slot, "<ET hour>" (`rules.tick_key`); decision ids are "<wo
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any
 
 from shared import log
 from shared.config import Config, get_config
-from shared.contracts import SCHEMA_VERSION, PubSubMessage, ScraperRequest, decode_tick
+from shared.contracts import COMPACT_JSON, SCHEMA_VERSION, PubSubMessage, ScraperRequest, decode_tick
 from shared.controller import state
 from shared.controller.decide import decide_tick, decision_id, slot_tick
 from shared.controller.model import FRESHNESS, Decision, Snapshot
@@ -103,7 +102,7 @@ def request_body(r: ScraperRequest) -> bytes:
         "context": r.context,
         "v": SCHEMA_VERSION,
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return COMPACT_JSON.encode(body).encode()
 
 
 def requests_of(cfg: Config, decisions: Sequence[Decision]) -> list[ScraperRequest]:
