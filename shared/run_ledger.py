@@ -114,6 +114,9 @@ def parse(name: str, metadata: Mapping[str, str] | None, body: bytes | None = No
     missing = [k for k in ("scraper_name", "status", "triggered_at") if not record.get(k)]
     if missing:
         raise UnreadableRecord(f"{name}: missing {', '.join(missing)}")
+    for key in ("params", "data_summary"):
+        if not isinstance(record.setdefault(key, {}), dict):
+            raise UnreadableRecord(f"{name}: {key} is not an object")
     try:
         record["triggered_at"] = parse_instant(str(record["triggered_at"]))
     except ValueError as exc:
@@ -128,9 +131,3 @@ def list_day(rt: Runtime, d: date) -> Iterator[tuple[str, dict[str, str]]]:
     for name, _created, meta in iter_objects(rt, day_prefix(d)):
         yield name, meta
 
-
-def read_body(rt: Runtime, name: str) -> bytes | None:
-    """A record's body: only for one whose record did not fit in its metadata."""
-    from shared.adapters.gcs import read_object
-
-    return read_object(rt, name)

@@ -6,9 +6,29 @@ place) at their real URLs. The server itself is the product's (shared/local/repl
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from shared.local.replay import Replay, Reply, Route, Seen  # noqa: F401 - re-exported
+
+
+@contextmanager
+def upstream_to(rp: Replay, monkeypatch: Any, **env: str) -> Iterator[Replay]:
+    """Inside it, this process's scraper HTTP goes to `rp` with fast retries, plus `env` (test API keys,
+    timeouts, attempts); the HTTP session is reset on entry and exit so no connection outlives the test."""
+    from shared.scrapers import http
+
+    monkeypatch.setenv("NBA_ORCH_UPSTREAM_OVERRIDE", rp.url)
+    monkeypatch.setenv("NBA_ORCH_HTTP_BACKOFF_SCALE", "0.001")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    http.reset()
+    try:
+        yield rp
+    finally:
+        http.reset()
 
 # ---------------------------------------------------------------------------------------------------------
 # The standard table: real recordings (../shared/fixtures/upstream, read in place) at their real URLs.

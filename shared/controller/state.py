@@ -86,17 +86,6 @@ def log_since(cfg: Config, tick: datetime) -> datetime:
 # Rows -> runs (pure)
 
 
-def _json(value: Any) -> dict[str, Any]:
-    if value is None or value == "":
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None and not isinstance(value, bool) else None
@@ -105,9 +94,8 @@ def _int(value: Any) -> int | None:
 
 
 def to_run(record: Mapping[str, Any]) -> Run:
-    """A run record (`shared.run_ledger.parse`: params, data_summary.record_count, triggered_at) -> Run."""
-    summary = _json(record.get("data_summary"))
-    params = record.get("params") if isinstance(record.get("params"), dict) else {}
+    """A run record as `shared.run_ledger.parse` returns it (params and data_summary checked) -> Run."""
+    summary, params = record["data_summary"], record["params"]
     keep = {k: summary[k] for k in ("game_ids", "team_tricodes", "quota") if k in summary}
     return Run(
         scraper=str(record["scraper_name"]),
@@ -425,7 +413,9 @@ def read_snapshot(
             games, schedule_file = games_f.result()
         except Exception as exc:
             games_error = f"{type(exc).__name__}: {exc}"
-    runs, errors = runs_from_records(cfg, tick, records, parts_for(cfg), body=lambda n: run_ledger.read_body(rt, n))
+    from shared.adapters.gcs import read_object
+
+    runs, errors = runs_from_records(cfg, tick, records, parts_for(cfg), body=lambda n: read_object(rt, n))
     recorded = read_ledger(rt, name) if any(e.name == name for e in ledger) else None
     snap, known_odds = build_snapshot(
         cfg,

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 from pathlib import Path
+
+import import_timing
 
 ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM = ROOT.parent / "shared" / "fixtures" / "upstream"
@@ -52,10 +53,8 @@ CHECK = "\nimport sys\nprint('HEAVY' if ('pypdf' in sys.modules or 'bs4' in sys.
 
 def measure(code: str) -> tuple[float, bool]:
     """Seconds spent running `code` in a fresh interpreter (start-up excluded), and whether pypdf/bs4 got loaded."""
-    wrapper = f"import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)\n{CHECK}"
-    out = subprocess.run([sys.executable, "-c", wrapper], cwd=ROOT, capture_output=True, text=True, check=True)
-    lines = out.stdout.strip().splitlines()
-    return float(lines[-2]), lines[-1] == "HEAVY"
+    seconds, printed = import_timing.measure(code, CHECK)
+    return seconds, printed[-1] == "HEAVY"
 
 
 def main() -> int:

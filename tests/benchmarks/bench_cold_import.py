@@ -24,10 +24,11 @@ Exit status 1 when a function misses its target.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from import_timing import print_medians, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGET = 1.25
@@ -46,13 +47,6 @@ def main_snippet(function: str) -> str:
 
 def baseline_snippet(clients: tuple[str, ...]) -> str:
     return f"import functions_framework\nfrom google.cloud import {', '.join(clients)}\n"
-
-
-def measure(code: str) -> float:
-    """Seconds spent running `code` (imports) in a fresh interpreter, interpreter start-up excluded."""
-    wrapper = f"import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)\n"
-    out = subprocess.run([sys.executable, "-c", wrapper], cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
 
 
 def importtime(function: str, top: int = 15) -> None:
@@ -90,20 +84,8 @@ def main() -> int:
         candidates[f"functions/{function}/main.py"] = main_snippet(function)
     for function, clients in CLIENTS.items():  # information: main.py plus the clients its first message loads
         candidates[f"{function} main.py + its clients (info)"] = main_snippet(function) + baseline_snippet(clients)
-    for code in candidates.values():  # warm the OS file cache and the .pyc files once, not measured
-        measure(code)
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(args.runs):
-        for name, code in candidates.items():
-            samples[name].append(measure(code))
-    medians = {name: statistics.median(v) for name, v in samples.items()}
-
-    width = max(len(n) for n in candidates)
-    print(f"import time, median of {args.runs} fresh interpreters (min .. max)")
-    for name, values in samples.items():
-        print(
-            f"  {name:<{width}}  {medians[name] * 1000:7.1f} ms  ({min(values) * 1000:.1f} .. {max(values) * 1000:.1f})"
-        )
+    samples = sample(candidates, args.runs)
+    medians = print_medians(samples, args.runs)
     ok = True
     for function, clients in CLIENTS.items():
         base = medians["baseline: functions_framework + " + " + ".join(clients)]

@@ -15,12 +15,10 @@ Exit status 1 when the ratio is 1.25 or more.
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from import_timing import print_medians, sample
+
 TARGET = 1.25
 
 SNIPPETS = {
@@ -37,30 +35,11 @@ SNIPPETS = {
 }
 
 
-def measure(code: str) -> float:
-    """Seconds spent importing `code` in a fresh interpreter (interpreter start-up excluded)."""
-    wrapper = f"import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)\n"
-    out = subprocess.run([sys.executable, "-c", wrapper], cwd=ROOT, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    for code in SNIPPETS.values():  # warm the OS file cache and .pyc files once, not measured
-        measure(code)
-    samples: dict[str, list[float]] = {name: [] for name in SNIPPETS}
-    for _ in range(args.runs):
-        for name, code in SNIPPETS.items():
-            samples[name].append(measure(code))
-    medians = {name: statistics.median(v) for name, v in samples.items()}
-    width = max(len(n) for n in SNIPPETS)
-    print(f"import time, median of {args.runs} fresh interpreters (min .. max)")
-    for name, values in samples.items():
-        print(
-            f"  {name:<{width}}  {medians[name] * 1000:7.1f} ms  ({min(values) * 1000:.1f} .. {max(values) * 1000:.1f})"
-        )
+    medians = print_medians(sample(SNIPPETS, args.runs), args.runs)
     base, main_py = list(medians.values())[:2]
     ratio = main_py / base
     first = list(medians.values())[2] / base

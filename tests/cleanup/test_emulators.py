@@ -42,17 +42,12 @@ def run(rt, as_of, cfg=None, **tick):
 @pytest.fixture
 def replay(upstream_dir, monkeypatch):
     """The real scrapers framework's HTTP routed to the replay server of the real recordings."""
-    from shared.scrapers import http
-    from tests.replay import Replay, add_recordings
+    from tests.replay import Replay, add_recordings, upstream_to
 
     rp = Replay().start()
     add_recordings(rp, upstream_dir)
-    monkeypatch.setenv("NBA_ORCH_UPSTREAM_OVERRIDE", rp.url)
-    monkeypatch.setenv("BALLDONTLIE_API_KEY", "bdl-test-key-cleanup-1")
-    monkeypatch.setenv("NBA_ORCH_HTTP_BACKOFF_SCALE", "0.001")
-    http.reset()
-    yield rp
-    http.reset()
+    with upstream_to(rp, monkeypatch, BALLDONTLIE_API_KEY="bdl-test-key-cleanup-1"):
+        yield rp
     rp.stop()
 
 

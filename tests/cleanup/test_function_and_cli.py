@@ -4,7 +4,6 @@ command, end to end against the emulators."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from shared.adapters.pubsub import publish
 from shared.timeutil import iso_utc
 from tests.cleanup.conftest import box_name, completions, ops_rows, put, scraper_meta
-from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
+from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
 
 pytestmark = pytest.mark.emulators
 M = timedelta(minutes=1)
@@ -22,15 +21,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _wait(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 def test_the_function_republishes_a_missed_completion_from_a_scheduler_tick(rt, tmp_path):
     name = box_name(_now())
@@ -38,9 +28,9 @@ def test_the_function_republishes_a_missed_completion_from_a_scheduler_tick(rt, 
     with FunctionProcess("cleanup", env=function_env(rt), log_path=tmp_path / "cleanup.log") as fn:
         wire(rt, fn, "cleanup_tick", min_backoff=1, max_backoff=2)
         publish(rt, "cleanup_tick", json.dumps({"as_of": iso_utc(created + 31 * M)}).encode())
-        (note,) = _wait(lambda: completions(rt, timeout=0.5), what="the republished completion")
+        (note,) = wait_for(lambda: completions(rt, timeout=0.5), what="the republished completion")
         assert note["body"]["gcs_path"] == f"gs://{rt.bucket}/{name}" and note["body"]["recovery"] is True
-        (row,) = _wait(lambda: ops_rows(rt), what="the cleanup_operations row")
+        (row,) = wait_for(lambda: ops_rows(rt), what="the cleanup_operations row")
         assert (row["missing_files_found"], row["republished_count"], row["dry_run"]) == (1, 1, False)
         done = [x for x in LogTail(fn.log_path).read() if x["message"] == "cleanup: done"]
         assert done and done[0]["result"]["republished_count"] == 1
@@ -58,7 +48,7 @@ def test_a_gcs_failure_in_the_function_is_redelivered_by_pubsub(rt, tmp_path):
             lines.extend(tail.read())
             return len([x for x in lines if "will be retried" in x["message"]]) >= 2
 
-        _wait(retried_twice, what="a redelivery after the failure")
+        wait_for(retried_twice, what="a redelivery after the failure")
         assert "NotFound" in next(x for x in lines if "will be retried" in x["message"])["message"]
     assert ops_rows(rt) == []
 

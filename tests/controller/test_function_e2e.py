@@ -5,7 +5,6 @@ arrive on the requests topic. A redelivered tick adds nothing; a malformed tick 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -13,19 +12,10 @@ from shared.adapters.pubsub import publish
 from shared.provision import ensure_pull_subscription
 from tests.conftest import pull_all
 from tests.controller.conftest import SCHEDULE_NAME, decision_rows, et
-from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
+from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
 
 pytestmark = pytest.mark.emulators
 
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):

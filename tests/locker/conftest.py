@@ -62,15 +62,10 @@ def table_rows(rt, d: str) -> list[dict]:
 @pytest.fixture
 def replay(upstream_dir, monkeypatch):
     """The replay server with every recording routed (stats.nba.com answers the real 2024-25 schedule)."""
-    from shared.scrapers import http
-    from tests.replay import Replay, add_recordings
+    from tests.replay import Replay, add_recordings, upstream_to
 
     rp = Replay().start()
     add_recordings(rp, upstream_dir)
-    monkeypatch.setenv("NBA_ORCH_UPSTREAM_OVERRIDE", rp.url)
-    monkeypatch.setenv("NBA_ORCH_HTTP_BACKOFF_SCALE", "0.001")
-    monkeypatch.setenv("NBA_ORCH_HTTP_TIMEOUT", "5")
-    http.reset()
-    yield rp
+    with upstream_to(rp, monkeypatch, NBA_ORCH_HTTP_TIMEOUT="5"):
+        yield rp
     rp.stop()
-    http.reset()

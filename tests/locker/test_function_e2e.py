@@ -10,7 +10,7 @@ import time
 import pytest
 
 from shared.adapters.pubsub import publish
-from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
+from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
 from tests.locker.conftest import seed_schedule, table_rows
 
 pytestmark = pytest.mark.emulators
@@ -27,15 +27,6 @@ def _drop_push_subscriptions(rt):
         if sub.push_config.push_endpoint and rt.topic("locker_tick") in sub.topic:
             client.delete_subscription(subscription=sub.name)
 
-
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def results(lines: list[dict]) -> list[dict]:

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from shared.adapters.pubsub import publish
-from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
+from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
 from tests.reliability.proxy import OutageProxy
 from tests.scrapers.conftest import completions, data_objects, request, rows
 
@@ -26,15 +26,6 @@ REQUESTS = [
 ]
 OUTAGE_SECONDS = 6.0
 
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.parametrize("dependency", ["BIGQUERY_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"])

@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 
 from shared.adapters.pubsub import publish
-from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
+from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
 from tests.replay import Reply
 from tests.scrapers.conftest import completions, data_objects, pull, request, rows
 
@@ -33,15 +33,6 @@ def lines_by_message(tail: LogTail, seen: list[dict]) -> Counter:
     seen.extend(tail.read())
     return Counter(line["message_id"] for line in seen if line.get("message_id"))
 
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_poison_scraper_requests_are_logged_once_and_acknowledged(rt, scraper_env, tmp_path):

@@ -28,22 +28,16 @@ def world(day):
 def sample_replay(day, monkeypatch):
     """A replay server with the sample day installed; upstream calls of this process go to it, fast retries."""
     from shared.local.replay import Replay
-    from shared.scrapers import http
+    from tests.replay import upstream_to
 
     rp = Replay().start()
     install(rp, day)
-    monkeypatch.setenv("NBA_ORCH_UPSTREAM_OVERRIDE", rp.url)
-    monkeypatch.setenv("NBA_ORCH_HTTP_BACKOFF_SCALE", "0.001")
-    monkeypatch.setenv("NBA_ORCH_HTTP_TIMEOUT", "5")
-    monkeypatch.setenv("NBA_ORCH_HTTP_ATTEMPTS", "3")
-    monkeypatch.setenv("BALLDONTLIE_API_KEY", BDL_KEY)
-    monkeypatch.setenv("ODDS_API_KEY", ODDS_KEY)
     monkeypatch.delenv("BIGDATABALL_SERVICE_ACCOUNT_JSON", raising=False)
     monkeypatch.delenv("NBA_ORCH_DRIVE_TOKEN", raising=False)
-    http.reset()
-    yield rp
+    env = {"NBA_ORCH_HTTP_TIMEOUT": "5", "NBA_ORCH_HTTP_ATTEMPTS": "3"}
+    with upstream_to(rp, monkeypatch, **env, BALLDONTLIE_API_KEY=BDL_KEY, ODDS_API_KEY=ODDS_KEY):
+        yield rp
     rp.stop()
-    http.reset()
 
 
 def et(d: date, hh: int, mm: int = 0) -> datetime:

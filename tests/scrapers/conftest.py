@@ -32,7 +32,7 @@ def _replay_server(upstream_dir):
 def replay(_replay_server, monkeypatch):
     """The replay server with every recording routed (routes a test adds are dropped after it); the process
     routes upstream calls to it, with test keys and fast retries."""
-    from shared.scrapers import http
+    from tests.replay import upstream_to
 
     rp, baseline = _replay_server
     rp.routes[:] = baseline
@@ -40,15 +40,17 @@ def replay(_replay_server, monkeypatch):
         route.hits = 0
     rp.seen.clear()
     rp.unmatched.clear()
-    monkeypatch.setenv("NBA_ORCH_UPSTREAM_OVERRIDE", rp.url)
-    monkeypatch.setenv("NBA_ORCH_HTTP_BACKOFF_SCALE", "0.001")
-    monkeypatch.setenv("NBA_ORCH_HTTP_TIMEOUT", "1")
-    monkeypatch.setenv("NBA_ORCH_HTTP_ATTEMPTS", "3")
-    monkeypatch.setenv("BALLDONTLIE_API_KEY", BDL_KEY)
-    monkeypatch.setenv("ODDS_API_KEY", ODDS_KEY)
-    http.reset()
-    yield rp
-    http.reset()
+    env = {"NBA_ORCH_HTTP_TIMEOUT": "1", "NBA_ORCH_HTTP_ATTEMPTS": "3"}
+    with upstream_to(rp, monkeypatch, **env, BALLDONTLIE_API_KEY=BDL_KEY, ODDS_API_KEY=ODDS_KEY):
+        yield rp
+
+
+@pytest.fixture
+def rp(replay, upstream_dir, monkeypatch):
+    """`replay` plus the catalogue's own routes, the BettingPros key and a Drive bearer (use_catalogue)."""
+    from tests.scrapers.catalogue_recordings import use_catalogue
+
+    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 @pytest.fixture

@@ -19,17 +19,13 @@ from shared.scrapers import service
 from shared.scrapers.base import Fetched, HtmlPage
 from shared.scrapers.http import HttpClient
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import BR, BR_ROWS, br_page, check_run, use_catalogue
+from tests.scrapers.catalogue_recordings import BR, BR_ROWS, br_page, check_run
 from tests.scrapers.conftest import AS_OF, request, rows
 
 pytestmark = pytest.mark.emulators
 BOS = {"teamAbbr": "BOS", "year": "2025"}
 PATH = "basketball-ref/season-rosters/2024-25/BOS.json"
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_roster_page_through_the_pipeline(srt, rp):

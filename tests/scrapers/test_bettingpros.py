@@ -14,17 +14,13 @@ from shared.adapters import gcs
 from shared.scrapers import service
 from shared.scrapers.http import HttpClient
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import BP, BP_KEY, check_run, offers_pages, use_catalogue
+from tests.scrapers.catalogue_recordings import BP, BP_KEY, check_run, offers_pages
 from tests.scrapers.conftest import follow_up_messages, request, rows
 
 pytestmark = pytest.mark.emulators
 EVENTS = "bettingpros/v3_events_2021-10-21.json"
 DAY = {"date": "2021-10-21"}
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_events_release_one_props_request_per_market(srt, rp, upstream_dir):

@@ -32,7 +32,6 @@ from tests.scrapers.catalogue_recordings import (
     DRIVE_TOKEN,
     check_run,
     drive_listing,
-    use_catalogue,
 )
 from tests.scrapers.conftest import request, rows
 
@@ -42,10 +41,6 @@ OBJECT = f"big-data-ball/2024-25/2025-06-22/game_{BDB_GAME}/[2025-06-22]-{BDB_GA
 CSV = "bigdataball/pbp_746cfbef.csv"
 FILES = "/drive/v3/files"
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def _file(file_id: str, name: str, modified: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from shared.config import get_config
 from shared.scrapers import registry
 from tests.functions_harness import FunctionProcess, function_env, wire
 from tests.replay import ODDS_EVENT_ATL_GSW, ODDS_SNAPSHOT
-from tests.scrapers.catalogue_recordings import BP_KEY, CLI_PARAMS, DRIVE_TOKEN, use_catalogue
+from tests.scrapers.catalogue_recordings import BP_KEY, CLI_PARAMS, DRIVE_TOKEN
 from tests.scrapers.conftest import BDL_KEY, ODDS_KEY, request, rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,10 +47,6 @@ FRAMEWORK_PARAMS: dict[str, dict[str, str]] = {
 }
 ALL_PARAMS = {**FRAMEWORK_PARAMS, **CLI_PARAMS}
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def emitted(stdout: str) -> dict:

@@ -11,7 +11,7 @@ import pytest
 from shared.scrapers import service
 from shared.scrapers.base import Fetched, HtmlPage
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import ESPN_API, ESPN_WWW, check_run, use_catalogue
+from tests.scrapers.catalogue_recordings import ESPN_API, ESPN_WWW, check_run
 from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
@@ -19,10 +19,6 @@ BOARD = "/apis/site/v2/sports/basketball/nba/scoreboard"
 TEAM = "/apis/site/v2/sports/basketball/nba/teams/{}"
 ERROR_404 = "espn/summary_event401673394_404_error.json"
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_scoreboard_of_2024_01_15_has_11_events(srt, rp, upstream_dir):

@@ -10,21 +10,12 @@ import pytest
 
 from shared.adapters import gcs
 from shared.adapters.pubsub import publish
-from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
+from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
 from tests.replay import Reply
 from tests.scrapers.conftest import BDL_KEY, ODDS_KEY, completions, data_objects, request, rows
 
 pytestmark = pytest.mark.emulators
 
-
-def wait_for(check, timeout: float = 30.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_function_runs_requests_and_their_follow_ups_and_redelivery_recovers_a_5xx(srt, replay, upstream_dir, tmp_path):

@@ -7,17 +7,13 @@ import pytest
 
 from shared.scrapers import service
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import CDN, check_run, use_catalogue
+from tests.scrapers.catalogue_recordings import CDN, check_run
 from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
 PBP = "/static/json/liveData/playbyplay/playbyplay_{}.json"
 RECORDING = "nbacom_cdn/playbyplay_0022400561_NYK-PHI_2025-01-15.json"
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_recording_through_the_pipeline(srt, rp, upstream_dir):

@@ -11,17 +11,13 @@ import pytest
 from shared.adapters import gcs
 from shared.scrapers import service
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import OFFICIALS, check_run, use_catalogue
+from tests.scrapers.catalogue_recordings import OFFICIALS, check_run
 from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
 PATH = "/wp-json/api/v1/get-game-officials"
 RECORDING = "nba_officials/get-game-officials_2025-01-08.json"
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_recording_keeps_only_nba_games_in_the_summary(srt, rp, upstream_dir):

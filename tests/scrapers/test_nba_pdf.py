@@ -25,7 +25,6 @@ from tests.scrapers.catalogue_recordings import (
     PDF_HOST,
     check_run,
     text_pdf,
-    use_catalogue,
 )
 from tests.scrapers.conftest import request
 
@@ -51,10 +50,6 @@ PLAYER_ROWS = [
     ("DEN@GSW", "Golden State Warriors", "Payton II, Gary", "Out", "Injury/Illness - Left Hamstring; Strain"),
 ]
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_injury_report_every_player_row_with_its_status(srt, rp, upstream_dir):

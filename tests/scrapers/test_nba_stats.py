@@ -11,16 +11,12 @@ import pytest
 
 from shared.scrapers import service
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import STATS, check_run, use_catalogue
+from tests.scrapers.catalogue_recordings import STATS, check_run
 from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
 TS = "20240125_040000"  # the conftest's logical time, 2024-01-25T04:00Z
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def _read(upstream_dir, rel: str) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 from shared.scrapers import service
 from shared.scrapers.base import Fetched, HtmlPage
 from tests.replay import Reply
-from tests.scrapers.catalogue_recordings import check_run, use_catalogue
+from tests.scrapers.catalogue_recordings import check_run
 from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
@@ -20,10 +20,6 @@ WWW = "www.nba.com"
 GSW = {"team_id": "1610612744", "team_abbr": "GSW"}
 RECORDING = "nbacom_web/team_roster_79002ff4.html.gz"
 
-
-@pytest.fixture
-def rp(replay, upstream_dir, monkeypatch):
-    return use_catalogue(replay, upstream_dir, monkeypatch)
 
 
 def test_recording_through_the_pipeline_page_kept_losslessly(srt, rp, upstream_dir):

@@ -69,6 +69,11 @@ def test_a_record_is_filed_under_the_operational_day_of_its_logical_time():
         ({"run": json.dumps({"v": 2, "scraper_name": "x", "status": "s", "triggered_at": "t"})}, "schema version 2"),
         ({"run": json.dumps({"v": 1, "scraper_name": "x"})}, "missing status, triggered_at"),
         ({"run": json.dumps({"v": 1, "scraper_name": "x", "status": "s", "triggered_at": "noon"})}, "bad triggered_at"),
+        (
+            {"run": json.dumps({"v": 1, "scraper_name": "x", "status": "s", "triggered_at": "2025-01-16T06:00:00Z",
+                                "params": "date=2025-01-15"})},
+            "params is not an object",
+        ),
         ({}, "no record in its metadata"),
     ],
 )
