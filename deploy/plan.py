@@ -517,7 +517,7 @@ class Table(Step):
         return ctx.file(f"bq/{self.spec.name}.json", schema + "\n")
 
     def expiration_seconds(self, ctx: Ctx) -> int:
-        return int(ctx.cfg.bigquery.get("partition_expiration_days", 90)) * 86400
+        return ctx.cfg.bigquery.partition_expiration_days * 86400
 
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.bq("show", self.ref(ctx), json_out=True)
@@ -582,7 +582,7 @@ class Table(Step):
 
 
 def lifecycle_rules(ctx: Ctx) -> list[dict[str, Any]]:
-    days = int(ctx.cfg.gcs.get("lifecycle_delete_days", 0) or 0)
+    days = ctx.cfg.gcs.lifecycle_delete_days
     return [{"action": {"type": "Delete"}, "condition": {"age": days}}] if days else []
 
 
@@ -703,7 +703,7 @@ class BucketNotification(Step):
             conf = item.get("Notification Configuration", item) if isinstance(item, dict) else {}
             if str(conf.get("topic", "")).endswith(ctx.topic_path("gcs_events")):
                 ours.append(conf)
-        enabled = bool(ctx.cfg.gcs.get("notifications_enabled", False))
+        enabled = ctx.cfg.gcs.notifications_enabled
         want_events = set(ctx.settings.gcs_notification_event_types)
         cmds: list[Cmd] = []
         keep = None
@@ -722,7 +722,7 @@ class BucketNotification(Step):
 
     def preview_update(self, ctx: Ctx) -> list[Cmd]:
         out = [self._delete(ctx, "NOTIFICATION_ID")]
-        if ctx.cfg.gcs.get("notifications_enabled", False):
+        if ctx.cfg.gcs.notifications_enabled:
             out.append(self._create(ctx))
         return out
 
@@ -1035,9 +1035,9 @@ class TriggerSubscription(Step):
     def _want(self, ctx: Ctx) -> tuple[int, str, str]:
         p = ctx.cfg.pubsub
         return (
-            int(p.get("max_delivery_attempts", 5)),
-            f"{int(p.get('min_retry_backoff_seconds', 10))}s",
-            f"{int(p.get('max_retry_backoff_seconds', 600))}s",
+            p.max_delivery_attempts,
+            f"{p.min_retry_backoff_seconds}s",
+            f"{p.max_retry_backoff_seconds}s",
         )
 
     def _cmd(self, ctx: Ctx, dead_letter: bool, retry: bool) -> list[Cmd]:

@@ -6,9 +6,10 @@ fails at load time with a message a person can act on instead of deep inside a d
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import re
-import string
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from shared.paths.template import BUILTIN_PLACEHOLDERS, placeholders
+
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 DECISION_TYPES = ("self_aware", "game_aware", "game_aware_yesterday", "discovery")
@@ -25,8 +28,6 @@ PRIORITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 GAME_TYPES = ("regular_season", "nba_cup", "play_in", "playoffs", "preseason", "all_star")
 AUTH_KINDS = ("header", "query", "service_account")
 HEADER_PROFILES = ("nba_stats", "nba_cdn", "browser")
-# Placeholders a path or URL template may use besides declared parameters: filled by the framework.
-BUILTIN_PLACEHOLDERS = frozenset({"date", "timestamp", "snap", "hour24", "hour_token", "game_code_dashes"})
 
 
 class ConfigError(ValueError):
@@ -99,21 +100,114 @@ class Workflow:
     interval_hours: float = 1.0  # discovery
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Settings sections (settings.yaml): one frozen dataclass per section, the defaults declared here once. Each
+# field's metadata gives its validation: a number's range (finite always), a required key.
+
+
+def _num(minimum: float = 0, maximum: float | None = None, *, required: bool = False) -> dict[str, Any]:
+    return {"minimum": minimum, "maximum": maximum, "required": required}
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    """`controller:`. Hourly ticks first_hour..last_hour ET (plus every fixed window's hour)."""
+
+    first_hour: int = field(default=6, metadata=_num(0, 23, required=True))
+    last_hour: int = field(default=23, metadata=_num(0, 23, required=True))
+    schedule_freshness_hours: float = field(default=6.0, metadata=_num())
+    schedule_scraper: str = "nbac_schedule_api"
+    # Odds API credits kept in reserve: betting_lines is skipped (WARNING) below this.
+    odds_quota_reserve: int = field(default=0, metadata=_num())
+    # Hours after a tip when a game's data counts as final.
+    game_final_after_hours: float = field(default=3.0, metadata=_num())
+
+
+@dataclass(frozen=True)
+class CleanupSection:
+    """`cleanup:` as written in settings.yaml (the role's durations: shared.cleanup.reconcile.CleanupSettings)."""
+
+    interval_minutes: int = field(default=15, metadata=_num(1, 60, required=True))
+    lookback_minutes: int = field(default=60, metadata=_num(1, required=True))
+    min_file_age_minutes: int = field(default=30, metadata=_num(1, required=True))
+    republish_cooldown_minutes: int = field(default=60, metadata=_num(1, required=True))
+    warn_missing_threshold: int = field(default=5, metadata=_num())
+    processed_files_query: str = ""
+    max_catchup_hours: float = field(default=168.0, metadata=_num())
+    date_margin_days: int = field(default=1, metadata=_num())
+    ledger_margin_hours: float = field(default=6.0, metadata=_num())
+    max_reported_files: int = field(default=5000, metadata=_num())
+    list_workers: int = field(default=4, metadata=_num(1))
+
+
+@dataclass(frozen=True)
+class GamesSettings:
+    """`games:`: the game types kept for scheduling."""
+
+    include_types: tuple[str, ...] = GAME_TYPES
+
+
+@dataclass(frozen=True)
+class PubSubSettings:
+    """`pubsub:`: the subscriptions' dead-letter and retry policies (deploy and the local runner apply them)."""
+
+    max_delivery_attempts: int = field(default=5, metadata=_num())  # Pub/Sub allows 5 to 100 (checked below)
+    min_retry_backoff_seconds: int = field(default=10, metadata=_num(0, 600))
+    max_retry_backoff_seconds: int = field(default=600, metadata=_num(0, 600))
+
+
+@dataclass(frozen=True)
+class GcsSettings:
+    """`gcs:`: the data bucket's lifecycle (0 keeps files forever) and its OBJECT_FINALIZE notifications."""
+
+    lifecycle_delete_days: int = field(default=0, metadata=_num())
+    notifications_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class BigQuerySettings:
+    """`bigquery:`: partition expiration of the day-partitioned tables."""
+
+    partition_expiration_days: int = field(default=90, metadata=_num(1))
+
+
+@dataclass(frozen=True)
+class LeaseSettings:
+    """`leases:`: how long a claim's holder may work before another delivery takes over (wall clock; see
+    shared.claims)."""
+
+    controller_slot_seconds: float = field(default=120.0, metadata=_num(1))
+    cleanup_run_seconds: float = field(default=300.0, metadata=_num(1))
+    scraper_request_seconds: float = field(default=240.0, metadata=_num(1))
+
+
+SECTIONS: dict[str, type] = {
+    "controller": ControllerSettings,
+    "cleanup": CleanupSection,
+    "games": GamesSettings,
+    "pubsub": PubSubSettings,
+    "gcs": GcsSettings,
+    "bigquery": BigQuerySettings,
+    "leases": LeaseSettings,
+}
+
+
 @dataclass(frozen=True)
 class Config:
     timezone: ZoneInfo
     operational_day_start: time
     schedule_lock_time: time
-    controller: dict[str, Any]
-    cleanup: dict[str, Any]
-    games: dict[str, Any]
-    pubsub: dict[str, Any]
-    gcs: dict[str, Any]
-    bigquery: dict[str, Any]
     workflows: dict[str, Workflow]
     sources: dict[str, Source]
     scrapers: dict[str, ScraperSpec]
     param_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    controller: ControllerSettings = ControllerSettings()
+    cleanup: CleanupSection = CleanupSection()
+    games: GamesSettings = GamesSettings()
+    pubsub: PubSubSettings = PubSubSettings()
+    gcs: GcsSettings = GcsSettings()
+    bigquery: BigQuerySettings = BigQuerySettings()
+    leases: LeaseSettings = LeaseSettings()
 
     def enabled_workflows(self) -> list[Workflow]:
         return [w for w in self.workflows.values() if w.enabled]
@@ -121,7 +215,7 @@ class Config:
     def controller_hours(self) -> list[int]:
         """ET hours at which the controller ticks: the configured range plus every fixed window's hour."""
         c = self.controller
-        hours = set(range(int(c["first_hour"]), int(c["last_hour"]) + 1))
+        hours = set(range(c.first_hour, c.last_hour + 1))
         for wf in self.enabled_workflows():
             if wf.fixed_time is not None:
                 hours.add(wf.fixed_time.hour)
@@ -135,7 +229,7 @@ class Config:
         return f"{t.minute} {t.hour} * * *"
 
     def cleanup_cron(self) -> str:
-        return f"*/{int(self.cleanup['interval_minutes'])} * * * *"
+        return f"*/{self.cleanup.interval_minutes} * * * *"
 
 
 def _cron_hours(hours: list[int]) -> str:
@@ -208,12 +302,48 @@ class Checker:
             self.fail(key, f"end {end:%H:%M} must be after start {start:%H:%M}")
         return TimeWindow(start, end)
 
-    def number(self, value: Any, key: str, *, minimum: float = 0, integer: bool = False) -> Any:
+    def number(
+        self, value: Any, key: str, *, minimum: float = 0, integer: bool = False, maximum: float | None = None
+    ) -> Any:
         ok = isinstance(value, int) if integer else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok or value < minimum:
-            kind = "an integer" if integer else "a number"
+        if isinstance(value, bool) or not ok or not math.isfinite(value) or value < minimum:
+            kind = "an integer" if integer else "a finite number"
             self.fail(key, f"must be {kind} >= {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            self.fail(key, f"must be at most {maximum}, got {value!r}")
         return value
+
+    def section(self, raw: Any, key: str, cls: type) -> Any:
+        """A settings section as its dataclass: unknown keys refused, every field validated by its type and
+        metadata (required, range), absent ones left at the dataclass default."""
+        m = self.mapping(raw if raw is not None else {}, key)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        self.only(m, set(fields), key)
+        kw: dict[str, Any] = {}
+        for name, f in fields.items():
+            fkey, meta = f"{key}.{name}", f.metadata
+            if name not in m:
+                if meta.get("required"):
+                    self.fail(fkey, "is required")
+                continue
+            value, default = m[name], f.default
+            if isinstance(default, bool):
+                kw[name] = self.flag(value, fkey)
+            elif isinstance(default, int | float):
+                integer = isinstance(default, int)
+                num = self.number(
+                    value, fkey, minimum=meta.get("minimum", 0), integer=integer, maximum=meta.get("maximum")
+                )
+                kw[name] = num if integer else float(num)
+            elif isinstance(default, str):
+                if not isinstance(value, str):
+                    self.fail(fkey, f"must be a string, got {value!r}")
+                kw[name] = value.strip()
+            elif isinstance(default, tuple):
+                kw[name] = self.names(value, fkey)
+            else:  # pragma: no cover - a new field type must be taught here
+                raise TypeError(f"{cls.__name__}.{name}: no validation for {type(default).__name__}")
+        return cls(**kw)
 
     def flag(self, value: Any, key: str) -> bool:
         if not isinstance(value, bool):
@@ -224,10 +354,6 @@ class Checker:
         unknown = sorted(set(m) - allowed)
         if unknown:
             self.fail(f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _template_fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec], dict[str, re.Pattern[str]]]:
@@ -297,7 +423,7 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
             if body.get(tkey) is None:
                 continue
             try:
-                fields = _template_fields(body[tkey])
+                fields = set(placeholders(body[tkey]))
             except ValueError as exc:
                 c.fail(f"{key}.{tkey}", f"bad template: {exc}")
             unknown = sorted(fields - known)
@@ -434,8 +560,7 @@ def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, W
 def _load_settings(path: Path) -> dict[str, Any]:
     c = Checker(path.name)
     raw = _read_yaml(path)
-    sections = {"controller", "cleanup", "games", "pubsub", "gcs", "bigquery"}
-    c.only(raw, {"timezone", "operational_day_start", "schedule_lock_time"} | sections, "settings")
+    c.only(raw, {"timezone", "operational_day_start", "schedule_lock_time"} | set(SECTIONS), "settings")
     try:
         tz = ZoneInfo(str(raw.get("timezone")))
     except (ZoneInfoNotFoundError, ValueError):
@@ -445,29 +570,21 @@ def _load_settings(path: Path) -> dict[str, Any]:
         "operational_day_start": c.clock(raw.get("operational_day_start"), "operational_day_start"),
         "schedule_lock_time": c.clock(raw.get("schedule_lock_time"), "schedule_lock_time"),
     }
-    for s in sections:
-        out[s] = c.mapping(raw.get(s, {}), s)
+    for key, cls in SECTIONS.items():
+        out[key] = c.section(raw.get(key), key, cls)
     ctrl = out["controller"]
-    for k in ("first_hour", "last_hour"):
-        v = c.number(ctrl.get(k), f"controller.{k}", integer=True)
-        if v > 23:
-            c.fail(f"controller.{k}", "must be an hour 0-23")
-    if ctrl["last_hour"] < ctrl["first_hour"]:
+    if ctrl.last_hour < ctrl.first_hour:
         c.fail("controller.last_hour", "must not be before first_hour")
-    c.number(ctrl.get("schedule_freshness_hours", 6), "controller.schedule_freshness_hours")
-    c.number(ctrl.get("odds_quota_reserve", 0), "controller.odds_quota_reserve", integer=True)
-    cl = out["cleanup"]
-    for k in ("interval_minutes", "lookback_minutes", "min_file_age_minutes", "republish_cooldown_minutes"):
-        c.number(cl.get(k), f"cleanup.{k}", minimum=1, integer=True)
-    if 60 % cl["interval_minutes"]:
+    if 60 % out["cleanup"].interval_minutes:
         c.fail("cleanup.interval_minutes", "must divide 60 (it becomes a */N cron)")
-    types = c.names(out["games"].get("include_types", list(GAME_TYPES)), "games.include_types")
-    for t in types:
+    for t in out["games"].include_types:
         if t not in GAME_TYPES:
             c.fail("games.include_types", f"unknown game type {t!r} (allowed: {', '.join(GAME_TYPES)})")
-    mda = c.number(out["pubsub"].get("max_delivery_attempts", 5), "pubsub.max_delivery_attempts", integer=True)
-    if not 5 <= mda <= 100:
+    ps = out["pubsub"]
+    if not 5 <= ps.max_delivery_attempts <= 100:
         c.fail("pubsub.max_delivery_attempts", "Pub/Sub allows 5 to 100")
+    if ps.min_retry_backoff_seconds > ps.max_retry_backoff_seconds:
+        c.fail("pubsub.min_retry_backoff_seconds", "must not exceed max_retry_backoff_seconds")
     return out
 
 
@@ -477,7 +594,7 @@ def load_config(config_dir: str | Path | None = None) -> Config:
     settings = _load_settings(d / "settings.yaml")
     sources, scrapers, patterns = _load_catalog(d / "scrapers.yaml")
     workflows = _load_workflows(d / "workflows.yaml", scrapers)
-    sched = settings["controller"].get("schedule_scraper", "nbac_schedule_api")
+    sched = settings["controller"].schedule_scraper
     if sched not in scrapers:
         raise ConfigError("settings.yaml", "controller.schedule_scraper", f"unknown scraper {sched!r}")
     return Config(workflows=workflows, sources=sources, scrapers=scrapers, param_patterns=patterns, **settings)

@@ -15,14 +15,19 @@ from typing import Any
 
 from shared import log
 from shared.contracts import MalformedMessage, PubSubMessage, decode_event
-from shared.errors import RetryLater
+from shared.errors import PermanentError, RetryLater
+
+Handler = Callable[[PubSubMessage], dict[str, Any] | None]
 
 
-class PermanentError(Exception):
-    """Bad input that will never succeed (unknown date, unparseable file...): log it and acknowledge."""
+def is_final_attempt(delivery_attempt: int | None, max_delivery_attempts: int) -> bool:
+    """This is the last delivery Pub/Sub will make (the dead-letter policy's maximum), so a transient failure
+    must be recorded now instead of raised. An unknown attempt (no dead-letter policy) is not the last."""
+    return delivery_attempt is not None and delivery_attempt >= max_delivery_attempts
 
 
-def run(cloud_event: Any, function: str, work: Callable[[PubSubMessage], dict[str, Any] | None]) -> Any:
+def run(cloud_event: Any, function: str, work: Handler) -> Any:
+    """Decode `cloud_event`, hand the message to the role's `handle`, log the outcome; raise to redeliver."""
     try:
         msg = decode_event(cloud_event)
     except MalformedMessage as exc:

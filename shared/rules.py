@@ -15,7 +15,7 @@ Vocabulary
   occurrence (Cloud Scheduler may fire twice; `canonical_tick` maps both firings to the same instant).
 - Windows are half-open: [start, end).
 - Games of D: games whose local date (of their start instant) is D, of the game types in
-  `cfg.games["include_types"]` (preseason and All-Star exhibitions are left out by default).
+  `cfg.games.include_types` (preseason and All-Star exhibitions are left out by default).
 
 Every expected run is a controller tick of its operational day, so the controller can tell whether a
 workflow is due at a tick with `due_runs(cfg, tick, games)`: exactly the expected runs at that tick.
@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from shared.config import GAME_TYPES, PRIORITIES, Config, TimeWindow, Workflow
+from shared.config import PRIORITIES, Config, TimeWindow, Workflow
 from shared.nba.schedule import Game
 
 _DAY_MINUTES = 24 * 60
@@ -185,7 +185,7 @@ def next_tick_at_or_after(cfg: Config, d: date, instant: datetime) -> datetime |
 
 def include_types(cfg: Config) -> tuple[str, ...]:
     """Game types that count for scheduling (config `games.include_types`)."""
-    return tuple(cfg.games.get("include_types", GAME_TYPES))
+    return cfg.games.include_types
 
 
 def operational_day_games(games: Iterable[Game], d: date, include: Iterable[str]) -> list[Game]:

@@ -24,11 +24,12 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from shared.bucket_layout import prefix
 from shared.config import Config
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc, parse_instant
 
-RUNS_PREFIX = "_nba-orch/runs/"
+RUNS_PREFIX = prefix("runs")
 RECORD_VERSION = 1
 # What the controller uses from data_summary; the rest of a run's summary is audit, in BigQuery only.
 SUMMARY_KEYS = ("record_count", "game_ids", "team_tricodes", "quota")
@@ -130,4 +131,3 @@ def list_day(rt: Runtime, d: date) -> Iterator[tuple[str, dict[str, str]]]:
 
     for name, _created, meta in iter_objects(rt, day_prefix(d)):
         yield name, meta
-

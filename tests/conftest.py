@@ -35,7 +35,7 @@ def upstream_dir() -> Path:
 @pytest.fixture(scope="session")
 def stack():
     from shared import clients
-    from shared.local import stack as local_stack
+    from tooling.local import stack as local_stack
 
     state = local_stack.up()
     saved = {k: os.environ.get(k) for k in state["env"]}
@@ -55,8 +55,8 @@ def stack():
 @pytest.fixture
 def rt(stack):
     """A Runtime with isolated, provisioned names on the shared stack."""
-    from shared.provision import ensure_all
     from shared.runtime import Runtime
+    from tooling.provision import ensure_all
 
     runtime = Runtime.from_env().with_suffix(uuid.uuid4().hex[:8])
     ensure_all(runtime)

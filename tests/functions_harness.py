@@ -1,6 +1,6 @@
 """Run a function under functions-framework wired by a push subscription (for end-to-end tests).
 
-The implementation is the product's own (shared/local/functions.py, also used by `nba-orch simulate`):
+The implementation is the product's own (tooling/local/functions.py, also used by `nba-orch simulate`):
 
     from tests.functions_harness import FunctionProcess, wire, LogTail, function_env
     with FunctionProcess("schedule_locker", env=function_env(rt)) as fn:
@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from shared.local.functions import FUNCTIONS, FunctionProcess, LogTail, free_port, wire
 from shared.runtime import Runtime
+from tooling.local.functions import FUNCTIONS, FunctionProcess, LogTail, free_port, wire
 
 __all__ = ["FUNCTIONS", "FunctionProcess", "LogTail", "free_port", "function_env", "wait_for", "wire"]
 

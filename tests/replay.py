@@ -1,5 +1,5 @@
 """The standard replay table of the tests: the real upstream recordings (../shared/fixtures/upstream, read in
-place) at their real URLs. The server itself is the product's (shared/local/replay.py, also used by
+place) at their real URLs. The server itself is the product's (tooling/local/replay.py, also used by
 `nba-orch simulate`); it is re-exported here so tests keep importing `from tests.replay import ...`.
 """
 
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from shared.local.replay import Replay, Reply, Route, Seen  # noqa: F401 - re-exported
+from tooling.local.replay import Replay, Reply, Route, Seen  # noqa: F401 - re-exported
 
 
 @contextmanager
@@ -29,6 +29,7 @@ def upstream_to(rp: Replay, monkeypatch: Any, **env: str) -> Iterator[Replay]:
         yield rp
     finally:
         http.reset()
+
 
 # ---------------------------------------------------------------------------------------------------------
 # The standard table: real recordings (../shared/fixtures/upstream, read in place) at their real URLs.

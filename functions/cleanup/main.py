@@ -1,25 +1,19 @@
-"""Cloud Function `cleanup`: triggered by its scheduler tick topic. Thin: decode, call the core, report.
+"""Cloud Function `cleanup`: republishes the completions of files that missed theirs (every 15 minutes). A
+redelivered tick finds its run recorded and does nothing.
 
-A GCS or BigQuery failure raises (Pub/Sub redelivers); a malformed tick is logged and acknowledged
-(shared.edge). The work is in shared.cleanup.
+Thin, like every role: the edge (shared.edge.run) decodes the CloudEvent, hands the message to
+`shared.cleanup.service.handle` and decides ack or retry (a malformed message or bad input is logged and
+acknowledged; a failing dependency raises, so Pub/Sub redelivers). Google client libraries are imported on first
+use, not at cold start.
 """
 
 import functions_framework
 
-from shared.contracts import PubSubMessage, decode_tick
+from shared.cleanup.service import handle
 from shared.edge import run
-
-
-def _work(msg: PubSubMessage) -> dict:
-    from shared.cleanup import run_cleanup
-    from shared.config import get_config
-    from shared.runtime import Runtime
-
-    # The result is logged by the edge: keep it short (the cleanup_operations row has the details).
-    return run_cleanup(Runtime.from_env(), get_config(), decode_tick(msg), max_files=20)
 
 
 @functions_framework.cloud_event
 def cleanup(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "cleanup", _work)
+    return run(cloud_event, "cleanup", handle)

@@ -1,17 +1,19 @@
-"""Cloud Function `master_controller`: triggered by its scheduler tick topic. Thin: decode, call the core, report.
+"""Cloud Function `master_controller`: one tick = RUN / SKIP / ABORT for every workflow, and the RUNs' scraper
+requests. "Now" is the tick's `as_of`, else its publish time; a redelivery reuses the slot's recorded decisions.
 
-"Now" is the tick's `as_of`, else its publish time (shared.controller.service.handle_message). Failures to
-write or publish raise, so Pub/Sub redelivers; the redelivery finds the slot's decisions and republishes the
-same request ids. Google client libraries are imported on first use, not at cold start.
+Thin, like every role: the edge (shared.edge.run) decodes the CloudEvent, hands the message to
+`shared.controller.service.handle` and decides ack or retry (a malformed message or bad input is logged and
+acknowledged; a failing dependency raises, so Pub/Sub redelivers). Google client libraries are imported on first
+use, not at cold start.
 """
 
 import functions_framework
 
-from shared.controller.service import handle_message
+from shared.controller.service import handle
 from shared.edge import run
 
 
 @functions_framework.cloud_event
 def master_controller(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "master_controller", handle_message)
+    return run(cloud_event, "master_controller", handle)

@@ -1,27 +1,19 @@
-"""Cloud Function `schedule_locker`: triggered by its scheduler tick topic. Thin: decode, call the core, report.
+"""Cloud Function `schedule_locker`: locks the day's expected workflow runs (its scheduler tick, 05:00 ET). A
+redelivery is harmless: the day's claim makes a second run a no-op.
 
-Outcomes (shared.edge.run): a malformed tick or bad input (date over 400 days away, unparseable schedule
-file) is logged as an ERROR and acknowledged; a failing dependency (BigQuery, GCS, upstream) raises so
-Pub/Sub redelivers. Redelivery is harmless: the day's claim makes a second run a no-op (shared.locker).
+Thin, like every role: the edge (shared.edge.run) decodes the CloudEvent, hands the message to
+`shared.locker.service.handle` and decides ack or retry (a malformed message or bad input is logged and
+acknowledged; a failing dependency raises, so Pub/Sub redelivers). Google client libraries are imported on first
+use, not at cold start.
 """
 
 import functions_framework
 
-from shared.contracts import PubSubMessage, decode_tick
 from shared.edge import run
-
-
-def _work(msg: PubSubMessage) -> dict:
-    from shared.config import get_config
-    from shared.locker import LockRequest, lock_schedule
-    from shared.runtime import Runtime
-
-    tick = decode_tick(msg)
-    result = lock_schedule(Runtime.from_env(), get_config(), LockRequest.from_tick(tick, msg.delivery_attempt))
-    return result.summary()
+from shared.locker.service import handle
 
 
 @functions_framework.cloud_event
 def schedule_locker(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "schedule_locker", _work)
+    return run(cloud_event, "schedule_locker", handle)

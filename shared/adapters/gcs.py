@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from shared.clients import storage_client
+from shared.errors import AlreadyExists
 from shared.runtime import Runtime
 
-
-class AlreadyExists(Exception):
-    """The object exists: another delivery of the same work got there first."""
+__all__ = ["AlreadyExists"]
 
 
 def bucket(rt: Runtime) -> Any:

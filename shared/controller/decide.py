@@ -52,7 +52,6 @@ from shared.controller.params import Planned, covers, published_scrapers, resolv
 from shared.nba.schedule import Game
 from shared.timeutil import iso_utc
 
-DEFAULT_FINAL_AFTER_HOURS = 3.0
 NEEDS_GAMES = ("game_aware", "game_aware_yesterday")
 
 
@@ -133,7 +132,7 @@ def _n_games(n: int) -> str:
 
 
 def _final_after(cfg: Config) -> timedelta:
-    return timedelta(hours=float(cfg.controller.get("game_final_after_hours", DEFAULT_FINAL_AFTER_HOURS)))
+    return timedelta(hours=cfg.controller.game_final_after_hours)
 
 
 def _day_games(cfg: Config, snap: Snapshot, d: date) -> list[Game]:
@@ -251,7 +250,7 @@ def _game_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ve
         if tick - last < timedelta(hours=wf.frequency_hours):
             return _skip(f"ran at {_hm(cfg, last)} ET, less than {wf.frequency_hours:g} h ago", **ctx)
     if _uses_odds_api(cfg, wf):
-        reserve = int(cfg.controller.get("odds_quota_reserve", 0))
+        reserve = cfg.controller.odds_quota_reserve
         ctx.update(odds_requests_remaining=hist.odds_remaining, odds_quota_reserve=reserve)
         if hist.odds_remaining is not None and hist.odds_remaining < reserve:
             seen = f" (recorded at {iso_utc(hist.odds_remaining_at)})" if hist.odds_remaining_at else ""
@@ -462,8 +461,8 @@ def decide_workflow(cfg: Config, wf: Workflow, snap: Snapshot) -> Decision:
 def decide_freshness(cfg: Config, snap: Snapshot, decisions: Sequence[Decision]) -> Decision:
     """The schedule freshness check (see the module docstring); `decisions` are this tick's other decisions."""
     tick = snap.tick
-    name = str(cfg.controller.get("schedule_scraper", "nbac_schedule_api"))
-    limit = float(cfg.controller.get("schedule_freshness_hours", 6))
+    name = cfg.controller.schedule_scraper
+    limit = cfg.controller.schedule_freshness_hours
     d = rules.operational_day_of(cfg, tick)
     base: dict[str, Any] = {
         "decision_type": "schedule_freshness",

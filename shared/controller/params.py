@@ -19,7 +19,6 @@ Reference codes PHO, BRK, CHO), `team_id` (NBA.com id; ESPN's for ESPN), and the
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +28,7 @@ from typing import Any
 from shared.config import Config, ScraperSpec, Workflow
 from shared.nba.schedule import Game
 from shared.nba.teams import TEAMS, br_code, espn_team_id, nba_team_id
+from shared.paths.template import placeholders
 from shared.timeutil import season_of
 
 GAME_KEYS = ("game_id", "game_code")
@@ -123,7 +123,7 @@ def _template_fields(spec: ScraperSpec) -> frozenset[str]:
     """Placeholders of the scraper's URL and paths (cached: specs are frozen)."""
     out: set[str] = set()
     for tpl in (spec.url, spec.gcs_path, spec.gcs_data_path or ""):
-        out |= {name for _, name, _, _ in string.Formatter().parse(tpl) if name}
+        out |= set(placeholders(tpl))
     return frozenset(out)
 
 

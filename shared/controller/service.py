@@ -33,7 +33,8 @@ from shared.controller.decide import decide_tick, decision_id, slot_tick
 from shared.controller.model import FRESHNESS, Decision, Snapshot
 from shared.controller.params import follow_ups_of
 from shared.controller.state import Reads
-from shared.errors import RetryLater
+from shared.edge import is_final_attempt
+from shared.errors import AlreadyExists, RetryLater
 from shared.nba.schedule import Game
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc
@@ -139,11 +140,6 @@ class SlotInProgress(RetryLater):
     """Another delivery of this tick holds the slot and has not finished writing: redeliver later."""
 
 
-# How long a slot's winner may take between its claim and its "written" marker before a redelivery takes
-# over (a crashed winner). Operational (a lease), so wall-clock time is right here, unlike decisions.
-SLOT_LEASE_SECONDS = 120.0
-
-
 def evaluate(
     rt: Runtime | None,
     cfg: Config,
@@ -202,9 +198,9 @@ def run_tick(
 ) -> TickResult:
     """One tick (see the module docstring). When a ledger cannot be listed, a delivery that will be retried
     (`final_attempt=False`) raises state.LedgerUnavailable; the last one records why every workflow ABORTs."""
+    from shared import claims
     from shared.adapters import bigquery as bq
-    from shared.adapters import gcs, pubsub
-    from shared.adapters.gcs import AlreadyExists
+    from shared.adapters import pubsub
 
     try:
         result = evaluate(rt, cfg, as_of, games=games, lister=lister)
@@ -235,13 +231,15 @@ def run_tick(
     if not fresh:
         # The winner marks the slot "written" once its rows are in. Until then a concurrent delivery must not
         # write them too (streaming insert ids are only best-effort deduplication): it comes back later,
-        # unless the claim is older than the lease (the winner crashed), when it completes the slot itself.
-        claimed = gcs.stat_object(rt, reads.ledger_name)
-        if claimed is not None and claimed[1].get("written"):
+        # unless the claim is older than the lease (`leases.controller_slot_seconds`: the winner crashed), when
+        # it completes the slot itself. The lease is wall-clock time (real processes), unlike the decisions.
+        claimed = claims.read(rt, reads.ledger_name)
+        if claimed is not None and claimed.metadata.get("written"):
             _log(result)
             return result
-        age = (_wall_now() - claimed[0]).total_seconds() if claimed is not None else SLOT_LEASE_SECONDS
-        if age < SLOT_LEASE_SECONDS:
+        now = _wall_now()
+        if claimed is not None and claimed.live(cfg.leases.controller_slot_seconds, now):
+            age = claimed.age_seconds(now)
             raise SlotInProgress(f"slot {reads.ledger_name} is being written by another delivery ({age:.0f} s ago)")
         rows = _missing_rows(rt, result.tick, list(reads.recorded or []))
 
@@ -254,7 +252,7 @@ def run_tick(
         if insert is not None:
             insert.result()  # an insert failure raises here (after the publishes: they are idempotent)
             result.written = len(rows)
-    gcs.add_metadata(rt, reads.ledger_name, {"written": "1"})
+    claims.mark(rt, reads.ledger_name, {"written": "1"})
     _log(result)
     return result
 
@@ -294,19 +292,18 @@ def _log(result: TickResult) -> None:
             )
 
 
-def handle_message(msg: PubSubMessage, *, rt: Runtime | None = None, cfg: Config | None = None) -> dict[str, Any]:
+def handle(msg: PubSubMessage, *, rt: Runtime | None = None, cfg: Config | None = None) -> dict[str, Any]:
     """The Cloud Function's work: "now" is the tick's as_of, else its publish time (never the wall clock).
 
     A delivery whose attempt number is unknown is not treated as the last one (Pub/Sub retries it)."""
     cfg = cfg or get_config()
     tick = decode_tick(msg)
-    max_attempts = int(cfg.pubsub.get("max_delivery_attempts", 5))
     result = run_tick(
         rt or Runtime.from_env(),
         cfg,
         tick.as_of,
         dry_run=tick.dry_run,
         triggered_by=f"pubsub:{msg.message_id}" if msg.message_id else "pubsub",
-        final_attempt=msg.delivery_attempt is not None and msg.delivery_attempt >= max_attempts,
+        final_attempt=is_final_attempt(msg.delivery_attempt, cfg.pubsub.max_delivery_attempts),
     )
     return result.summary()

@@ -36,14 +36,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared import rules, run_ledger
+from shared.bucket_layout import prefix
 from shared.config import Config
 from shared.controller.model import FRESHNESS, History, Run, Snapshot
 from shared.controller.params import published_scrapers
+from shared.errors import AlreadyExists
 from shared.nba.schedule import Game
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc, parse_instant
 
-LEDGER_PREFIX = "_nba-orch/controller/"
+LEDGER_PREFIX = prefix("controller_slots")
 # RUN decisions older than this do not matter to any rule (cadence, attempts, windows).
 DECISION_LOOKBACK = timedelta(hours=26)
 
@@ -67,7 +69,7 @@ class Part:
 
 
 def parts_for(cfg: Config) -> list[Part]:
-    sched = str(cfg.controller.get("schedule_scraper", "nbac_schedule_api"))
+    sched = cfg.controller.schedule_scraper
     parts = [Part(FRESHNESS, evidence=frozenset({sched}))]
     for wf in cfg.enabled_workflows():
         odds = frozenset(s for s in wf.scrapers if cfg.scrapers[s].source == "odds_api")
@@ -79,7 +81,7 @@ def parts_for(cfg: Config) -> list[Part]:
 def log_since(cfg: Config, tick: datetime) -> datetime:
     """Where the log read starts: the operational day's start, or the freshness limit back if earlier."""
     day_start, _ = rules.operational_day_bounds(cfg, rules.operational_day_of(cfg, tick))
-    return min(day_start, tick - timedelta(hours=float(cfg.controller.get("schedule_freshness_hours", 6))))
+    return min(day_start, tick - timedelta(hours=cfg.controller.schedule_freshness_hours))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -182,12 +184,14 @@ def read_ledger(rt: Runtime, name: str) -> list[dict[str, Any]] | None:
 
 
 def claim_slot(rt: Runtime, name: str, rows: list[dict[str, Any]], metadata: dict[str, str]) -> None:
-    """Create the slot's ledger object: the atomic claim. Raises shared.adapters.gcs.AlreadyExists."""
+    """Create the slot's ledger object: the atomic claim (shared.claims). Raises shared.errors.AlreadyExists
+    when another delivery claimed the slot first."""
+    from shared import claims
     from shared.adapters.bigquery import encode_row, json_columns
-    from shared.adapters.gcs import create_object
 
     body = {"v": 1, "decisions": [encode_row(r, json_columns("workflow_decisions")) for r in rows]}
-    create_object(rt, name, json.dumps(body, separators=(",", ":")).encode(), metadata=metadata)
+    if not claims.acquire(rt, name, json.dumps(body, separators=(",", ":")).encode(), metadata=metadata).won:
+        raise AlreadyExists(name)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -266,7 +270,7 @@ _GAMES_LOCK = threading.Lock()
 def load_games(rt: Runtime, d: date) -> tuple[tuple[Game, ...], str]:
     """The games of the newest schedule file of `d`'s season (the locker's choice of file), parsed once."""
     from shared.adapters.gcs import read_object
-    from shared.locker import newest_schedule, parse_schedule_bytes, schedule_prefix
+    from shared.nba.schedule_store import newest_schedule, parse_schedule_bytes, schedule_prefix
 
     newest = newest_schedule(rt, d)
     if newest is None:
@@ -344,7 +348,7 @@ def build_snapshot(
             odds_remaining=remaining,
             odds_remaining_at=at,
         )
-    sched = str(cfg.controller.get("schedule_scraper", "nbac_schedule_api"))
+    sched = cfg.controller.schedule_scraper
     fresh = [r.at for r in runs if r.scraper == sched and r.status == "success"]
     near = {d - timedelta(days=1), d, d + timedelta(days=1)}  # every rule looks at most one night away
     snap = Snapshot(

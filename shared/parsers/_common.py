@@ -53,9 +53,7 @@ def load_json(raw: Any, *, source: str) -> Any:
                 f"invalid JSON (truncated or not JSON?): {exc.msg} at line {exc.lineno} column {exc.colno}",
                 source=source,
             ) from exc
-    raise ParseError(
-        f"expected JSON bytes/str or a decoded dict/list, got {type(raw).__name__}", source=source
-    )
+    raise ParseError(f"expected JSON bytes/str or a decoded dict/list, got {type(raw).__name__}", source=source)
 
 
 def expect_dict(obj: Any, *, source: str, what: str = "payload") -> dict[str, Any]:
@@ -70,9 +68,7 @@ def expect_list(obj: Any, *, source: str, what: str) -> list[Any]:
     return obj
 
 
-def require(
-    obj: Mapping[str, Any], key: str, typ: type | tuple[type, ...], *, source: str, where: str
-) -> Any:
+def require(obj: Mapping[str, Any], key: str, typ: type | tuple[type, ...], *, source: str, where: str) -> Any:
     """Fetch a required key and check its type, raising a ParseError naming the location."""
     if key not in obj:
         raise ParseError(f"missing required key {key!r} in {where}", source=source)

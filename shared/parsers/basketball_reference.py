@@ -60,9 +60,7 @@ def parse_season_roster(html: bytes | str, team: str, season: int | None = None,
     soup = BeautifulSoup(text, "html.parser")
     table = _find_roster(soup)
     if table is None:
-        raise ParseError(
-            "no table#roster on the page (wrong page, or blocked/rate-limited answer)", source=SOURCE
-        )
+        raise ParseError("no table#roster on the page (wrong page, or blocked/rate-limited answer)", source=SOURCE)
     body = table.find("tbody") or table
     records = []
     for row in body.find_all("tr"):
@@ -79,9 +77,7 @@ def parse_season_roster(html: bytes | str, team: str, season: int | None = None,
         match = _PLAYER_HREF.search(link.get("href", "")) if link else None
         # "(TW)" marks two-way contracts in the player cell.
         two_way = "(TW)" in name
-        experience = (
-            clean_str(cells["years_experience"].get_text(strip=True)) if "years_experience" in cells else None
-        )
+        experience = clean_str(cells["years_experience"].get_text(strip=True)) if "years_experience" in cells else None
 
         def cell_text(key: str, cells: dict[str, Any] = cells) -> str | None:
             return clean_str(cells[key].get_text(" ", strip=True)) if key in cells else None

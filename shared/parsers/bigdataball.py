@@ -32,9 +32,7 @@ def parse_pbp_csv(raw_bytes: bytes | str, **params: Any) -> dict[str, Any]:
     records: list[dict[str, Any]] = []
     for line_number, row in enumerate(reader, start=2):
         if None in row or any(value is None for value in row.values()):
-            raise ParseError(
-                f"line {line_number} has a different number of fields than the header", source=SOURCE
-            )
+            raise ParseError(f"line {line_number} has a different number of fields than the header", source=SOURCE)
         records.append({key: (value if value != "" else None) for key, value in row.items()})
     if not records:
         raise ParseError("CSV has a header but no rows", source=SOURCE)

@@ -225,9 +225,7 @@ def parse_game_boxscore_html(html: bytes | str, **params: Any) -> dict[str, Any]
     try:
         state, _ = json.JSONDecoder().raw_decode(text, match.end())
     except json.JSONDecodeError as exc:
-        raise ParseError(
-            f"embedded __espnfitt__ JSON is invalid (truncated page?): {exc.msg}", source=source
-        ) from exc
+        raise ParseError(f"embedded __espnfitt__ JSON is invalid (truncated page?): {exc.msg}", source=source) from exc
     try:
         package = state["page"]["content"]["gamepackage"]
     except (KeyError, TypeError) as exc:

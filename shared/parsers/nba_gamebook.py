@@ -151,9 +151,7 @@ def parse_gamebook_text(text: str) -> dict[str, Any]:
             info["arena"] = place[0]
             info["location"] = ", ".join(place[1:]) or None
         elif line.startswith("Officials:"):
-            info["officials"] = [
-                {"number": int(n), "name": name.strip()} for n, name in _OFFICIAL.findall(line)
-            ]
+            info["officials"] = [{"number": int(n), "name": name.strip()} for n, name in _OFFICIAL.findall(line)]
         elif match := re.match(r"^Game Duration:\s*(\d+:\d{2})", line):
             info["game_duration"] = match.group(1)
         elif match := re.match(r"^Attendance:\s*([\d,]+)\s*(?:\(([^)]*)\))?", line):
@@ -205,9 +203,7 @@ def parse_gamebook_text(text: str) -> dict[str, Any]:
                 }
             )
     if not records and not info["away_team"] and not info["officials"]:
-        raise ParseError(
-            "text does not look like an NBA gamebook (no teams, officials or player lines)", source=SOURCE
-        )
+        raise ParseError("text does not look like an NBA gamebook (no teams, officials or player lines)", source=SOURCE)
 
     points: dict[str, int] = {}
     for rec in records:

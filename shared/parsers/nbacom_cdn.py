@@ -247,9 +247,7 @@ def parse_todays_scoreboard(payload: bytes | str | dict, **params: Any) -> dict[
     return result(records, summary)
 
 
-def parse_schedule(
-    payload: bytes | str | dict, *, game_date: str | date | None = None, **params: Any
-) -> dict:
+def parse_schedule(payload: bytes | str | dict, *, game_date: str | date | None = None, **params: Any) -> dict:
     """scheduleLeagueV2(_1).json / scheduleleaguev2int -> one record per game (optionally one ET date).
 
     ``game_date_et`` comes from ``gameDateEst``; note ``gameDateTimeEst`` is ET wall-clock time written

@@ -81,9 +81,7 @@ def _parameters(payload: Any) -> dict[str, Any]:
     return params if isinstance(params, dict) else {}
 
 
-def _pick_set(
-    sets: dict[str, list[dict[str, Any]]], name: str, required_columns: tuple[str, ...]
-) -> list[dict]:
+def _pick_set(sets: dict[str, list[dict[str, Any]]], name: str, required_columns: tuple[str, ...]) -> list[dict]:
     """The named set, or the only set present (names vary slightly between endpoint versions)."""
     if name in sets:
         rows = sets[name]

@@ -26,9 +26,7 @@ def next_data(html: bytes | str, *, source: str = SOURCE) -> dict[str, Any]:
     text = decode_text(html, source=source)
     match = _NEXT_DATA.search(text)
     if not match:
-        raise ParseError(
-            'no <script id="__NEXT_DATA__"> tag (not a Next.js page, or truncated)', source=source
-        )
+        raise ParseError('no <script id="__NEXT_DATA__"> tag (not a Next.js page, or truncated)', source=source)
     try:
         data = json.loads(match.group(1))
     except json.JSONDecodeError as exc:

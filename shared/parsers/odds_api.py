@@ -20,9 +20,7 @@ def _unwrap(payload: Any, source: str) -> tuple[Any, dict[str, Any]]:
     data = load_json(payload, source=source)
     if isinstance(data, dict) and "message" in data and "data" not in data and "id" not in data:
         code = data.get("error_code")
-        raise UpstreamError(
-            f"{code or 'error'}: {data['message']}", source=source, status=_ERROR_STATUS.get(code)
-        )
+        raise UpstreamError(f"{code or 'error'}: {data['message']}", source=source, status=_ERROR_STATUS.get(code))
     snapshot: dict[str, Any] = {}
     if isinstance(data, dict) and "data" in data and "timestamp" in data:
         snapshot = {k: data.get(k) for k in ("timestamp", "previous_timestamp", "next_timestamp")}

@@ -33,8 +33,8 @@ from typing import Any, ClassVar
 from shared.config import ScraperSpec, Source
 from shared.contracts import ScraperRequest
 from shared.parsers.errors import ParseError
+from shared.paths.template import derived_values, fill_path, fill_url
 from shared.scrapers.errors import ScraperFailure
-from shared.scrapers.paths import derived_values, fill_path, fill_url
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Context:
     execution_id: str
 
     def values(self) -> dict[str, str]:
-        """Parameters plus the built-in placeholders (see shared.scrapers.paths)."""
+        """Parameters plus the built-in placeholders (see shared.paths.template)."""
         return derived_values(self.params, self.as_of)
 
 

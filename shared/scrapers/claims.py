@@ -1,13 +1,12 @@
 """The claim of a request: one small GCS object per request id, the atomic record of how far a run got.
 
-Why GCS and not BigQuery: a GCS create with `if_generation_match=0` is atomic (exactly one delivery of a
-request creates it), and every later write is a compare-and-swap on the generation, so two deliveries
-can never both advance the same run. BigQuery has neither. The object lives under `_nba-orch/requests/`
-in the data bucket (cleanup must skip that prefix: it holds no scraped data).
+Built on the one claim primitive (shared.claims: create-only, then compare-and-swap on the generation, a
+lost answer recognised as one's own), so two deliveries can never both advance the same run. The object
+lives under `_nba-orch/requests/` (shared.bucket_layout) in the data bucket; it holds no scraped data.
 
 Stages: `claimed` (fetching) -> `writing` (output names recorded, files being written) -> `notified`
 (completion published; the result and message id recorded) -> `done` (row logged, follow-ups published).
-A lease (wall-clock `lease_until`, default 240 s, NBA_ORCH_SCRAPER_LEASE_SECONDS) tells a concurrent
+A lease (wall-clock `lease_until`, `leases.scraper_request_seconds` in settings.yaml) tells a concurrent
 duplicate to back off; a crashed holder's lease expires, and the last delivery attempt takes over anyway.
 Wall-clock time is right here: a lease is about real processes, not about the run's logical time.
 """
@@ -15,28 +14,24 @@ Wall-clock time is right here: a lease is about real processes, not about the ru
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.adapters.gcs import bucket
+from shared import claims
+from shared.bucket_layout import object_name, prefix
 from shared.runtime import Runtime
 from shared.scrapers.errors import InProgress
 from shared.timeutil import iso_utc, parse_instant
 
-PREFIX = "_nba-orch/requests/"
+PREFIX = prefix("scraper_requests")
 STAGES = ("claimed", "writing", "notified", "done")
-
-
-def lease_seconds() -> float:
-    return float(os.environ.get("NBA_ORCH_SCRAPER_LEASE_SECONDS", 240))
 
 
 def claim_name(request_id: str) -> str:
     if not request_id.isalnum():
         raise ValueError(f"request_id must be letters and digits, got {request_id!r}")
-    return f"{PREFIX}{request_id}.json"
+    return object_name("scraper_requests", request_id)
 
 
 @dataclass
@@ -46,6 +41,7 @@ class Claim:
     generation: int
     state: dict[str, Any]
     owner: str
+    lease_seconds: float
     resumed: bool = False  # the claim existed before this delivery
     previous_stage: str | None = None
     history: list[str] = field(default_factory=list)
@@ -56,7 +52,7 @@ class Claim:
 
     def update(self, now: datetime, **changes: Any) -> None:
         """Advance the record (compare-and-swap); InProgress if another delivery took the claim meanwhile."""
-        state = {**self.state, **changes, "lease_until": iso_utc(now + timedelta(seconds=lease_seconds()))}
+        state = {**self.state, **changes, "lease_until": iso_utc(now + timedelta(seconds=self.lease_seconds))}
         self.generation = _write(self.rt, self.name, state, if_generation_match=self.generation)
         self.state = state
         self.history.append(state["stage"])
@@ -73,37 +69,33 @@ class Claim:
             pass
 
 
-def _write(rt: Runtime, name: str, state: dict[str, Any], *, if_generation_match: int) -> int:
-    from google.api_core.exceptions import PreconditionFailed
-
-    blob = bucket(rt).blob(name)
-    blob.metadata = {"kind": "scraper_claim", "request_id": state["request_id"], "scraper_name": state["scraper_name"]}
+def _encode(state: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     data = json.dumps(state, separators=(",", ":"), default=str).encode()
+    return data, {"kind": "scraper_claim", "request_id": state["request_id"], "scraper_name": state["scraper_name"]}
+
+
+def _write(rt: Runtime, name: str, state: dict[str, Any], *, if_generation_match: int) -> int:
+    """Create (generation 0) or compare-and-swap the claim; InProgress when another delivery wrote it. The
+    state carries this delivery's unique owner id and stage, so a write whose answer was lost is recognised
+    by its bytes (shared.claims) and counts as this delivery's."""
+    data, meta = _encode(state)
     try:
-        blob.upload_from_string(data, content_type="application/json", if_generation_match=if_generation_match)
-    except PreconditionFailed:
-        # Either another delivery wrote the claim, or this very write landed and only its answer was lost (the
-        # client library then retried it, and the retry failed the precondition). The stored bytes tell: the
-        # state carries this delivery's unique owner id and stage, so equal bytes mean the write was ours.
-        current = bucket(rt).get_blob(name)
-        if current is not None and current.download_as_bytes() == data:
-            return int(current.generation or 0)
+        if if_generation_match == 0:
+            claim = claims.acquire(rt, name, data, metadata=meta)
+            if not claim.won:
+                raise InProgress(f"claim {name} changed under this delivery: another delivery holds it")
+        else:
+            seen = claims.Claim(name=name, generation=if_generation_match, data=b"", won=True)
+            claim = claims.swap(rt, seen, data, metadata=meta)
+    except claims.ClaimConflict:
         raise InProgress(f"claim {name} changed under this delivery: another delivery holds it") from None
-    return int(blob.generation or 0)
+    return claim.generation
 
 
 def read(rt: Runtime, request_id: str) -> tuple[dict[str, Any], int] | None:
     """The claim record and its generation, or None."""
-    from google.api_core.exceptions import NotFound, PreconditionFailed
-
-    blob = bucket(rt).get_blob(claim_name(request_id))
-    if blob is None:
-        return None
-    try:
-        data = blob.download_as_bytes(if_generation_match=blob.generation)
-    except (NotFound, PreconditionFailed):
-        return read(rt, request_id)  # replaced between the two calls: read the newer one
-    return json.loads(data), int(blob.generation)
+    found = claims.read(rt, claim_name(request_id))
+    return None if found is None else (found.json(), found.generation)
 
 
 def acquire(
@@ -114,6 +106,7 @@ def acquire(
     execution_id: str,
     owner: str,
     now: datetime,
+    lease_seconds: float,
     take_over: bool = False,
 ) -> Claim:
     """Create the claim, or take over an existing one whose lease expired (or `take_over`: last attempt).
@@ -122,7 +115,7 @@ def acquire(
     another delivery raises InProgress.
     """
     name = claim_name(request_id)
-    lease_until = iso_utc(now + timedelta(seconds=lease_seconds()))
+    lease_until = iso_utc(now + timedelta(seconds=lease_seconds))
     state = {
         "v": 1,
         "request_id": request_id,
@@ -136,7 +129,7 @@ def acquire(
     }
     try:
         generation = _write(rt, name, state, if_generation_match=0)
-        return Claim(rt, name, generation, state, owner, history=["claimed"])
+        return Claim(rt, name, generation, state, owner, lease_seconds, history=["claimed"])
     except InProgress:
         pass
     found = read(rt, request_id)
@@ -148,10 +141,13 @@ def acquire(
             execution_id=execution_id,
             owner=owner,
             now=now,
+            lease_seconds=lease_seconds,
             take_over=take_over,
         )
     existing, generation = found
-    claim = Claim(rt, name, generation, existing, owner, resumed=True, previous_stage=existing.get("stage"))
+    claim = Claim(
+        rt, name, generation, existing, owner, lease_seconds, resumed=True, previous_stage=existing.get("stage")
+    )
     if existing.get("stage") == "done":
         return claim
     live = parse_instant(existing["lease_until"]) > now

@@ -15,10 +15,10 @@ from typing import Any
 from shared.config import Config
 from shared.contracts import ScraperCompletion, ScraperRequest
 from shared.parsers.errors import ParseError, UpstreamError
+from shared.paths.template import check_control_chars, check_path_value, fill_path, gcs_uri, placeholders
 from shared.scrapers import registry
 from shared.scrapers.base import Context, Fetched, Output, Scraper
 from shared.scrapers.errors import MAX_ERROR_MESSAGE, InvalidRequest, ScraperFailure
-from shared.scrapers.paths import check_control_chars, check_path_value, fill_path, gcs_uri, template_fields
 from shared.secrets import scrub
 from shared.timeutil import iso_utc, parse_date, parse_instant
 
@@ -77,7 +77,7 @@ def plan(config: Config, request: ScraperRequest) -> tuple[Scraper, Context]:
     missing = [p for p in spec.required if not request.params.get(p)]
     if missing:
         raise InvalidRequest("missing_parameter", f"{spec.name}: missing required parameter(s) {', '.join(missing)}")
-    in_path = set(template_fields(spec.gcs_path)) | set(template_fields(spec.gcs_data_path or ""))
+    in_path = set(placeholders(spec.gcs_path)) | set(placeholders(spec.gcs_data_path or ""))
     params: dict[str, str] = {}
     for name in spec.params:
         value = request.params.get(name)

@@ -46,3 +46,8 @@ class TransientFailure(Exception):
 
 class InProgress(RetryLater):
     """Another delivery of this request holds a live claim; retry later."""
+
+
+class RunAbandoned(Exception):
+    """A step hook stopped the run and asks for the message to be acknowledged anyway (a crash whose
+    redelivery never comes, as injected by the local tooling): only cleanup can repair what is left."""

@@ -39,24 +39,38 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared import faults, log, run_ledger
+from shared import log, run_ledger
 from shared.adapters import bigquery as bq
 from shared.adapters import gcs, pubsub
 from shared.config import Config, get_config
 from shared.contracts import PubSubMessage, ScraperRequest, decode_scraper_request
+from shared.edge import is_final_attempt
 from shared.runtime import Runtime
 from shared.scrapers import claims, core
 from shared.scrapers import http as http_layer
 from shared.scrapers.base import Fetched, Scraper
 from shared.scrapers.core import Outcome, Result
-from shared.scrapers.errors import ScraperFailure, TransientFailure
+from shared.scrapers.errors import RunAbandoned, ScraperFailure, TransientFailure
 from shared.secrets import get_secret, scrub
 
 LOG_TABLE = "scraper_execution_log"
+STEP_POINTS = ("after_fetch", "after_write", "after_notify", "after_row")
+
+# Called at each crash point of a run with (point, scraper_name, request_id). Empty in a deployed function:
+# only the local tooling installs a hook here (tooling.faults, the simulation's fault injection), and the
+# tooling is never staged, so no environment variable can switch fault injection on in Google Cloud.
+# A hook may raise: any exception is a crash (Pub/Sub redelivers); RunAbandoned acknowledges the message.
+STEP_HOOKS: list[Callable[[str, str, str], None]] = []
+
+
+def _step(point: str, request: ScraperRequest) -> None:
+    for hook in STEP_HOOKS:
+        hook(point, request.scraper_name, request.request_id)
 
 
 def _wall_now() -> datetime:
@@ -184,6 +198,7 @@ def execute(
         execution_id=exec_id,
         owner=uuid.uuid4().hex,
         now=_wall_now(),
+        lease_seconds=cfg.leases.scraper_request_seconds,
         take_over=final_attempt,
     )
     if claim.stage == "done":
@@ -225,20 +240,20 @@ def _run(
         result, fetched, scraper = _fetch_and_compute(
             cfg, request, http or http_layer.client(), final_attempt=final_attempt, stored=stored
         )
-        faults.check("after_fetch", request.scraper_name, request.request_id)
+        _step("after_fetch", request)
         duration = measured if measured is not None else time.monotonic() - started
         if result.outputs and fetched is not None:
             names = [o.name for o in result.outputs]
             claim.update(_wall_now(), stage="writing", raw_object=names[0], objects=names)
             replace = bool(scraper is not None and scraper.replaces_outputs)
             result = _write_outputs(rt, request, fetched, result, duration, replace=replace)
-            faults.check("after_write", request.scraper_name, request.request_id)
+            _step("after_write", request)
         outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
         opts = _opts(cfg, request, fetched, delivery_attempt)
         note = core.completion(outcome)
         outcome.notification_message_id = pubsub.publish(rt, "scraper_complete", note.data(), note.attributes())
         claim.update(_wall_now(), stage="notified", outcome=outcome.to_json(), opts=opts)
-        faults.check("after_notify", request.scraper_name, request.request_id)
+        _step("after_notify", request)
     # Follow-ups go out before the row insert: they are what the next step waits for (an events success
     # releasing per-event requests), while the row is audit. A crash between them resumes at `notified`:
     # the row is inserted then and the follow-ups republished with the same request ids (deduplicated).
@@ -254,7 +269,7 @@ def _run(
     run_ledger.write(rt, cfg, row)
     if not (claim.previous_stage == "notified" and _row_exists(rt, outcome.execution_id)):
         bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
-        faults.check("after_row", request.scraper_name, request.request_id)
+        _step("after_row", request)
     claim.update(_wall_now(), stage="done")
     log.info(
         f"scrapers: {outcome.scraper_name} {outcome.status}",
@@ -271,15 +286,15 @@ def _run(
     return outcome
 
 
-def execute_message(rt: Runtime, msg: PubSubMessage, *, config: Config | None = None) -> dict[str, Any]:
+def handle(msg: PubSubMessage, *, rt: Runtime | None = None, config: Config | None = None) -> dict[str, Any]:
     """The Cloud Function's work: decode (MalformedMessage -> acknowledged by the edge), execute, report."""
+    rt = rt or Runtime.from_env()
     cfg = config or get_config()
     request = decode_scraper_request(msg)
-    max_attempts = int(cfg.pubsub.get("max_delivery_attempts", 5))
-    final = msg.delivery_attempt is not None and msg.delivery_attempt >= max_attempts
+    final = is_final_attempt(msg.delivery_attempt, cfg.pubsub.max_delivery_attempts)
     try:
         outcome = execute(rt, request, final_attempt=final, delivery_attempt=msg.delivery_attempt, config=cfg)
-    except faults.InjectedLoss as exc:
+    except RunAbandoned as exc:
         log.error(f"scrapers: {exc}; acknowledged, only cleanup can repair it", request_id=request.request_id)
         return {"injected_fault": str(exc)}
     except TransientFailure as exc:

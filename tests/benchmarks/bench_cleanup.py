@@ -6,7 +6,7 @@ prefixes, measured in the same run. Target: ratio at most 1.5, peak memory under
 
 What it does:
 1. Writes a day (2025-01-15 ET) of objects, named by the catalogue's templates exactly as the scrapers
-   framework names them (shared.scrapers.paths), with the framework's object metadata, straight into the
+   framework names them (shared.paths.template), with the framework's object metadata, straight into the
    folder of a fake-gcs-server *filesystem* backend (file + `user.metadata` xattr, or a `.metadata` file where
    xattrs are unsupported), then starts that server on a free port. Why: uploading 100,000 objects through the
    API is quadratic in fake-gcs-server's memory backend (each create scans the bucket: 10,000 took 111 s).
@@ -17,7 +17,7 @@ What it does:
    whose notification_message_id is null). PDF companions (injury reports, gamebooks) have no row of their own.
 3. For `--rounds` rounds (order alternating), each measurement in a fresh process (so its max RSS is its
    own): the baseline (a plain `list_blobs` of every prefix, sequentially, counting objects) and
-   `shared.cleanup.reconcile` (folder discovery, listing, classification, ledger query, decision; dry run)
+   `shared.cleanup.service.reconcile` (folder discovery, listing, classification, ledger query, decision; dry run)
    with 1 listing thread (like for like); `--threads` adds the default 4 threads. Wall and CPU time, and max
    RSS, of each.
 4. `--republish`: the function's whole path, live (`run_cleanup`): it must republish exactly the seeded
@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from shared import clients  # noqa: E402
-from shared.local import stack  # noqa: E402
+from tooling.local import stack  # noqa: E402
 
 DAY = date(2025, 1, 15)
 CONTENT = b'{"data":[]}'
@@ -100,7 +100,7 @@ def params_for(spec, i: int) -> dict[str, str]:
 
 def day_objects(cfg, n: int, missing_percent: float):
     """Yield (name, created, metadata, ledger row or None) for n objects spread over the operational day."""
-    from shared.scrapers.paths import derived_values, fill_path
+    from shared.paths.template import derived_values, fill_path
     from shared.timeutil import et_at, iso_utc
 
     specs = [s for s in cfg.scrapers.values() if "{date}" in s.gcs_path or "{game_date}" in s.gcs_path]
@@ -274,8 +274,8 @@ def bench_runtime(suffix: str, bucket: str):
 
 def window_of(cfg):
     """The benchmark's tick: 45 minutes after the operational day, with the window starting at the day."""
-    from shared.cleanup import CleanupSettings, compute_window
-    from shared.gcs_paths import scope_for
+    from shared.cleanup.reconcile import CleanupSettings, compute_window
+    from shared.paths.listing import scope_for
     from shared.timeutil import et_at
 
     day_start = et_at(DAY, dtime(5, 0))
@@ -299,8 +299,8 @@ def child(args: argparse.Namespace) -> int:
             prefixes = json.loads(Path(args.prefixes).read_text())
             out["objects"] = raw_listing(rt, prefixes)
         elif args.child == "reconcile":
-            from shared.cleanup import reconcile
-            from shared.gcs_paths import PathCatalogue
+            from shared.cleanup.service import reconcile
+            from shared.paths.listing import PathCatalogue
 
             s = replace(settings, list_workers=args.workers)
             n, counts, missing, errors, _ = reconcile(
@@ -309,7 +309,7 @@ def child(args: argparse.Namespace) -> int:
             out.update(objects=counts.listed, prefixes=n, missing=len(missing), errors=errors)
             out.update(companions=counts.companions, foreign=counts.foreign, workers=args.workers)
         else:  # "republish": the function's whole path, live, then the next run
-            from shared.cleanup import run_cleanup
+            from shared.cleanup.service import run_cleanup
             from shared.contracts import Tick
 
             first = run_cleanup(rt, cfg, Tick(as_of=now, since=window.start))
@@ -365,9 +365,9 @@ def main() -> int:
     from shared.bq_schema import ensure_dataset_and_tables
     from shared.clients import bigquery_client, publisher
     from shared.config import get_config
-    from shared.gcs_paths import PathCatalogue
-    from shared.local.functions import free_port
-    from shared.provision import ensure_topics
+    from shared.paths.listing import PathCatalogue
+    from tooling.local.functions import free_port
+    from tooling.provision import ensure_topics
 
     cfg = get_config()
     suffix = "bench" + uuid.uuid4().hex[:6]

@@ -47,8 +47,8 @@ def pct(values: list[float], q: float) -> float:
 
 def setup_runtime() -> Any:
     from shared.adapters.gcs import bucket
-    from shared.provision import ensure_all
     from shared.runtime import Runtime
+    from tooling.provision import ensure_all
 
     rt = Runtime.from_env().with_suffix("bench" + uuid.uuid4().hex[:6])
     ensure_all(rt)
@@ -253,10 +253,10 @@ def bench_follow_ups(rt: Any, events: int) -> tuple[dict[str, Any], bool]:
     from shared.clients import subscriber
     from shared.config import get_config
     from shared.contracts import ScraperRequest
-    from shared.provision import ensure_pull_subscription
     from shared.scrapers import http
     from shared.scrapers import service as scrapers
     from tests.replay import Replay, add_recordings
+    from tooling.provision import ensure_pull_subscription
 
     cfg = get_config()
     completions = ensure_pull_subscription(rt, "scraper_complete", f"{rt.topic('scraper_complete')}-bench")
@@ -341,7 +341,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from shared import clients
-    from shared.local import stack
+    from tooling.local import stack
 
     state = stack.up()
     os.environ.update(state["env"])

@@ -10,7 +10,7 @@ Baseline, same run, same client: the same N pre-serialized payloads with the sam
 `client.publish(topic, data, **attrs)` for each, then every future's result. Also printed for information:
 the raw rate without attributes.
 
-Isolated topic on the local Pub/Sub emulator (Runtime.from_env().with_suffix(...), shared.provision),
+Isolated topic on the local Pub/Sub emulator (Runtime.from_env().with_suffix(...), tooling.provision),
 with one pull subscription as a deployed topic has (recreated empty before each round, not timed).
 Candidates alternate order between rounds; medians reported. Target: project / baseline time <= 1.25 (our
 choice, the issue sets none: our code may add at most a quarter to what the client itself costs).
@@ -107,7 +107,7 @@ def fresh_subscription(rt: Any, sub_path: str) -> None:
     from google.api_core.exceptions import NotFound
 
     from shared.clients import subscriber
-    from shared.provision import ensure_pull_subscription
+    from tooling.provision import ensure_pull_subscription
 
     try:
         subscriber(rt.project).delete_subscription(subscription=sub_path)
@@ -124,14 +124,14 @@ def main() -> int:
     n = args.requests
 
     from shared import clients
-    from shared.local import stack
+    from tooling.local import stack
 
     state = stack.up()
     os.environ.update(state["env"])
     clients.reset()
     from shared.controller.service import request_body
-    from shared.provision import ensure_pull_subscription, ensure_topics
     from shared.runtime import Runtime
+    from tooling.provision import ensure_pull_subscription, ensure_topics
 
     rt = Runtime.from_env().with_suffix("fanout" + uuid.uuid4().hex[:6])
     ensure_topics(rt)

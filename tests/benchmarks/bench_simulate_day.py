@@ -112,9 +112,9 @@ def main() -> int:
     for k in ("PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "BIGQUERY_EMULATOR_HOST"):
         os.environ.pop(k, None)
 
-    from shared.local import stack
-    from shared.simulate import run
     from shared.timeutil import parse_date
+    from tooling.local import stack
+    from tooling.simulate import run
 
     sampler = Sampler()
     sampler.start()

@@ -55,11 +55,11 @@ def main() -> int:
     from shared.adapters import gcs
     from shared.adapters.bigquery import query
     from shared.config import get_config
-    from shared.local import stack
-    from shared.provision import recreate_pull_subscription
     from shared.runtime import Runtime
-    from shared.simulate import run
     from shared.timeutil import parse_date
+    from tooling.local import stack
+    from tooling.provision import recreate_pull_subscription
+    from tooling.simulate import run
 
     get_config()  # validate the configuration before starting anything
     st = stack.up()

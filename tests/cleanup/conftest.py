@@ -23,7 +23,7 @@ from shared.timeutil import et_date, utc_stamp
 def config_with(**cleanup: Any) -> Config:
     """The real configuration with some cleanup settings changed."""
     cfg = get_config()
-    return dataclasses.replace(cfg, cleanup={**cfg.cleanup, **cleanup})
+    return dataclasses.replace(cfg, cleanup=dataclasses.replace(cfg.cleanup, **cleanup))
 
 
 def box_name(at: datetime, scraper_dir: str = "ball-dont-lie/boxscores") -> str:

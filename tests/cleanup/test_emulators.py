@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.cleanup import REASON_NOT_NOTIFIED, REASON_NOT_PROCESSED, run_cleanup
+from shared.cleanup.reconcile import REASON_NOT_NOTIFIED, REASON_NOT_PROCESSED
+from shared.cleanup.service import run_cleanup
 from shared.config import get_config
 from shared.contracts import Tick
 from shared.runtime import Runtime

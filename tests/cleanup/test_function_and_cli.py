@@ -21,7 +21,6 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-
 def test_the_function_republishes_a_missed_completion_from_a_scheduler_tick(rt, tmp_path):
     name = box_name(_now())
     created = put(rt, name, scraper_meta("bdl_box_scores", "e1", _now()))
@@ -54,7 +53,7 @@ def test_a_gcs_failure_in_the_function_is_redelivered_by_pubsub(rt, tmp_path):
 
 
 def _cli(monkeypatch, capsys, rt, *args: str) -> tuple[int, dict, str]:
-    from shared.cli import main
+    from tooling.cli import main
 
     for k, v in rt.env().items():
         monkeypatch.setenv(k, v)
@@ -87,7 +86,7 @@ def test_the_cli_prints_the_reconciliation_and_dry_run_publishes_nothing(rt, mon
     ],
 )
 def test_the_cli_refuses_bad_times_without_touching_anything(monkeypatch, capsys, args, message):
-    from shared.cli import main
+    from tooling.cli import main
 
     assert main(["cleanup", *args]) == 2
     assert message in capsys.readouterr().err

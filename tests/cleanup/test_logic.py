@@ -1,12 +1,12 @@
-"""shared.cleanup's pure decisions: the window, ids, classification, what is missing and what is republished.
-No emulators: inputs are plain values (in-memory listing and ledger)."""
+"""shared.cleanup.reconcile, the pure decisions: the window, ids, classification, what is missing and what is
+republished. No emulators: inputs are plain values (in-memory listing and ledger)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
 
-from shared.cleanup import (
+from shared.cleanup.reconcile import (
     REASON_NOT_NOTIFIED,
     REASON_NOT_PROCESSED,
     Candidate,
@@ -25,7 +25,7 @@ from shared.cleanup import (
 )
 from shared.config import get_config
 from shared.contracts import PubSubMessage, decode_completion
-from shared.gcs_paths import PathCatalogue
+from shared.paths.listing import PathCatalogue
 
 NOW = datetime(2025, 1, 15, 18, 0, tzinfo=UTC)
 S = CleanupSettings(lookback=timedelta(minutes=60), min_file_age=timedelta(minutes=30), cooldown=timedelta(minutes=60))

@@ -126,8 +126,8 @@ def world(cfg, games):
 def ctl_rt(stack, schedule_gz):
     """A runtime with isolated names, provisioned once per module, with the real schedule in its bucket."""
     from shared.adapters.gcs import bucket
-    from shared.provision import ensure_all, ensure_pull_subscription
     from shared.runtime import Runtime
+    from tooling.provision import ensure_all, ensure_pull_subscription
 
     rt = Runtime.from_env().with_suffix("ctl" + uuid.uuid4().hex[:6])
     ensure_all(rt)
@@ -137,7 +137,7 @@ def ctl_rt(stack, schedule_gz):
 
 
 def requests_sub(rt) -> str:
-    from shared.provision import PULL_SUFFIX, subscription_path
+    from tooling.provision import PULL_SUFFIX, subscription_path
 
     return subscription_path(rt, rt.topic("scraper_requests") + PULL_SUFFIX)
 

@@ -184,7 +184,9 @@ def test_a_slot_lost_in_the_spring_forward_gap_is_caught_up(cfg, games):
 
     wfs = dict(cfg.workflows)
     wfs["injury_discovery"] = dataclasses.replace(wfs["injury_discovery"], first_attempt=time(2))
-    hourly = dataclasses.replace(cfg, controller={**cfg.controller, "first_hour": 0, "last_hour": 23}, workflows=wfs)
+    hourly = dataclasses.replace(
+        cfg, controller=dataclasses.replace(cfg.controller, first_hour=0, last_hour=23), workflows=wfs
+    )
     hourly = dataclasses.replace(hourly, operational_day_start=time(0))
     world = World(hourly, games, empty=frozenset({"nbac_injury_report"}))
     day = date(2025, 3, 9)

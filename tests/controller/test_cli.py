@@ -20,7 +20,7 @@ def offline(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST") and not k.startswith("CLOUDSDK")}
     env.update(NBA_ORCH_STATE_DIR=str(tmp_path / "state"), HOME=str(tmp_path), CLOUDSDK_CONFIG=str(tmp_path / "gc"))
     env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
-    cmd = [sys.executable, "-c", "import sys; from shared.cli import main; sys.exit(main())", *args]
+    cmd = [sys.executable, "-c", "import sys; from tooling.cli import main; sys.exit(main())", *args]
     return subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
 
@@ -89,7 +89,7 @@ def test_cli_errors(tmp_path):
 
 @pytest.mark.emulators
 def test_evaluate_writes_and_explain_shows_the_record(ctl_rt, monkeypatch, capsys):
-    from shared.cli import main
+    from tooling.cli import main
 
     for k, v in ctl_rt.env().items():
         monkeypatch.setenv(k, v)

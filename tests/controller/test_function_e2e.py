@@ -9,13 +9,12 @@ import json
 import pytest
 
 from shared.adapters.pubsub import publish
-from shared.provision import ensure_pull_subscription
 from tests.conftest import pull_all
 from tests.controller.conftest import SCHEDULE_NAME, decision_rows, et
 from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
+from tooling.provision import ensure_pull_subscription
 
 pytestmark = pytest.mark.emulators
-
 
 
 def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):

@@ -4,6 +4,7 @@ workflow, and the ledger unavailable."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -12,9 +13,9 @@ import pytest
 
 from shared.clients import subscriber
 from shared.controller import service
-from shared.provision import ensure_pull_subscription
 from tests.conftest import pull_all
 from tests.controller.conftest import decision_rows, et, log_run
+from tooling.provision import ensure_pull_subscription
 
 pytestmark = pytest.mark.emulators
 
@@ -225,8 +226,8 @@ def test_a_claimed_slot_is_completed_from_its_ledger(ctl_rt, cfg, monkeypatch):
     with pytest.raises(service.SlotInProgress):  # the winner may still be writing: no second set of rows
         service.run_tick(ctl_rt, cfg, tick, triggered_by="second")
     assert decision_rows(ctl_rt, tick) == []
-    monkeypatch.setattr(service, "SLOT_LEASE_SECONDS", 0.0)  # ...until its lease has run out
-    result = service.run_tick(ctl_rt, cfg, tick, triggered_by="second")
+    expired = dataclasses.replace(cfg, leases=dataclasses.replace(cfg.leases, controller_slot_seconds=0.0))
+    result = service.run_tick(ctl_rt, expired, tick, triggered_by="second")  # ...until its lease has run out
     assert result.written == 8 and sorted(result.reused) == sorted(d.decision_id for d in winner.decisions)
     assert {r["triggered_by"] for r in decision_rows(ctl_rt, tick)} == {"winner"}
     msgs = received(ctl_rt, sub, len(winner.requests))
@@ -246,7 +247,7 @@ def test_dry_run_writes_and_publishes_nothing(ctl_rt, cfg):
 
 
 def test_no_schedule_aborts_game_workflows_and_scrapes_it(rt, cfg):
-    from shared.provision import ensure_pull_subscription
+    from tooling.provision import ensure_pull_subscription
 
     sub = ensure_pull_subscription(rt, "scraper_requests")
     result = service.run_tick(rt, cfg, et("2025-01-15", "15:00"))

@@ -1,9 +1,12 @@
-"""Staging folders: each holds main.py, the shared package with its config, a pinned requirements.txt and nothing
-else; its main.py imports from the folder alone (the repository nowhere on the path), and every third-party
-distribution it loads is pinned in its requirements.txt or required by one that is."""
+"""Staging folders: each holds main.py, the shared package (the runtime core) with its config, a pinned
+requirements.txt and nothing else: no operator or developer tooling (`tooling/`: CLI, local stack, sample day,
+simulation, status, report, provisioning, fault injection), which no runtime module imports. Its main.py imports
+from the folder alone (the repository nowhere on the path), and every third-party distribution it loads is pinned
+in its requirements.txt or required by one that is."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import re
@@ -66,6 +69,57 @@ def test_stage_holds_main_shared_and_requirements_only(key: str, stages: dict[st
     in_repo = {p.relative_to(REPO_ROOT / "shared") for p in (REPO_ROOT / "shared").rglob("*.py")}
     assert shipped == in_repo
     assert digest == tree_hash(folder)
+
+
+# What must never reach Google Cloud: the emulator launcher and stack, the function runner, the replay server,
+# the sample-day generator, the simulation driver, fault injection, status/report and provisioning helpers.
+TOOLING_FILES = {
+    "stack.py",
+    "bq_launcher.py",
+    "functions.py",
+    "entry.py",
+    "replay.py",
+    "simulate.py",
+    "faults.py",
+    "status.py",
+    "report_html.py",
+    "report_timeline.js",
+    "provision.py",
+    "world.py",
+}
+
+
+@pytest.mark.parametrize("key", list(SETTINGS.functions))
+def test_stage_ships_no_tooling(key: str, stages: dict[str, tuple[Path, str]]) -> None:
+    folder = stages[key][0]
+    names = {p.name for p in folder.rglob("*")}
+    assert not names & (TOOLING_FILES | {"tooling", "cli", "local", "sample_day"}), sorted(names & TOOLING_FILES)
+    # ...and the tooling really is those files: the list above is not stale.
+    in_tooling = {p.name for p in (REPO_ROOT / "tooling").rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert TOOLING_FILES <= in_tooling, sorted(TOOLING_FILES - in_tooling)
+
+
+def _imports(path: Path) -> set[str]:
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+    return out
+
+
+def test_no_runtime_module_imports_the_tooling() -> None:
+    """Every import statement of the runtime core and the entry points, at any depth (lazy ones included)."""
+    runtime = [*(REPO_ROOT / "shared").rglob("*.py"), *(REPO_ROOT / "functions").glob("*/main.py")]
+    assert len(runtime) > 50
+    offenders = {
+        str(p.relative_to(REPO_ROOT)): sorted(m for m in _imports(p) if m == "tooling" or m.startswith("tooling."))
+        for p in runtime
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+    # The check sees imports: the tooling itself imports the core.
+    assert "shared.runtime" in _imports(REPO_ROOT / "tooling" / "local" / "functions.py")
 
 
 @pytest.mark.parametrize("key", list(SETTINGS.functions))

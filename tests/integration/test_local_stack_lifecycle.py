@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from shared.local.stack import pid_alive, port_open
+from tooling.local.stack import pid_alive, port_open
 
 pytestmark = pytest.mark.emulators
 

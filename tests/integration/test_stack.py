@@ -14,8 +14,8 @@ from shared.adapters import bigquery as bq
 from shared.adapters import gcs, pubsub
 from shared.bq_schema import TABLES, ensure_dataset_and_tables
 from shared.clients import bigquery_client
-from shared.provision import ensure_pull_subscription
 from tests.conftest import pull_all
+from tooling.provision import ensure_pull_subscription
 
 pytestmark = pytest.mark.emulators
 

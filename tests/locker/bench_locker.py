@@ -80,7 +80,7 @@ def bench_planning(runs: int) -> None:
 
 
 def bench_locking(runs: int, days: int) -> None:
-    from shared.local import stack
+    from tooling.local import stack
 
     state = stack.read_state()
     if not state:
@@ -92,9 +92,9 @@ def bench_locking(runs: int, days: int) -> None:
     from shared.adapters.gcs import bucket
     from shared.clients import bigquery_client
     from shared.config import get_config
-    from shared.locker import LockRequest, lock_schedule
-    from shared.provision import ensure_all
+    from shared.locker.service import LockRequest, lock_schedule
     from shared.runtime import Runtime
+    from tooling.provision import ensure_all
 
     cfg = get_config()
     rt = Runtime.from_env().with_suffix("bench" + uuid.uuid4().hex[:6])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli import main
 from tests.locker.conftest import seed_schedule, table_rows
+from tooling.cli import main
 
 AS_OF = ["--as-of", "2025-01-15T10:00:00Z"]
 

@@ -28,7 +28,6 @@ def _drop_push_subscriptions(rt):
             client.delete_subscription(subscription=sub.name)
 
 
-
 def results(lines: list[dict]) -> list[dict]:
     return [x["result"] for x in lines if x.get("message") == "schedule_locker: done" and x.get("result")]
 

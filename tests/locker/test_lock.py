@@ -12,9 +12,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from shared import locker
-from shared.edge import PermanentError
-from shared.locker import LockRequest, lock_schedule
+from shared.errors import PermanentError
+from shared.locker import service as locker
+from shared.locker.service import LockRequest, lock_schedule
 from tests.locker.conftest import AS_OF, STAMP, seed_schedule, table_rows
 
 pytestmark = pytest.mark.emulators

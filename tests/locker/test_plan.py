@@ -11,17 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from shared import rules
-from shared.edge import PermanentError
-from shared.locker import (
-    LockRequest,
-    ScheduleFileError,
-    is_fresh,
-    parse_schedule_bytes,
-    plan,
-    schedule_prefix,
-    stamp_of,
-    target_date,
-)
+from shared.config import GamesSettings
+from shared.errors import PermanentError
+from shared.locker.plan import LockRequest, plan, target_date
+from shared.nba.schedule_store import ScheduleFileError, is_fresh, parse_schedule_bytes, schedule_prefix, stamp_of
 from shared.timeutil import ET
 from tests.locker.conftest import AS_OF
 
@@ -106,7 +99,7 @@ def test_playoff_day(cfg, games):
     assert p.games_scheduled == 4 and {r["games_today"] for r in p.rows} == {4}
     assert by_workflow(p.rows)["betting_lines"] == ["08:00", "10:00", "12:00"]  # first tip 13:00
     # Configurable types: without playoffs, a playoff day is empty.
-    cfg2 = dataclasses.replace(cfg, games={"include_types": ["regular_season"]})
+    cfg2 = dataclasses.replace(cfg, games=GamesSettings(include_types=("regular_season",)))
     assert make_plan(cfg2, games, date(2025, 4, 20)).games_scheduled == 0
 
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.config import load_config
+from shared.paths.template import derived_values, fill_path
 from shared.scrapers.errors import InvalidRequest
-from shared.scrapers.paths import derived_values, fill_path
 
 CFG = load_config()
 TEMPLATES = sorted(

@@ -3,7 +3,8 @@ ever republished by cleanup (for a file whose run never notified), and it carrie
 can dedupe. So "a completion delivered twice" is tested where it can happen: the cleanup tick that republishes
 it reaches the cleanup function three times at once (three push subscriptions), and once more later (a
 redelivery of the same tick). The lost file must get exactly one recovery notification and one recovery row;
-the concurrent copies republish once between them: the run is claimed with a create-only object (shared.cleanup)."""
+the concurrent copies republish once between them: the run is claimed with a create-only object
+(shared.cleanup.service)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import faults
 from shared.adapters.pubsub import publish
 from shared.contracts import Tick
 from shared.scrapers import core, service
 from tests.functions_harness import FunctionProcess, LogTail, function_env, wire
 from tests.scrapers.conftest import BDL_KEY, completions, data_objects, request, rows
+from tooling import faults
 
 pytestmark = pytest.mark.emulators
 
@@ -39,9 +40,9 @@ def scenario(stack, replay_server, tmp_path_factory):
     import os
     import uuid
 
-    from shared.provision import ensure_all
     from shared.runtime import Runtime
     from shared.scrapers import http
+    from tooling.provision import ensure_all
 
     rt = Runtime.from_env().with_suffix(uuid.uuid4().hex[:8])
     ensure_all(rt)
@@ -54,6 +55,7 @@ def scenario(stack, replay_server, tmp_path_factory):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     http.reset()
+    faults.install()
     faults.reset()
     try:
         with pytest.raises(faults.InjectedLoss):

@@ -27,12 +27,11 @@ REQUESTS = [
 OUTAGE_SECONDS = 6.0
 
 
-
 @pytest.mark.parametrize("dependency", ["BIGQUERY_EMULATOR_HOST", "STORAGE_EMULATOR_HOST"])
 def test_outage_then_recovery_loses_nothing_and_duplicates_nothing(rt, scraper_env, tmp_path, dependency):
     import os
 
-    from shared.provision import ensure_pull_subscription
+    from tooling.provision import ensure_pull_subscription
 
     ensure_pull_subscription(rt, "dead_letter")  # (ensure_all made it; explicit: we read it below)
     log_path = tmp_path / "scrapers.log"
@@ -114,6 +113,21 @@ def query_decisions(rt) -> list[dict]:
 LEASE_SECONDS = 6
 
 
+def _config_with_lease(tmp_path, seconds: int):
+    """A copy of the shipped configuration whose scraper-request lease is `seconds`."""
+    from shared.config import CONFIG_DIR
+
+    out = tmp_path / "config"
+    out.mkdir()
+    for p in CONFIG_DIR.glob("*.yaml"):
+        text = p.read_text()
+        if p.name == "settings.yaml":
+            assert "scraper_request_seconds: 240" in text
+            text = text.replace("scraper_request_seconds: 240", f"scraper_request_seconds: {seconds}")
+        (out / p.name).write_text(text)
+    return out
+
+
 def test_a_lost_answer_to_the_claim_create_loses_and_duplicates_nothing(rt, scraper_env, tmp_path):
     """The network cut at the worst moment: the claim object's create-only write reaches GCS and is carried
     out, but its answer is lost. The client retries the (conditional) write, which now fails its precondition
@@ -128,7 +142,7 @@ def test_a_lost_answer_to_the_claim_create_loses_and_duplicates_nothing(rt, scra
             rt,
             **scraper_env,
             STORAGE_EMULATOR_HOST=proxy.url,
-            NBA_ORCH_SCRAPER_LEASE_SECONDS=str(LEASE_SECONDS),
+            NBA_ORCH_CONFIG_DIR=str(_config_with_lease(tmp_path, LEASE_SECONDS)),
         )
         with FunctionProcess("scrapers", env=env, log_path=log_path) as fn:
             wire(rt, fn, "scraper_requests", min_backoff=1, max_backoff=2, max_delivery_attempts=100)

@@ -17,8 +17,8 @@ import pytest
 
 from shared.adapters import gcs
 from shared.adapters.bigquery import query
-from shared.sample_day import DEFAULT_DATE
-from shared.simulate import run
+from tooling.sample_day import DEFAULT_DATE
+from tooling.simulate import run
 
 pytestmark = pytest.mark.emulators
 
@@ -64,8 +64,8 @@ def days(stack, tmp_path_factory):
     No injected crash (faults=""): a duplicate delivery legitimately resumes a "lost" run that a single
     delivery leaves to cleanup, so the figures would differ for a good reason (tests/scrapers/
     test_injected_faults.py covers that path)."""
-    from shared.provision import ensure_all
     from shared.runtime import Runtime
+    from tooling.provision import ensure_all
 
     out = {}
     base = tmp_path_factory.mktemp("days")

@@ -34,7 +34,6 @@ def lines_by_message(tail: LogTail, seen: list[dict]) -> Counter:
     return Counter(line["message_id"] for line in seen if line.get("message_id"))
 
 
-
 def test_poison_scraper_requests_are_logged_once_and_acknowledged(rt, scraper_env, tmp_path):
     log_path = tmp_path / "scrapers.log"
     unknown = request("no_such_scraper", {"date": "2024-01-15"})

@@ -11,8 +11,8 @@ import pytest
 
 from shared import rules
 from shared.config import load_config
-from shared.report_html import render
-from shared.status import DayData, evaluate
+from tooling.report_html import render
+from tooling.status import DayData, evaluate
 
 CFG = load_config()
 D = date(2025, 1, 15)

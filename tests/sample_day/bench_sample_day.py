@@ -25,8 +25,8 @@ BUDGET_SECONDS = 90.0
 def main() -> None:
     import requests
 
-    from shared.local.replay import Replay
-    from shared.sample_day import DEFAULT_DATE, build, install
+    from tooling.local.replay import Replay
+    from tooling.sample_day import DEFAULT_DATE, build, install
 
     build(DEFAULT_DATE)  # warm imports
     times = []

@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from shared.sample_day import DEFAULT_DATE, SampleDay, build, install
 from shared.timeutil import et_at
+from tooling.sample_day import DEFAULT_DATE, SampleDay, build, install
 
 BDL_KEY = "sample-bdl-key-3c9e"
 ODDS_KEY = "sample-odds-key-8d1f"
@@ -27,8 +27,8 @@ def world(day):
 @pytest.fixture
 def sample_replay(day, monkeypatch):
     """A replay server with the sample day installed; upstream calls of this process go to it, fast retries."""
-    from shared.local.replay import Replay
     from tests.replay import upstream_to
+    from tooling.local.replay import Replay
 
     rp = Replay().start()
     install(rp, day)

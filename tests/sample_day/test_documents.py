@@ -21,11 +21,11 @@ from shared.parsers import balldontlie, basketball_reference, bigdataball, nba_o
 from shared.parsers import odds_api as odds_parser
 from shared.parsers.nba_gamebook import gamebook_pdf_info, parse_gamebook_pdf
 from shared.parsers.nba_injury_report import parse_injury_report_pdf
-from shared.sample_day import DEFAULT_DATE, build, reports
-from shared.sample_day import bigdataball as bdb_docs
-from shared.sample_day.day import LINES_MARKETS, PROPS_MARKETS
-from shared.sample_day.odds import BOOKMAKERS, PROP_MARKETS, prop_players
-from shared.sample_day.teams import team
+from tooling.sample_day import DEFAULT_DATE, build, reports
+from tooling.sample_day import bigdataball as bdb_docs
+from tooling.sample_day.day import LINES_MARKETS, PROPS_MARKETS
+from tooling.sample_day.odds import BOOKMAKERS, PROP_MARKETS, prop_players
+from tooling.sample_day.teams import team
 
 D = DEFAULT_DATE
 

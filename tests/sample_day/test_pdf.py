@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from shared.parsers._pdf import group_lines, page_words
-from shared.sample_day.pdf import Document, text_width
+from tooling.sample_day.pdf import Document, text_width
 
 
 def read(data: bytes):

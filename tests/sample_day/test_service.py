@@ -21,12 +21,12 @@ import pytest
 from shared.config import get_config
 from shared.contracts import ScraperRequest
 from shared.controller.params import resolve
-from shared.sample_day import DEFAULT_DATE
-from shared.sample_day.odds import BOOKMAKERS, PROP_MARKETS, QUOTA_REMAINING, prop_players
-from shared.sample_day.reports import injury_rows
 from shared.scrapers import registry
 from shared.scrapers.errors import ScraperFailure
 from tests.sample_day.conftest import et, ticks
+from tooling.sample_day import DEFAULT_DATE
+from tooling.sample_day.odds import BOOKMAKERS, PROP_MARKETS, QUOTA_REMAINING, prop_players
+from tooling.sample_day.reports import injury_rows
 
 D = DEFAULT_DATE
 CFG = get_config()

@@ -23,8 +23,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.sample_day.pdf import lines_pdf
 from tests.replay import Replay
+from tooling.sample_day.pdf import lines_pdf
 
 BP_KEY = "bp-test-key-3c9d7e10"
 DRIVE_TOKEN = "drive-test-token-a1b2c3d4"

@@ -56,7 +56,7 @@ def rp(replay, upstream_dir, monkeypatch):
 @pytest.fixture
 def srt(rt):
     """An isolated runtime with a pull subscription on the requests topic too (to see follow-ups)."""
-    from shared.provision import ensure_pull_subscription
+    from tooling.provision import ensure_pull_subscription
 
     ensure_pull_subscription(rt, "scraper_requests")
     return rt

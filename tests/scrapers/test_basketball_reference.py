@@ -27,7 +27,6 @@ BOS = {"teamAbbr": "BOS", "year": "2025"}
 PATH = "basketball-ref/season-rosters/2024-25/BOS.json"
 
 
-
 def test_roster_page_through_the_pipeline(srt, rp):
     req = request("br_season_roster", {**BOS, "season": "2024-25"})
     outcome = service.execute(srt, req)

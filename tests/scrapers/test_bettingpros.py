@@ -22,7 +22,6 @@ EVENTS = "bettingpros/v3_events_2021-10-21.json"
 DAY = {"date": "2021-10-21"}
 
 
-
 def test_events_release_one_props_request_per_market(srt, rp, upstream_dir):
     req = request("bp_events", DAY)
     outcome = service.execute(srt, req)

@@ -42,7 +42,6 @@ CSV = "bigdataball/pbp_746cfbef.csv"
 FILES = "/drive/v3/files"
 
 
-
 def _file(file_id: str, name: str, modified: str) -> dict[str, Any]:
     return {"kind": "drive#file", "id": file_id, "name": name, "mimeType": "text/csv", "modifiedTime": modified}
 

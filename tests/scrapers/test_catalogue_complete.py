@@ -48,7 +48,6 @@ FRAMEWORK_PARAMS: dict[str, dict[str, str]] = {
 ALL_PARAMS = {**FRAMEWORK_PARAMS, **CLI_PARAMS}
 
 
-
 def emitted(stdout: str) -> dict:
     """The CLI's JSON document (indented), after any one-line log entries."""
     start = 0 if stdout.startswith("{\n") else stdout.rindex("\n{\n") + 1
@@ -69,7 +68,7 @@ def test_every_catalogued_scraper_has_an_implementation_in_its_sources_module():
 
 
 def test_cli_scrape_to_a_folder_works_for_every_scraper_of_the_catalogue(rp, tmp_path, capsys):
-    from shared.cli import main
+    from tooling.cli import main
 
     cfg = get_config()
     assert set(ALL_PARAMS) == set(cfg.scrapers)  # a new catalogue entry needs a case here

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from shared.config import get_config
+from shared.paths.template import derived_values, fill_path, fill_url, split_gcs_uri
 from shared.scrapers import core
 from shared.scrapers.base import Fetched, combine_pages
 from shared.scrapers.errors import InvalidRequest
-from shared.scrapers.paths import derived_values, fill_path, fill_url, split_gcs_uri
 from shared.scrapers.sources.odds_api import day_window
 from tests.scrapers.conftest import AS_OF, request
 

@@ -20,7 +20,6 @@ TEAM = "/apis/site/v2/sports/basketball/nba/teams/{}"
 ERROR_404 = "espn/summary_event401673394_404_error.json"
 
 
-
 def test_scoreboard_of_2024_01_15_has_11_events(srt, rp, upstream_dir):
     req = request("espn_scoreboard", {"date": "2024-01-15"})
     outcome = service.execute(srt, req)

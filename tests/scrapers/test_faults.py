@@ -12,6 +12,7 @@ import pytest
 
 from shared import run_ledger
 from shared.adapters import gcs
+from shared.config import get_config
 from shared.scrapers import claims, core, service
 from shared.scrapers.errors import InProgress, TransientFailure
 from tests.replay import Reply
@@ -201,6 +202,7 @@ def test_the_last_attempt_takes_over_a_claim_left_by_a_crashed_delivery(srt, rep
         execution_id=core.execution_id(BOX.request_id),
         owner="crashed",
         now=datetime.now(UTC),
+        lease_seconds=get_config().leases.scraper_request_seconds,
     )
     with pytest.raises(InProgress):
         service.execute(srt, BOX)

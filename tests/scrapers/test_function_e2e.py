@@ -17,7 +17,6 @@ from tests.scrapers.conftest import BDL_KEY, ODDS_KEY, completions, data_objects
 pytestmark = pytest.mark.emulators
 
 
-
 def test_function_runs_requests_and_their_follow_ups_and_redelivery_recovers_a_5xx(srt, replay, upstream_dir, tmp_path):
     odds = "api.the-odds-api.com"
     for event in ("f137689983933840bf2f2a91278eb03b", "071ee3e84d6e3ecce12d8c5e4ab4da0b"):

@@ -106,7 +106,7 @@ def test_cli_scrape_to_a_folder_touches_no_cloud_service(replay, upstream_dir, t
     # No emulator or project settings at all: any cloud call would fail.
     env = {k: v for k, v in os.environ.items() if "EMULATOR" not in k and not k.startswith(("GOOGLE", "CLOUDSDK"))}
     env.update(BALLDONTLIE_API_KEY=BDL_KEY, NBA_ORCH_UPSTREAM_OVERRIDE=replay.url)
-    entry = "import sys; from shared.cli import main; sys.exit(main(sys.argv[1:]))"  # what `nba-orch` runs
+    entry = "import sys; from tooling.cli import main; sys.exit(main(sys.argv[1:]))"  # what `nba-orch` runs
     cmd = [sys.executable, "-c", entry, "scrape", "bdl_box_scores", "--param", "date=2024-01-15"]
     cmd += ["--out", str(tmp_path), "--as-of", "2024-01-25T04:00:00Z"]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -121,7 +121,7 @@ def test_cli_scrape_to_a_folder_touches_no_cloud_service(replay, upstream_dir, t
 
 @pytest.mark.emulators
 def test_cli_scrape_through_the_pipeline_and_failure_exit_code(srt, replay, monkeypatch, capsys):
-    from shared.cli import main
+    from tooling.cli import main
 
     for k, v in srt.env().items():
         monkeypatch.setenv(k, v)

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import faults
 from shared.config import get_config
 from shared.contracts import Tick
 from shared.scrapers import service
 from tests.scrapers.conftest import completions, data_objects, request, rows, run_records
+from tooling import faults
 
 BOX_AS_OF = datetime(2024, 1, 16, 4, 0, tzinfo=UTC)  # 2024-01-15 23:00 ET: that night's box scores
 BOX = request("bdl_box_scores", {"date": "2024-01-15"}, workflow="post_game_window_1", as_of=BOX_AS_OF)
@@ -20,6 +20,7 @@ BOX = request("bdl_box_scores", {"date": "2024-01-15"}, workflow="post_game_wind
 
 @pytest.fixture(autouse=True)
 def _fresh_faults():
+    faults.install()
     faults.reset()
     yield
     faults.reset()
@@ -42,7 +43,7 @@ def test_crash_at_each_step_is_resumed_by_redelivery(srt, replay, monkeypatch, p
 
 
 def test_lost_run_after_the_write_is_repaired_once_by_cleanup(srt, replay, monkeypatch):
-    from shared.cleanup import run_cleanup
+    from shared.cleanup.service import run_cleanup
 
     monkeypatch.setenv("NBA_ORCH_FAULTS", "after_write:bdl_box_scores:lose:1")
     with pytest.raises(faults.InjectedLoss):

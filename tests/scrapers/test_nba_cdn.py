@@ -15,7 +15,6 @@ PBP = "/static/json/liveData/playbyplay/playbyplay_{}.json"
 RECORDING = "nbacom_cdn/playbyplay_0022400561_NYK-PHI_2025-01-15.json"
 
 
-
 def test_recording_through_the_pipeline(srt, rp, upstream_dir):
     req = request("nbac_play_by_play", {"game_id": "0022400561", "date": "2025-01-15", "gamedate": "20250115"})
     outcome = service.execute(srt, req)

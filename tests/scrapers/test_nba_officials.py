@@ -19,7 +19,6 @@ PATH = "/wp-json/api/v1/get-game-officials"
 RECORDING = "nba_officials/get-game-officials_2025-01-08.json"
 
 
-
 def test_recording_keeps_only_nba_games_in_the_summary(srt, rp, upstream_dir):
     req = request("nbac_referee_assignments", {"date": "2025-01-08"})
     outcome = service.execute(srt, req)

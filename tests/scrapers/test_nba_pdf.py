@@ -51,7 +51,6 @@ PLAYER_ROWS = [
 ]
 
 
-
 def test_injury_report_every_player_row_with_its_status(srt, rp, upstream_dir):
     req = request("nbac_injury_report", REPORT)
     outcome = service.execute(srt, req)

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.emulators
 TS = "20240125_040000"  # the conftest's logical time, 2024-01-25T04:00Z
 
 
-
 def _read(upstream_dir, rel: str) -> bytes:
     raw = (upstream_dir / rel).read_bytes()
     return gzip.decompress(raw) if rel.endswith(".gz") else raw

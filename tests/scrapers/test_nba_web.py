@@ -21,7 +21,6 @@ GSW = {"team_id": "1610612744", "team_abbr": "GSW"}
 RECORDING = "nbacom_web/team_roster_79002ff4.html.gz"
 
 
-
 def test_recording_through_the_pipeline_page_kept_losslessly(srt, rp, upstream_dir):
     req = request("nbac_roster", GSW)
     outcome = service.execute(srt, req)

@@ -65,7 +65,7 @@ def test_random_upstream_faults_end_in_one_final_row_and_no_partial_file(
     http.reset()
     replay.add(PDF_HOST, INJURY_PATH, file=upstream_dir / "nba_injury_report/Injury-Report_2024-01-04_12PM.pdf")
     replay.add(PDF_HOST, "/referee/injury/Injury-Report_2024-01-04_02PM.pdf", body=b"", content_type="application/pdf")
-    max_deliveries = int(get_config().pubsub["max_delivery_attempts"])
+    max_deliveries = get_config().pubsub.max_delivery_attempts
 
     # The fault-free answer of each kind, and how many HTTP requests it takes (pages), run locally.
     expected: dict[str, list[bytes]] = {}

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from shared.config import get_config
-from shared.sample_day import DEFAULT_DATE
-from shared.simulate import plan, run
+from tooling.sample_day import DEFAULT_DATE
+from tooling.simulate import plan, run
 
 pytestmark = pytest.mark.emulators
 

@@ -36,7 +36,7 @@ def test_default_config_reproduces_the_replaced_system():
     assert cfg.scrapers["oddsa_player_props"].depends_on == ("oddsa_events",)
     assert cfg.scrapers["nbac_injury_report"].treat_no_data_as_success
     assert str(cfg.timezone) == "America/New_York"
-    assert cfg.cleanup["lookback_minutes"] == 60 and cfg.cleanup["min_file_age_minutes"] == 30
+    assert cfg.cleanup.lookback_minutes == 60 and cfg.cleanup.min_file_age_minutes == 30
 
 
 def test_crons_cover_post_game_windows_and_lock_at_five():

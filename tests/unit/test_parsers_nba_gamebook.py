@@ -17,7 +17,7 @@ import pytest
 
 from shared.parsers import ParseError
 from shared.parsers.nba_gamebook import gamebook_pdf_info, parse_gamebook_pdf, parse_gamebook_text
-from shared.sample_day.pdf import lines_pdf
+from tooling.sample_day.pdf import lines_pdf
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "upstream"
 

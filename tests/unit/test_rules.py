@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import rules
-from shared.config import TimeWindow, load_config
+from shared.config import GamesSettings, TimeWindow, load_config
 from shared.nba.schedule import Game, parse_schedule
 
 CFG = load_config()
@@ -69,7 +69,7 @@ def test_controller_ticks_across_spring_forward():
     ticks = rules.controller_ticks(CFG, date(2025, 3, 8))
     assert ticks[-2:] == [utc(2025, 3, 9, 6), utc(2025, 3, 9, 8)]
     # Every hour ticking: the 02:00 that does not exist on 2025-03-09 is not a tick.
-    hourly = dataclasses.replace(CFG, controller={**CFG.controller, "first_hour": 0, "last_hour": 23})
+    hourly = dataclasses.replace(CFG, controller=dataclasses.replace(CFG.controller, first_hour=0, last_hour=23))
     ticks = rules.controller_ticks(hourly, date(2025, 3, 8))
     assert len(ticks) == 23 and "02:00" not in et_hours(ticks)
     assert len(set(ticks)) == 23
@@ -79,7 +79,7 @@ def test_controller_ticks_across_fall_back():
     # 2024-11-03: 01:00 happens twice; it is one tick, the first occurrence (EDT, 05:00 UTC).
     ticks = rules.controller_ticks(CFG, date(2024, 11, 2))
     assert ticks[-2:] == [utc(2024, 11, 3, 5), utc(2024, 11, 3, 9)]
-    hourly = dataclasses.replace(CFG, controller={**CFG.controller, "first_hour": 0, "last_hour": 23})
+    hourly = dataclasses.replace(CFG, controller=dataclasses.replace(CFG.controller, first_hour=0, last_hour=23))
     assert len(rules.controller_ticks(hourly, date(2024, 11, 2))) == 24
     # Cloud Scheduler may fire the repeated 01:00 twice: both firings are the same tick and key.
     first, second = utc(2024, 11, 3, 5, 0, 2), utc(2024, 11, 3, 6, 0, 2)
@@ -151,7 +151,7 @@ def test_all_star_break_has_only_the_daily_workflow(games):
         assert [r.workflow_name for r in runs] == ["morning_operations"], d
         assert runs[0].games_today == 0 and "no games" in runs[0].reason
     # With All-Star games included by configuration, 2025-02-16 becomes a game day.
-    cfg = dataclasses.replace(CFG, games={"include_types": ["regular_season", "all_star"]})
+    cfg = dataclasses.replace(CFG, games=GamesSettings(include_types=("regular_season", "all_star")))
     runs = rules.expected_runs(cfg, date(2025, 2, 16), games)
     assert runs[0].games_today == 3 and "betting_lines" in {r.workflow_name for r in runs}
 

@@ -70,8 +70,17 @@ def test_a_record_is_filed_under_the_operational_day_of_its_logical_time():
         ({"run": json.dumps({"v": 1, "scraper_name": "x"})}, "missing status, triggered_at"),
         ({"run": json.dumps({"v": 1, "scraper_name": "x", "status": "s", "triggered_at": "noon"})}, "bad triggered_at"),
         (
-            {"run": json.dumps({"v": 1, "scraper_name": "x", "status": "s", "triggered_at": "2025-01-16T06:00:00Z",
-                                "params": "date=2025-01-15"})},
+            {
+                "run": json.dumps(
+                    {
+                        "v": 1,
+                        "scraper_name": "x",
+                        "status": "s",
+                        "triggered_at": "2025-01-16T06:00:00Z",
+                        "params": "date=2025-01-15",
+                    }
+                )
+            },
             "params is not an object",
         ),
         ({}, "no record in its metadata"),
@@ -103,9 +112,11 @@ def test_the_controller_reads_the_runs_it_needs_within_its_window():
     assert errors == {}
     assert sorted((r.scraper, r.at.hour) for r in runs) == [("nbac_injury_report", 13), ("nbac_player_list", 13)]
     injury = next(r for r in runs if r.scraper == "nbac_injury_report")
-    assert (injury.records, dict(injury.params), injury.summary["quota"]) == (52, {"date": "2025-01-15"}, {
-        "requests_remaining": 9
-    })
+    assert (injury.records, dict(injury.params), injury.summary["quota"]) == (
+        52,
+        {"date": "2025-01-15"},
+        {"requests_remaining": 9},
+    )
 
 
 def test_an_unreadable_record_is_an_error_for_every_workflow_that_needs_its_scraper():

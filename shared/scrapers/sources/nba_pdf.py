@@ -20,9 +20,9 @@ from typing import Any, ClassVar
 
 from shared.parsers import nba_gamebook, nba_injury_report
 from shared.parsers.errors import ParseError
+from shared.paths.template import fill_path
 from shared.scrapers.base import BinaryDocument, Context, Fetched, Output, Parsed, Scraper
 from shared.scrapers.errors import InvalidRequest
-from shared.scrapers.paths import fill_path
 
 
 class NbacInjuryReport(BinaryDocument):

@@ -1,0 +1,36 @@
+"""Where this system's own objects live in the data bucket: one table of `_nba-orch/` prefixes.
+
+None of them holds scraped data, and none is under a catalogue path template, so cleanup (which lists only
+the catalogue's dated prefixes) never sees them. Deploy's IAM notes and the operator tooling name them from
+here too.
+"""
+
+from __future__ import annotations
+
+ROOT = "_nba-orch/"
+
+PREFIXES: dict[str, str] = {
+    # schedule locker: one claim per locked day, holding the day's exact rows
+    "schedule_locks": ROOT + "locks/daily_expected_schedule/",
+    # master controller: one ledger object per decided slot (the slot's claim and its decisions)
+    "controller_slots": ROOT + "controller/",
+    # cleanup: one run claim per tick, deleted when a run fails
+    "cleanup_runs": ROOT + "cleanup/",
+    # scrapers: one claim per request id, the record of how far a run got
+    "scraper_requests": ROOT + "requests/",
+    # scrapers -> controller: one record per finished run, filed by operational day
+    "runs": ROOT + "runs/",
+}
+
+
+def prefix(kind: str) -> str:
+    """The folder of one kind of internal object (KeyError for an unknown kind: a typo is a bug)."""
+    return PREFIXES[kind]
+
+
+def object_name(kind: str, *parts: str) -> str:
+    """`<prefix><part>/.../<last part>.json`: each part is one of our own deterministic ids, dates or slot keys,
+    never free text with '/' or '..'."""
+    if not parts or any(not p or "/" in p or ".." in p for p in parts):
+        raise ValueError(f"internal object name parts must be plain names, got {parts!r}")
+    return PREFIXES[kind] + "/".join(parts) + ".json"
