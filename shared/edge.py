@@ -10,7 +10,9 @@ Outcomes, the same for all four functions:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from shared import log
@@ -26,8 +28,21 @@ def is_final_attempt(delivery_attempt: int | None, max_delivery_attempts: int) -
     return delivery_attempt is not None and delivery_attempt >= max_delivery_attempts
 
 
-def run(cloud_event: Any, function: str, work: Handler) -> Any:
-    """Decode `cloud_event`, hand the message to the role's `handle`, log the outcome; raise to redeliver."""
+@cache
+def resolve(handler: str) -> Handler:
+    """The callable named by "package.module.attribute", imported on first use and kept: a role's service (and
+    the configuration it loads) is imported by the first message, not at cold start."""
+    module, _, attr = handler.rpartition(".")
+    fn = getattr(importlib.import_module(module), attr)
+    if not callable(fn):
+        raise TypeError(f"{handler} is not callable")
+    return fn
+
+
+def run(cloud_event: Any, function: str, handler: Handler | str) -> Any:
+    """Decode `cloud_event`, hand the message to the role's `handle` (a callable, or its dotted name, see
+    `resolve`), log the outcome; raise to redeliver."""
+    work = resolve(handler) if isinstance(handler, str) else handler
     try:
         msg = decode_event(cloud_event)
     except MalformedMessage as exc:

@@ -9,11 +9,13 @@ use, not at cold start.
 
 import functions_framework
 
-from shared.cleanup.service import handle
 from shared.edge import run
+
+# The role's work, imported by the first message (shared.edge.resolve), not at cold start.
+HANDLER = "shared.cleanup.service.handle"
 
 
 @functions_framework.cloud_event
 def cleanup(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "cleanup", handle)
+    return run(cloud_event, "cleanup", HANDLER)

@@ -9,11 +9,13 @@ use, not at cold start.
 
 import functions_framework
 
-from shared.controller.service import handle
 from shared.edge import run
+
+# The role's work, imported by the first message (shared.edge.resolve), not at cold start.
+HANDLER = "shared.controller.service.handle"
 
 
 @functions_framework.cloud_event
 def master_controller(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "master_controller", handle)
+    return run(cloud_event, "master_controller", HANDLER)

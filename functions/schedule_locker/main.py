@@ -10,10 +10,12 @@ use, not at cold start.
 import functions_framework
 
 from shared.edge import run
-from shared.locker.service import handle
+
+# The role's work, imported by the first message (shared.edge.resolve), not at cold start.
+HANDLER = "shared.locker.service.handle"
 
 
 @functions_framework.cloud_event
 def schedule_locker(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "schedule_locker", handle)
+    return run(cloud_event, "schedule_locker", HANDLER)

@@ -11,10 +11,12 @@ use, not at cold start.
 import functions_framework
 
 from shared.edge import run
-from shared.scrapers.service import handle
+
+# The role's work, imported by the first message (shared.edge.resolve), not at cold start.
+HANDLER = "shared.scrapers.service.handle"
 
 
 @functions_framework.cloud_event
 def scrapers(cloud_event):
     """Entry point (CloudEvent from Pub/Sub)."""
-    return run(cloud_event, "scrapers", handle)
+    return run(cloud_event, "scrapers", HANDLER)

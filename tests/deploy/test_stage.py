@@ -37,6 +37,8 @@ sys.path[:0] = [stage, site]
 import main
 fn = getattr(main, entry)
 import shared
+from shared.edge import resolve
+handle = resolve(main.HANDLER)  # the role's service, imported on the first message: from the stage too
 from shared.config import CONFIG_DIR, get_config
 cfg = get_config()
 for name in packages:  # modules a function imports lazily, at request time
@@ -44,7 +46,8 @@ for name in packages:  # modules a function imports lazily, at request time
     for m in pkgutil.walk_packages(pkg.__path__, name + "."):
         importlib.import_module(m.name)
 files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
-print(json.dumps({"callable": callable(fn), "shared": shared.__file__, "config_dir": str(CONFIG_DIR),
+print(json.dumps({"callable": callable(fn) and callable(handle), "handler": main.HANDLER,
+                  "shared": shared.__file__, "config_dir": str(CONFIG_DIR),
                   "workflows": len(cfg.workflows), "files": files, "path": sys.path}))
 """
 
@@ -197,7 +200,8 @@ def test_main_imports_from_its_stage_alone(key: str, stages: dict[str, tuple[Pat
     )
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
-    assert out["callable"], f"main.{fn.entry_point} is not callable"
+    assert out["callable"], f"main.{fn.entry_point} or its handler is not callable"
+    assert out["handler"].startswith("shared.") and out["handler"].endswith(".service.handle")
     assert out["shared"] == str(folder / "shared" / "__init__.py")
     assert out["config_dir"] == str(folder / "shared" / "config")
     assert out["workflows"] > 0
@@ -235,3 +239,15 @@ def _file_owners() -> dict[Path, str]:
         for f in dist.files or []:
             out[Path(dist.locate_file(f)).resolve()] = name
     return out
+
+
+def test_the_four_main_files_have_one_shape() -> None:
+    """Code (docstring aside) is the same in every main.py but for the role's name and its service."""
+    shapes = set()
+    for key in SETTINGS.functions:
+        text = (REPO_ROOT / "functions" / key / "main.py").read_text()
+        code = text.split('"""', 2)[2]
+        tree = ast.parse(code)
+        handler = next(n.value.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "HANDLER")
+        shapes.add(code.replace(handler, "SERVICE").replace(key, "ROLE"))
+    assert len(shapes) == 1, shapes
