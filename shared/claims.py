@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import RetryLater
+from shared.limits import check_metadata, check_object_name
 from shared.runtime import Runtime
 
 # Custom metadata key of the unique token every claim write carries (how a lost answer is recognised).
@@ -109,8 +110,11 @@ def _write(
     from google.api_core.exceptions import PreconditionFailed
 
     token = uuid.uuid4().hex
+    meta = {**(metadata or {}), WRITE_TOKEN: token}
+    check_object_name(name)
+    check_metadata(meta)
     blob = _blob(rt, name)
-    blob.metadata = {**(metadata or {}), WRITE_TOKEN: token}
+    blob.metadata = meta
     try:
         blob.upload_from_string(data, content_type=content_type, if_generation_match=if_generation_match)
     except PreconditionFailed:

@@ -363,7 +363,7 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
     patterns: dict[str, re.Pattern[str]] = {}
     for name, pat in c.mapping(raw.get("param_patterns", {}), "param_patterns").items():
         try:
-            patterns[name] = re.compile(str(pat))
+            patterns[name] = re.compile(str(pat), re.ASCII)  # `\d` is 0-9 only: no other digits in a path
         except re.error as exc:
             c.fail(f"param_patterns.{name}", f"bad regular expression: {exc}")
 

@@ -11,14 +11,20 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared.limits import MAX_CONTEXT_BYTES, MAX_NAME_CHARS, LimitExceeded, check_attributes
 from shared.timeutil import iso_utc, parse_date, parse_instant
 
 SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 256 * 1024
+# A tick's `as_of` may lead its publish time by this much (clock skew) unless `force`: a tick cannot act for
+# tomorrow (lock tomorrow's schedule today). Any past `as_of` is accepted: replays and backfills act for the past.
+MAX_AS_OF_AHEAD = timedelta(minutes=15)
+_NAME = re.compile(rf"[^\x00-\x1f\x7f]{{1,{MAX_NAME_CHARS}}}")  # free text, bounded, no control characters
 STATUSES = ("success", "no_data", "failed")
 SOURCES = ("CONTROLLER", "MANUAL", "LOCAL", "SCHEDULER", "RECOVERY", "FOLLOW_UP", "LOCKER", "SIMULATION")
 
@@ -42,8 +48,8 @@ def decode_event(cloud_event: Any) -> PubSubMessage:
     if isinstance(payload, bytes | str):
         try:
             payload = json.loads(payload)
-        except ValueError:
-            raise MalformedMessage("event data is not JSON") from None
+        except (ValueError, RecursionError):
+            raise MalformedMessage("event data is not JSON (or nested too deeply)") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("message"), dict):
         raise MalformedMessage("event data has no Pub/Sub 'message' object")
     msg = payload["message"]
@@ -56,21 +62,28 @@ def decode_event(cloud_event: Any) -> PubSubMessage:
     if publish_raw is None and hasattr(cloud_event, "get"):
         publish_raw = cloud_event.get("time")
     try:
-        publish_time = parse_instant(publish_raw) if publish_raw else None
+        publish_time = parse_instant(str(publish_raw)) if publish_raw else None
     except ValueError as exc:
-        raise MalformedMessage(str(exc)) from None
+        raise MalformedMessage(f"publishTime: {exc}") from None
     if publish_time is None:
         raise MalformedMessage("message has no publishTime")
     attrs = msg.get("attributes") or {}
     if not isinstance(attrs, dict):
         raise MalformedMessage("message.attributes is not an object")
     attempt = payload.get("deliveryAttempt")
+    attributes = {str(k): str(v) for k, v in attrs.items()}
+    try:
+        check_attributes(attributes)
+    except LimitExceeded as exc:
+        raise MalformedMessage(f"message attributes: {exc}") from None
     return PubSubMessage(
         data=data,
-        attributes={str(k): str(v) for k, v in attrs.items()},
+        attributes=attributes,
         message_id=str(msg.get("messageId") or msg.get("message_id") or ""),
         publish_time=publish_time,
-        delivery_attempt=int(attempt) if isinstance(attempt, int) else None,
+        delivery_attempt=attempt
+        if isinstance(attempt, int) and not isinstance(attempt, bool) and attempt > 0
+        else None,
     )
 
 
@@ -83,6 +96,8 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
         obj = json.loads(data)
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedMessage(f"{what}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedMessage(f"{what}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise MalformedMessage(f"{what}: expected a JSON object, got {type(obj).__name__}")
     version = obj.get("v", SCHEMA_VERSION)
@@ -142,10 +157,16 @@ def decode_tick(msg: PubSubMessage) -> Tick:
         since = parse_instant(obj["since"]) if obj.get("since") else None
     except ValueError as exc:
         raise MalformedMessage(f"{what}: {exc}") from None
+    force = _bool(obj, "force", what)
+    if as_of - msg.publish_time > MAX_AS_OF_AHEAD and not force:
+        raise MalformedMessage(
+            f"{what}: as_of {iso_utc(as_of)} is after its publish time {iso_utc(msg.publish_time)} by more than "
+            f"{MAX_AS_OF_AHEAD}: a tick cannot act for the future (add force to mean it)"
+        )
     return Tick(
         as_of=as_of,
         date=d,
-        force=_bool(obj, "force", what),
+        force=force,
         dry_run=_bool(obj, "dry_run", what),
         since=since,
         message_id=msg.message_id,
@@ -160,6 +181,23 @@ def decode_tick(msg: PubSubMessage) -> Tick:
 # which costs as much as encoding a request id's few values (a fan-out makes one per request). Same output as
 # json.dumps with those separators; no circular check (only our own plain dicts and lists are encoded).
 COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
+def inherit_context(parent: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A follow-up's context: its parent's plus `extra`, kept under MAX_CONTEXT_BYTES by dropping the
+    parent's largest entries first (named in `context_dropped`), so a follow-up is never refused for
+    inheriting a large context."""
+    out = {**parent, **extra}
+    dropped: list[str] = []
+    for key in sorted(parent, key=lambda k: len(COMPACT_JSON.encode(parent[k])), reverse=True):
+        if len(COMPACT_JSON.encode(out).encode()) <= MAX_CONTEXT_BYTES - 1024:
+            break
+        if key not in extra:
+            out.pop(key, None)
+            dropped.append(key)
+    if dropped:
+        out["context_dropped"] = sorted(dropped)[:20]
+    return out
 
 
 def make_request_id(scraper_name: str, params: dict[str, str], scope: str) -> str:
@@ -217,6 +255,14 @@ def decode_scraper_request(msg: PubSubMessage) -> ScraperRequest:
     name = obj.get("scraper_name")
     if not isinstance(name, str) or not name:
         raise MalformedMessage(f"{what}: scraper_name is required")
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+        raise MalformedMessage(f"{what}: scraper_name must be lower_snake_case, at most 64 characters")
+    names = {k: obj.get(k) for k in ("workflow", "triggered_by", "decision_id") if obj.get(k) is not None}
+    for key, value in names.items():
+        if not isinstance(value, str) or not _NAME.fullmatch(value):
+            raise MalformedMessage(
+                f"{what}: {key} must be a string of 1-{MAX_NAME_CHARS} characters without control characters"
+            )
     params = obj.get("params") or {}
     if not isinstance(params, dict) or not all(
         isinstance(v, str | int) and not isinstance(v, bool) for v in params.values()
@@ -229,6 +275,8 @@ def decode_scraper_request(msg: PubSubMessage) -> ScraperRequest:
     context = obj.get("context") or {}
     if not isinstance(context, dict):
         raise MalformedMessage(f"{what}: context must be an object")
+    if len(COMPACT_JSON.encode(context).encode()) > MAX_CONTEXT_BYTES:
+        raise MalformedMessage(f"{what}: context larger than {MAX_CONTEXT_BYTES} bytes")
     try:
         as_of = parse_instant(obj["as_of"]) if obj.get("as_of") else msg.publish_time
     except ValueError as exc:

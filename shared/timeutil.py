@@ -17,27 +17,43 @@ ET = ZoneInfo("America/New_York")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# Instants and dates this system accepts from outside (messages, upstream answers, the CLI).
+MIN_YEAR, MAX_YEAR = 1970, 2199
+MIN_DATE_YEAR = 1900  # dates: NBA history starts in 1946
+
+
 def parse_date(value: str) -> date:
     """Strict YYYY-MM-DD; raises ValueError with the bad value in the message."""
     if not isinstance(value, str) or not _DATE_RE.match(value):
         raise ValueError(f"bad date {value!r}: expected YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        d = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"bad date {value!r}: not a calendar date") from None
+    if not MIN_DATE_YEAR <= d.year <= MAX_YEAR:
+        raise ValueError(f"bad date {value!r}: outside the years {MIN_DATE_YEAR}-{MAX_YEAR}")
+    return d
 
 
 def parse_instant(value: str) -> datetime:
-    """An ISO-8601 instant with an offset (or Z), returned in UTC; naive times are refused as ambiguous."""
-    if not isinstance(value, str):
-        raise ValueError(f"bad timestamp {value!r}: expected an ISO-8601 string")
+    """An ISO-8601 instant with an offset (or Z), returned in UTC; naive times are refused as ambiguous, and so
+    are instants outside 1970-2199 (`0001-01-01T00:30:00+01:00` would overflow on conversion, and any
+    arithmetic near the ends of datetime's range can: a bounded instant never does)."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"bad timestamp {str(value)[:64]!r}: expected an ISO-8601 string")
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         raise ValueError(f"bad timestamp {value!r}: not ISO-8601") from None
     if dt.tzinfo is None:
         raise ValueError(f"bad timestamp {value!r}: needs a UTC offset or Z")
-    return dt.astimezone(UTC)
+    try:
+        out = dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(f"bad timestamp {value!r}: out of range") from None
+    if not MIN_YEAR <= out.year <= MAX_YEAR:
+        raise ValueError(f"bad timestamp {value!r}: outside the years {MIN_YEAR}-{MAX_YEAR}")
+    return out
 
 
 def to_et(dt: datetime) -> datetime:

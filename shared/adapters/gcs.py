@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.clients import storage_client
 from shared.errors import AlreadyExists
+from shared.limits import check_metadata, check_object_name
 from shared.runtime import Runtime
 
 __all__ = ["AlreadyExists"]
@@ -26,6 +27,9 @@ def create_object(
     """
     from google.api_core.exceptions import PreconditionFailed
 
+    check_object_name(path)
+    if metadata:
+        check_metadata(metadata)
     blob = bucket(rt).blob(path)
     if metadata:
         blob.metadata = metadata

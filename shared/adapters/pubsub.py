@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.clients import publisher
+from shared.limits import check_attributes
 from shared.runtime import Runtime
 
 PUBLISH_TIMEOUT_SECONDS = 60
@@ -22,7 +23,10 @@ def publish_many(rt: Runtime, topic_key: str, messages: Iterable[tuple[bytes, di
     """
     client = publisher(rt.project)
     path = rt.topic_path(topic_key)
-    futures = [client.publish(path, data, **attrs) for data, attrs in messages]
+    batch = list(messages)
+    for _, attrs in batch:  # before anything is sent: all or nothing is refused (the emulator accepts it all)
+        check_attributes(attrs)
+    futures = [client.publish(path, data, **attrs) for data, attrs in batch]
     return [f.result(timeout=PUBLISH_TIMEOUT_SECONDS) for f in futures]
 
 
@@ -38,6 +42,7 @@ def publish_each(
     pending: list[object] = []
     for data, attrs in messages:
         try:
+            check_attributes(attrs)
             pending.append(client.publish(path, data, **attrs))
         except Exception as exc:  # noqa: BLE001 - reported in the result, per message
             pending.append(exc)

@@ -31,10 +31,14 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from shared.config import ScraperSpec, Source
-from shared.contracts import ScraperRequest
+from shared.contracts import ScraperRequest, inherit_context
+from shared.limits import clip
 from shared.parsers.errors import ParseError
 from shared.paths.template import derived_values, fill_path, fill_url
 from shared.scrapers.errors import ScraperFailure
+
+# Each kept upstream header value (object metadata) is clipped to this many bytes.
+HEADER_VALUE_BYTES = 512
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,9 @@ class Fetched:
         meta = {"http_status": str(self.status), "pages": str(self.pages), "retries": str(self.retries)}
         if self.retry_waits:
             meta["retry_waits"] = ",".join(f"{w:g}" for w in self.retry_waits)
-        meta.update({f"h_{k}": v for k, v in self.headers.items() if k != "content-type"})
+        # Upstream-controlled values (ETag, Last-Modified...): a prefix is kept, so a hostile header cannot push
+        # the object's metadata over Cloud Storage's 8 KiB.
+        meta.update({f"h_{k}": clip(v, HEADER_VALUE_BYTES) for k, v in self.headers.items() if k != "content-type"})
         return meta
 
     @classmethod
@@ -208,7 +214,7 @@ class Scraper:
             triggered_by=f"follow_up:{req.scraper_name}",
             decision_id=req.decision_id,
             as_of=ctx.as_of,
-            context={**req.context, "parent_request_id": req.request_id, "parent_scraper": req.scraper_name},
+            context=inherit_context(req.context, parent_request_id=req.request_id, parent_scraper=req.scraper_name),
         )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from shared import claims
 from shared.bucket_layout import object_name, prefix
 from shared.runtime import Runtime
-from shared.scrapers.errors import InProgress
+from shared.scrapers.errors import InProgress, RequestIdConflict
 from shared.timeutil import iso_utc, parse_instant
 
 PREFIX = prefix("scraper_requests")
@@ -108,11 +108,13 @@ def acquire(
     now: datetime,
     lease_seconds: float,
     take_over: bool = False,
+    request_digest: str | None = None,
 ) -> Claim:
     """Create the claim, or take over an existing one whose lease expired (or `take_over`: last attempt).
 
     A claim at stage `done` is returned as is (the caller reports a duplicate). A live lease held by
-    another delivery raises InProgress.
+    another delivery raises InProgress. `request_digest` (of scraper and parameters) is recorded; an existing
+    claim with another digest raises RequestIdConflict (a reused id), checked before anything else.
     """
     name = claim_name(request_id)
     lease_until = iso_utc(now + timedelta(seconds=lease_seconds))
@@ -127,6 +129,8 @@ def acquire(
         "deliveries": 1,
         "claimed_at": iso_utc(now),
     }
+    if request_digest:
+        state["request_digest"] = request_digest
     try:
         generation = _write(rt, name, state, if_generation_match=0)
         return Claim(rt, name, generation, state, owner, lease_seconds, history=["claimed"])
@@ -143,8 +147,15 @@ def acquire(
             now=now,
             lease_seconds=lease_seconds,
             take_over=take_over,
+            request_digest=request_digest,
         )
     existing, generation = found
+    recorded = existing.get("request_digest")
+    if request_digest and recorded and recorded != request_digest:
+        raise RequestIdConflict(
+            f"request id {request_id} is already used by another request ({existing.get('scraper_name')} with other "
+            "parameters, or another scraper): refused"
+        )
     claim = Claim(
         rt, name, generation, existing, owner, lease_seconds, resumed=True, previous_stage=existing.get("stage")
     )

@@ -7,6 +7,7 @@ the log row and the completion notification. No I/O, no clock: the logical time 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -295,6 +296,13 @@ def outcome_of(
         duration_seconds=duration_seconds,
         workflow=workflow or request.workflow,
     )
+
+
+def request_digest(request: ScraperRequest) -> str:
+    """What a request asks for (scraper and parameters), as the digest its claim records: a reused
+    request_id with other contents is then told apart from a redelivery."""
+    canon = json.dumps([request.scraper_name, sorted(request.params.items())], separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()[:32]
 
 
 def object_metadata(request: ScraperRequest, fetched: Fetched) -> dict[str, str]:

@@ -13,7 +13,7 @@ Kept free of imports so every layer (pure core, HTTP edge, service) can share it
 
 from __future__ import annotations
 
-from shared.errors import RetryLater
+from shared.errors import PermanentError, RetryLater
 
 MAX_ERROR_MESSAGE = 1000
 
@@ -42,6 +42,11 @@ class TransientFailure(Exception):
         self.status = status
         self.retries = retries
         super().__init__(f"{error_type}: {message}")
+
+
+class RequestIdConflict(PermanentError):
+    """A request reuses the id of a different request (another scraper or other parameters): refused, logged
+    and acknowledged; the existing claim's outcome is never returned for it."""
 
 
 class InProgress(RetryLater):

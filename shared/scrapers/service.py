@@ -200,6 +200,7 @@ def execute(
         now=_wall_now(),
         lease_seconds=cfg.leases.scraper_request_seconds,
         take_over=final_attempt,
+        request_digest=core.request_digest(request),
     )
     if claim.stage == "done":
         outcome = Outcome.from_json(claim.state["outcome"], duplicate=True)

@@ -22,8 +22,10 @@ def _now() -> datetime:
 
 
 def test_the_function_republishes_a_missed_completion_from_a_scheduler_tick(rt, tmp_path):
-    name = box_name(_now())
-    created = put(rt, name, scraper_meta("bdl_box_scores", "e1", _now()))
+    # The file's run was 31 minutes ago (a tick may not act for the future: its as_of is now).
+    ran = _now() - 31 * M
+    name = box_name(ran)
+    created = put(rt, name, scraper_meta("bdl_box_scores", "e1", ran))
     with FunctionProcess("cleanup", env=function_env(rt), log_path=tmp_path / "cleanup.log") as fn:
         wire(rt, fn, "cleanup_tick", min_backoff=1, max_backoff=2)
         publish(rt, "cleanup_tick", json.dumps({"as_of": iso_utc(created + 31 * M)}).encode())

@@ -329,3 +329,22 @@ def test_no_secret_in_any_file_row_message_path_or_log(srt, replay, capsys, monk
     assert len(rows(srt)) == 4
     text = "\n".join(everything)
     assert ODDS_KEY not in text and BDL_KEY not in text  # ...and is nowhere in what the runs left
+
+
+def test_a_reused_request_id_asking_for_something_else_is_refused(srt, replay, capsys):
+    """The claim records a digest of (scraper, parameters): a different request with a used id is refused as
+    request_id_conflict (logged, acknowledged by the edge), and the first request's outcome is never returned
+    for it. Its own redelivery is still a duplicate."""
+    import dataclasses
+
+    from shared.errors import PermanentError
+    from shared.scrapers.errors import RequestIdConflict
+
+    first = service.execute(srt, BOX)
+    other = dataclasses.replace(BOX, params={**BOX.params, "date": "2024-01-16"})  # same request_id
+    assert other.request_id == BOX.request_id
+    with pytest.raises(RequestIdConflict) as info:
+        service.execute(srt, other)
+    assert isinstance(info.value, PermanentError) and "already used by another request" in str(info.value)
+    assert service.execute(srt, BOX).duplicate and len(rows(srt)) == 1
+    assert replay.hits(API) == 1 and first.status == "success"

@@ -169,3 +169,11 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 def test_fixed_window_hours_join_the_controller_cron(tmp_path):
     d = _mutated(tmp_path, "workflows.yaml", lambda w: w["workflows"]["post_game_window_2"].update(fixed_time="02:00"))
     assert load_config(d).controller_cron() == "0 2,4,6-23 * * *"
+
+
+def test_parameter_patterns_accept_ascii_digits_only():
+    """`\\d` in a catalogue pattern means 0-9: `season=٢٠٢٤` (Arabic-Indic digits) would name a GCS path."""
+    cfg = load_config()
+    assert cfg.param_patterns["season"].fullmatch("2024-25")
+    assert cfg.param_patterns["season"].fullmatch("٢٠٢٤") is None
+    assert cfg.param_patterns["game_id"].fullmatch("００２２４００５６１") is None  # fullwidth digits
