@@ -3,12 +3,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from urllib.parse import quote, quote_plus
 
 _known: set[str] = set()
 # Query parameters and headers that carry credentials, whatever their value.
 _SENSITIVE = re.compile(r"(?i)((?:apikey|api_key|key|token|authorization|x-api-key)=)[^&\s\"']+")
+
+
+def variants(value: str) -> set[str]:
+    """The forms a secret takes in text we might write: as is, percent-encoded (a URL an upstream echoes),
+    JSON-escaped (a service-account key with quotes and newlines inside a JSON document), and, for a
+    multi-line secret, each of its long lines (a traceback or an error message may quote one)."""
+    out = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    # Lines split on real newlines and on JSON's escaped ones (a service-account key's private_key).
+    pieces = re.split(r"\n|\\n", value)
+    if len(pieces) > 1:
+        out.update(p.strip() for p in pieces if len(p.strip()) >= 16)
+    return {v for v in out if len(v) >= 4}
 
 
 def get_secret(name: str) -> str | None:
@@ -16,23 +30,23 @@ def get_secret(name: str) -> str | None:
     value = os.environ.get(name)
     if value:
         value = value.strip()
-        if len(value) >= 4:
-            _known.add(value)
+        remember(value)
         return value
     return None
 
 
 def remember(value: str) -> None:
-    """Scrub `value` from now on too: a credential derived at run time (e.g. an OAuth access token)."""
+    """Scrub `value` (in every form of `variants`) from now on too: also a credential derived at run time
+    (e.g. an OAuth access token)."""
     if value and len(value) >= 4:
-        _known.add(value)
+        _known.update(variants(value))
 
 
 def scrub(text: str) -> str:
     """Replace every known secret value, and any credential-looking query parameter, with ***."""
     if not text:
         return text
-    for value in _known:
+    for value in sorted(_known, key=len, reverse=True):  # longest first: a variant inside another is not half-done
         if value in text:
             text = text.replace(value, "***")
     return _SENSITIVE.sub(r"\1***", text)

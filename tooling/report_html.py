@@ -51,8 +51,9 @@ def render(data: DayData, summary: dict[str, Any]) -> str:
         "executions": _rows(data.executions, ["triggered_at", "scraper_name", "workflow", "status", "error_type"]),
         "cleanups": _rows(data.cleanups, ["cleanup_time", "files_checked", "missing_files_found", "republished_count"]),
     }
-    # `</` would end the script element early: escape it inside the JSON.
-    blob = json.dumps(payload).replace("</", "<\\/")
+    # Inside <script>, `<!--` and `<script` change how the HTML parser reads on (a scraped value containing
+    # `<!--<script>` blanked the timeline): escape <, > and & as JSON unicode escapes, as JSON allows.
+    blob = json.dumps(payload).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     checks = "".join(
         f"<li class='{'ok' if c['ok'] else 'fail'}'>{'PASS' if c['ok'] else 'FAIL'} {html.escape(c['check'])}: "
         f"{html.escape(c['detail'])}</li>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -150,3 +151,40 @@ def test_report_timeline_is_drawn_in_headless_chromium(tmp_path):
     assert 'class="mark RUN"' in dom and 'class="mark cleanup"' in dom and 'class="mark success"' in dom
     # 5 expected lanes? one per workflow with expected runs, decisions per workflow, one scraper, cleanup
     assert re.search(r'data-lanes="(\d+)"', dom).group(1) == "6"
+
+
+def test_a_hostile_scraped_value_cannot_blank_the_timeline(tmp_path):
+    """`<!--<script>` inside the embedded JSON switches the HTML parser into a state where the rest of the
+    page is script text; the JSON escapes <, > and &, so the timeline still draws every mark."""
+    data = healthy_day()
+    hostile = "<!--<script>alert(1)</script>&amp;"
+    data.decisions[0]["reason"] = f"upstream said {hostile}"  # reasons quote what sources answered
+    html = render(data, evaluate(CFG, data))
+    blob = re.search(r'<script type="application/json" id="day-data">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in blob and ">" not in blob and "&" not in blob
+    assert hostile in json.dumps(json.loads(blob))  # the value itself survives, escaped
+    browser = _chromium()
+    page = tmp_path / "report.html"
+    page.write_text(html)
+    out = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    marks = int(re.search(r'data-marks="(\d+)"', out.stdout).group(1))
+    assert marks == len(data.expected) + len(data.decisions) + len(data.executions) + len(data.cleanups)
