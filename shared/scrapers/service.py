@@ -211,6 +211,10 @@ def execute(
             status=outcome.status,
         )
         return outcome
+    if not final_attempt and delivery_attempt is None:
+        # Google's published CloudEvent schema for Pub/Sub does not list `deliveryAttempt`: without it, the
+        # claim's own count of the deliveries that reached it says when this is the last one.
+        final_attempt = int(claim.state.get("deliveries", 1)) >= cfg.pubsub.max_delivery_attempts
     try:
         return _run(rt, cfg, request, claim, started, final_attempt, delivery_attempt, http)
     except BaseException:

@@ -348,3 +348,19 @@ def test_a_reused_request_id_asking_for_something_else_is_refused(srt, replay, c
     assert isinstance(info.value, PermanentError) and "already used by another request" in str(info.value)
     assert service.execute(srt, BOX).duplicate and len(rows(srt)) == 1
     assert replay.hits(API) == 1 and first.status == "success"
+
+
+def test_without_a_delivery_attempt_the_claims_count_finds_the_last_delivery(srt, replay):
+    """An envelope without `deliveryAttempt` (not in Google's published schema): the claim counts the deliveries
+    that reached it, and the configured last one records the failure instead of raising again."""
+    replay.add(API, "/v1/box_scores", query={"date": "2024-01-15"}, status=503, body="down")
+    attempts = get_config().pubsub.max_delivery_attempts
+    for _ in range(attempts - 1):
+        with pytest.raises(TransientFailure):
+            service.execute(srt, BOX)
+    assert rows(srt) == []
+    outcome = service.execute(srt, BOX)
+    assert (outcome.status, outcome.error_type) == ("failed", "http_503")
+    assert only_row(srt)["error_type"] == "http_503"
+    state, _ = claims.read(srt, BOX.request_id)
+    assert state["deliveries"] == attempts
