@@ -109,18 +109,47 @@ def test_bad_ticks_are_logged_once_and_acknowledged_by_each_tick_function(rt, tm
         assert query(rt, f"SELECT COUNT(*) AS n FROM {{dataset}}.{table}")[0]["n"] == 0, table
 
 
-def test_a_request_that_always_fails_is_dead_lettered_after_the_configured_attempts(
+def test_a_request_that_always_fails_upstream_is_recorded_by_its_last_delivery(
     rt, scraper_env, replay_server, tmp_path
 ):
-    # An upstream that answers 503 forever: each delivery exhausts its HTTP retries and raises.
+    """An upstream that answers 503 forever: each delivery exhausts its HTTP retries and raises, until the last
+    one. The emulator's push body carries no deliveryAttempt (asserted, so a change is noticed), so the
+    scraper claim's own delivery count tells the function which delivery is the last: it records one `failed`
+    row and completion and acknowledges, so nothing reaches the dead-letter topic."""
     replay_server.add(
         "api.balldontlie.io", "/v1/box_scores", query={"date": "2024-02-02"}, replies=[Reply(503, body="down")]
     )
     log_path = tmp_path / "scrapers.log"
     req = request("bdl_box_scores", {"date": "2024-02-02"})
-    body = json.dumps(req.to_json()).encode()
     dead = f"projects/{rt.project}/subscriptions/{rt.topic('dead_letter')}-pull"
     with FunctionProcess("scrapers", env=function_env(rt, **scraper_env), log_path=log_path) as fn:
+        wire(rt, fn, "scraper_requests", min_backoff=1, max_backoff=1, max_delivery_attempts=MAX_ATTEMPTS)
+        message_id = publish(rt, "scraper_requests", json.dumps(req.to_json()).encode(), req.attributes())
+        (row,) = wait_for(lambda: rows(rt), 90, "the failed row of the last delivery")
+        tail, seen = LogTail(log_path), []
+        time.sleep(QUIET_SECONDS)
+        lines_by_message(tail, seen)
+        hits = replay_server.hits("api.balldontlie.io", "/v1/box_scores")
+        dead_letters = pull(rt, dead, expect=1, timeout=2.0)
+    mine = [e for e in seen if e.get("message_id") == message_id]
+    retried = [e for e in mine if "will be retried" in e["message"]]
+    assert len(retried) == MAX_ATTEMPTS - 1 and {e.get("delivery_attempt") for e in mine} == {None}
+    assert (row["status"], row["error_type"]) == ("failed", "http_503")
+    assert hits == MAX_ATTEMPTS * 3  # 3 HTTP attempts per delivery (NBA_ORCH_HTTP_ATTEMPTS)
+    assert dead_letters == [] and data_objects(rt) == []
+    (note,) = completions(rt, expect=2, timeout=1.0)
+    assert note["body"]["status"] == "failed"
+
+
+def test_a_request_that_always_makes_the_function_raise_is_dead_lettered(rt, scraper_env, tmp_path):
+    """Storage unusable (the bucket does not exist): no claim can be taken, every delivery raises, and after
+    max_delivery_attempts the message lands on the dead-letter topic with its attributes, then no more."""
+    log_path = tmp_path / "scrapers.log"
+    req = request("bdl_box_scores", {"date": "2024-02-02"})
+    body = json.dumps(req.to_json()).encode()
+    dead = f"projects/{rt.project}/subscriptions/{rt.topic('dead_letter')}-pull"
+    env = function_env(rt, **scraper_env, NBA_ORCH_BUCKET=rt.bucket + "-gone")
+    with FunctionProcess("scrapers", env=env, log_path=log_path) as fn:
         wire(rt, fn, "scraper_requests", min_backoff=1, max_backoff=1, max_delivery_attempts=MAX_ATTEMPTS)
         message_id = publish(rt, "scraper_requests", body, req.attributes())
         (dead_msg,) = pull(rt, dead, expect=1, timeout=60.0)
@@ -128,19 +157,11 @@ def test_a_request_that_always_fails_is_dead_lettered_after_the_configured_attem
         at_dead_letter = lines_by_message(tail, seen)[message_id]
         time.sleep(QUIET_SECONDS)
         after = lines_by_message(tail, seen)[message_id]
-        hits = replay_server.hits("api.balldontlie.io", "/v1/box_scores")
     assert dead_msg.data == body
     attrs = dict(dead_msg.attributes)
     assert req.attributes().items() <= attrs.items()  # the original attributes, plus the dead-letter ones:
     assert attrs["CloudPubSubDeadLetterSourceDeliveryCount"] == str(MAX_ATTEMPTS)
-    # Every delivery raised ("will be retried"), exactly max_delivery_attempts of them, then no more.
     failed = [e for e in seen if e.get("message_id") == message_id]
     assert at_dead_letter == after == MAX_ATTEMPTS, failed
     assert all(e["severity"] == "ERROR" and "will be retried" in e["message"] for e in failed)
-    assert hits >= MAX_ATTEMPTS * 3  # 3 HTTP attempts per delivery (NBA_ORCH_HTTP_ATTEMPTS)
-    # The emulator's push body carries no deliveryAttempt, so the function cannot know the last attempt
-    # came: no `failed` row is recorded locally (in Google Cloud, deliveryAttempt is set on subscriptions
-    # with a dead-letter policy and the fifth delivery records a failed row). Nothing partial either.
-    # Observed on the emulator (asserted so a change is noticed): no deliveryAttempt in the push body.
-    assert {e.get("delivery_attempt") for e in failed} == {None}
-    assert rows(rt) == [] and data_objects(rt) == [] and completions(rt, expect=1, timeout=0.5) == []
+    assert rows(rt) == [] and completions(rt, expect=1, timeout=0.5) == []
