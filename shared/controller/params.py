@@ -14,18 +14,20 @@ Values: `date`/`game_date` (the ET date the data is about), `season` ("2024-25";
 by their first year: "2024"), `season_year` (2024), `year` (the season's last year, Basketball-Reference's
 2025), `gamedate` (YYYYMMDD), `game_code` ("YYYYMMDD/AWYHOM"), `teams` (AWYHOM), `teamAbbr` (Basketball-
 Reference codes PHO, BRK, CHO), `team_id` (NBA.com id; ESPN's for ESPN), and the injury report's `hour`
-(1-12) and `period` (AM/PM). Optional parameters are filled only when the scraper's URL or path uses them.
+(1-12), `period` (AM/PM) and, from 2025-12-23, `minute`. Optional parameters are filled only when the
+scraper's URL or path uses them (directly or through a built-in placeholder such as {hour_token}).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from shared.config import Config, ScraperSpec, Workflow
+from shared.nba.injury_slots import newest_due
 from shared.nba.schedule import Game
 from shared.nba.teams import TEAMS, br_code, espn_team_id, nba_team_id
 from shared.paths.template import placeholders
@@ -108,23 +110,23 @@ def team_values(tricode: str, source: str) -> dict[str, str]:
 
 
 def injury_report_values(cfg: Config, tick: datetime) -> dict[str, str]:
-    """The injury report to ask for at `tick`: the newest one that should exist, the previous hour's.
+    """The injury report to ask for at `tick`: the newest one due (shared.nba.injury_slots), named in its
+    date's era: at 08:00 the hourly era's 7 AM report (printed 07:30), the 15-minute era's 07:45 one."""
+    return newest_due(tick, cfg.timezone).params
 
-    The report labelled hh is published during hour hh, so at the hh:00 tick the report of hh-1 is the
-    newest published one (asking for hh at hh:00 would only find "not yet published").
-    """
-    report = (tick - timedelta(hours=1)).astimezone(cfg.timezone)
-    hour12 = report.hour % 12 or 12
-    return {"date": report.date().isoformat(), "hour": str(hour12), "period": "AM" if report.hour < 12 else "PM"}
+
+# Parameters the built-in placeholders are derived from (shared.paths.template.derived_values).
+_DERIVED_FROM = {"hour24": ("hour", "period"), "hour_token": ("hour", "minute")}
 
 
 @lru_cache(maxsize=256)
 def _template_fields(spec: ScraperSpec) -> frozenset[str]:
-    """Placeholders of the scraper's URL and paths (cached: specs are frozen)."""
+    """Placeholders of the scraper's URL and paths, and the parameters of its built-in ones (cached: specs
+    are frozen)."""
     out: set[str] = set()
     for tpl in (spec.url, spec.gcs_path, spec.gcs_data_path or ""):
         out |= set(placeholders(tpl))
-    return frozenset(out)
+    return frozenset(out.union(*(_DERIVED_FROM.get(name, ()) for name in out)))
 
 
 def _fill(cfg: Config, spec: ScraperSpec, values: Mapping[str, str]) -> dict[str, str]:
@@ -157,7 +159,7 @@ def resolve(
     spec = cfg.scrapers[scraper]
     unit = unit_of(spec)
     base = day_values(day)
-    if {"hour", "period"} <= set(spec.required):
+    if {"hour", "period"} <= set(spec.params):
         base = {**base, **injury_report_values(cfg, tick)}
     if unit == "event":
         raise ParamError(f"{scraper}: per-event scrapers are released by their dependency, not the controller")

@@ -6,8 +6,12 @@ them (also across page breaks). Teams that have not filed yet show "NOT YET SUBM
 column with no player; those go to ``not_submitted`` instead of ``records`` so that ``records`` stays
 "one row per player" and its length is a true player count.
 
-Rows are rebuilt from word coordinates (see ``_pdf``): a long reason wraps onto a line above and below
-its row, so lines without a status are attached to the vertically nearest row.
+Rows are rebuilt from word coordinates (see ``_pdf``: every word is its own text object, so plain text
+extraction gives one word per line). The column header is printed on page 1 only (its positions hold for
+every page). A long reason wraps onto a line above and below its row, so lines without a status are
+attached to the vertically nearest row; a reason cut by a page break goes on at the top of the next page,
+far above that page's first row, and is joined to the previous page's last row. Every layout since the
+2021-22 season has this shape (recordings of 2024-01-04, 2025-01-10, 2025-11-01 and 2026-02-08).
 """
 
 from __future__ import annotations
@@ -49,6 +53,9 @@ _FOOTER = re.compile(r"^Page\s*\d+\s*of\s*\d+$", re.IGNORECASE)
 _DATE = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 _MATCHUP = re.compile(r"^([A-Z]{2,4})@([A-Z]{2,4})$")
 _SLACK = 4.0  # points a cell's text may start left of its header
+# Points above a page's first row beyond which a line cannot be that row's wrapped text (wrapped lines sit 7
+# points from their row, 14 for a third line; rows are 22 apart): it continues the previous page's last row.
+_CONTINUATION_GAP = 18.0
 
 
 def _header_starts(line: list[Word]) -> tuple[float, ...] | None:
@@ -80,6 +87,12 @@ def _column(x: float, starts: tuple[float, ...]) -> str:
         if x >= start - _SLACK:
             index = i
     return COLUMNS[index]
+
+
+def _after(row: list[Word], line: list[Word]) -> list[Word]:
+    """`line` (from the next page) moved just below `row`, so its text reads after the row's in every cell."""
+    bottom = max(w.top for w in row)
+    return [Word(w.text, w.x, bottom + 1.0, w.size) for w in line]
 
 
 def _line_text(line: list[Word]) -> str:
@@ -124,6 +137,9 @@ def parse_injury_report_pdf(pdf_bytes: bytes, report_date: str | date | None = N
     not_submitted: list[dict[str, Any]] = []
     anomalies: list[str] = []
 
+    # Pass 1: the rows of every page, each a status (or NOT YET SUBMITTED) line plus the wrapped lines that
+    # belong to it, with the column starts in force on its page.
+    rows: list[tuple[int, tuple[float, ...], list[Word]]] = []
     word_count = 0
     for page_number, page in enumerate(reader.pages, start=1):
         anchors: list[list[Word]] = []
@@ -151,42 +167,49 @@ def parse_injury_report_pdf(pdf_bytes: bytes, report_date: str | date | None = N
             else:
                 orphans.append(line)
 
-        # Wrapped cell text (a reason split above and below its row) belongs to the nearest row.
+        # Wrapped cell text (a reason split above and below its row) belongs to the nearest row, except at the
+        # top of a page, far above its first row: the rest of the previous page's last reason.
+        previous = rows[-1][2] if rows else None
         members: list[list[Word]] = [list(a) for a in anchors]
         for line in orphans:
+            if previous is not None and (not anchors or line[0].top < anchors[0][0].top - _CONTINUATION_GAP):
+                previous.extend(_after(previous, line))
+                continue
             if not anchors:
                 anomalies.append(f"page {page_number}: text outside any row: {_line_text(line)!r}")
                 continue
             nearest = min(range(len(anchors)), key=lambda i: abs(anchors[i][0].top - line[0].top))
             members[nearest].extend(line)
+        rows.extend((page_number, starts, m) for m in members)
 
-        for words in members:
-            cells = _cells(words, starts)
-            for key in ("game_date", "game_time", "matchup"):
-                if cells[key]:
-                    context[key] = cells[key]
-                    if key == "matchup":
-                        context["team"] = None
-            if cells["team"]:
-                context["team"] = cells["team"]
-            row = _context_row(context, page_number, anomalies)
-            if _is_not_submitted(cells["reason"] or "") and not cells["player"]:
-                not_submitted.append({**row, "status": NOT_YET_SUBMITTED})
-                continue
-            player = cells["player"]
-            status = cells["status"]
-            if not player:
-                anomalies.append(f"page {page_number}: status {status!r} without a player name")
-                continue
-            records.append(
-                {
-                    **row,
-                    "player": player,
-                    "player_name": _first_last(player),
-                    "status": status,
-                    "reason": cells["reason"],
-                }
-            )
+    # Pass 2: cells, inherited group fields, and the split into player rows and teams not yet submitted.
+    for page_number, page_starts, words in rows:
+        cells = _cells(words, page_starts)
+        for key in ("game_date", "game_time", "matchup"):
+            if cells[key]:
+                context[key] = cells[key]
+                if key == "matchup":
+                    context["team"] = None
+        if cells["team"]:
+            context["team"] = cells["team"]
+        row = _context_row(context, page_number, anomalies)
+        if _is_not_submitted(cells["reason"] or "") and not cells["player"]:
+            not_submitted.append({**row, "status": NOT_YET_SUBMITTED})
+            continue
+        player = cells["player"]
+        status = cells["status"]
+        if not player:
+            anomalies.append(f"page {page_number}: status {status!r} without a player name")
+            continue
+        records.append(
+            {
+                **row,
+                "player": player,
+                "player_name": _first_last(player),
+                "status": status,
+                "reason": cells["reason"],
+            }
+        )
 
     if word_count == 0:
         raise no_text_error(data, reader, source=SOURCE)

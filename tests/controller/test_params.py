@@ -91,6 +91,24 @@ def test_injury_report_hour_across_midnight_and_dst(cfg):
     assert injury_report_values(cfg, et("2025-03-09", "03:00")) == {"date": "2025-03-09", "hour": "1", "period": "AM"}
 
 
+@pytest.mark.parametrize(
+    "day, hhmm, expected",
+    [
+        # 15-minute names from 2025-12-23: at hh:00 the report of hh-1:45
+        ("2026-02-08", "08:00", {"date": "2026-02-08", "hour": "7", "minute": "45", "period": "AM"}),
+        ("2026-02-08", "22:00", {"date": "2026-02-08", "hour": "9", "minute": "45", "period": "PM"}),
+        ("2026-02-09", "00:00", {"date": "2026-02-08", "hour": "11", "minute": "45", "period": "PM"}),
+        # the switch: at midnight the last hourly report is the newest due, from 01:00 the 15-minute ones
+        ("2025-12-23", "00:00", {"date": "2025-12-22", "hour": "11", "period": "PM"}),
+        ("2025-12-23", "01:00", {"date": "2025-12-23", "hour": "12", "minute": "45", "period": "AM"}),
+        ("2026-03-08", "03:00", {"date": "2026-03-08", "hour": "1", "minute": "45", "period": "AM"}),  # DST
+    ],
+)
+def test_injury_report_in_the_15_minute_era(cfg, day, hhmm, expected):
+    tick = et(day, hhmm)
+    assert params_of(resolve(cfg, "nbac_injury_report", day=date.fromisoformat(day), tick=tick)) == [expected]
+
+
 def test_units_and_published_scrapers(cfg):
     assert unit_of(cfg.scrapers["nbac_team_boxscore"]) == "game"
     assert unit_of(cfg.scrapers["nbac_gamebook_pdf"]) == "game"

@@ -3,7 +3,10 @@ requests the master controller would send for it (shared.controller.params.resol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -24,9 +27,9 @@ def world(day):
     return day.world
 
 
-@pytest.fixture
-def sample_replay(day, monkeypatch):
-    """A replay server with the sample day installed; upstream calls of this process go to it, fast retries."""
+@contextmanager
+def serving(day: SampleDay, monkeypatch) -> Iterator[Any]:
+    """A replay server with `day` installed; upstream calls of this process go to it, fast retries."""
     from tests.replay import upstream_to
     from tooling.local.replay import Replay
 
@@ -35,9 +38,18 @@ def sample_replay(day, monkeypatch):
     monkeypatch.delenv("BIGDATABALL_SERVICE_ACCOUNT_JSON", raising=False)
     monkeypatch.delenv("NBA_ORCH_DRIVE_TOKEN", raising=False)
     env = {"NBA_ORCH_HTTP_TIMEOUT": "5", "NBA_ORCH_HTTP_ATTEMPTS": "3"}
-    with upstream_to(rp, monkeypatch, **env, BALLDONTLIE_API_KEY=BDL_KEY, ODDS_API_KEY=ODDS_KEY):
+    try:
+        with upstream_to(rp, monkeypatch, **env, BALLDONTLIE_API_KEY=BDL_KEY, ODDS_API_KEY=ODDS_KEY):
+            yield rp
+    finally:
+        rp.stop()
+
+
+@pytest.fixture
+def sample_replay(day, monkeypatch):
+    """The default sample day served by a replay server (see `serving`)."""
+    with serving(day, monkeypatch) as rp:
         yield rp
-    rp.stop()
 
 
 def et(d: date, hh: int, mm: int = 0) -> datetime:

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import pytest
 
 from shared.config import get_config
+from shared.nba.injury_slots import QUARTER_HOURLY_FROM, slots_of_day
 from shared.nba.schedule import parse_schedule
 from shared.nba.teams import TEAMS, br_code, tricode_for_name
 from shared.parsers import balldontlie, basketball_reference, bigdataball, nba_officials, nbacom_cdn, nbacom_stats
@@ -306,34 +307,70 @@ def test_gamebooks(day, world):
 # ---- discovery -----------------------------------------------------------------------------------------------
 
 
-def test_injury_reports_by_hour(day, world):
-    routes = day.routes_for("nbac_injury_report")
-    assert len(routes) == 24
-    matchups = sorted(f"{g.away}@{g.home}" for g in day.games)
-    for r in routes:
-        token = r.path.rsplit("_", 1)[1].removesuffix(".pdf")  # "10AM"
-        hour, period = int(token[:-2]), token[-2:]
-        h24 = hour % 12 + (12 if period == "PM" else 0)
+# 2025-01-15 (the default), 2025-01-31 (hourly too, a reason cut by a page break), 2026-01-11 (15-minute
+# names, a reason cut by a page break).
+INJURY_DATES = (D, date(2025, 1, 31), date(2026, 1, 11))
+
+
+@pytest.fixture(scope="module", params=INJURY_DATES, ids=str)
+def injury_day(request, day):
+    return day if request.param == D else build(request.param)
+
+
+def test_injury_reports_every_slot_in_the_dates_naming_era(injury_day):
+    d, w = injury_day.date, injury_day.world
+    routes = injury_day.routes_for("nbac_injury_report")
+    slots = slots_of_day(d)
+    assert len(routes) == (24 if d < QUARTER_HOURLY_FROM else 96) == len(slots)
+    assert [r.path for r in routes] == [f"/referee/injury/{s.file_name}" for s in slots]
+    matchups = sorted(f"{g.away}@{g.home}" for g in injury_day.games)
+    late = max(w.game_days, key=lambda gd: (gd.game.commence_utc, gd.game.game_id))
+    cut = 0
+    for r, slot in zip(routes, slots, strict=True):
         (answer,) = r.answers
-        if h24 < reports.FIRST_REPORT_HOUR:
-            assert answer.status == 403 and b"AccessDenied" in answer.body
-            continue
-        out = parse_injury_report_pdf(answer.body, report_date=D.isoformat())
+        h24 = slot.local.hour
+        assert answer.status == 200  # every slot is published; early ones have no player row yet
+        out = parse_injury_report_pdf(answer.body, report_date=d.isoformat())
         s = out["summary"]
-        assert s["report_datetime_et"] == f"{D.isoformat()}T{h24:02d}:30"
+        assert s["report_datetime_et"] == slot.printed_et  # hh:30 for hourly names, the name's time after
         assert s["matchups"] == matchups and s["anomalies"] == []
-        late = max(world.game_days, key=lambda gd: (gd.game.commence_utc, gd.game.game_id))
         expected = [
-            i for gd in world.game_days for tri in (gd.away, gd.home) for i in gd.injuries[tri]
-            if not (gd is late and h24 < reports.ALL_SUBMITTED_HOUR)
+            i for gd in w.game_days for tri in (gd.away, gd.home) for i in gd.injuries[tri]
+            if h24 >= reports.FIRST_SUBMITTED_HOUR and not (gd is late and h24 < reports.ALL_SUBMITTED_HOUR)
         ]  # fmt: skip
         assert s["player_count"] == len(expected)
-        assert s["not_yet_submitted_count"] == (2 if h24 < reports.ALL_SUBMITTED_HOUR else 0)
+        teams_waiting = 2 * len(w.game_days) if h24 < reports.FIRST_SUBMITTED_HOUR else 2
+        assert s["not_yet_submitted_count"] == (teams_waiting if h24 < reports.ALL_SUBMITTED_HOUR else 0)
         assert sorted((x["player_name"], x["status"], x["reason"]) for x in out["records"]) == sorted(
             (i.player.name, i.status, i.reason) for i in expected
         )
         for rec in out["records"]:
-            assert rec["player_name"] in names_of(world, next(t for t in TEAMS if team(t).full_name == rec["team"]))
+            assert rec["player_name"] in names_of(w, next(t for t in TEAMS if team(t).full_name == rec["team"]))
+        cut += _reason_cut_by_page_break(answer.body)
+    assert cut > 0 or d == D  # the dates other than the default were chosen for a reason cut by a page break
+
+
+def _reason_cut_by_page_break(pdf: bytes) -> bool:
+    """A page after the first starts with a reason's second line (above its first row, as the real ones)."""
+    from shared.parsers._pdf import open_pdf, page_words
+
+    pages = open_pdf(pdf, source="test").pages[1:]
+    return any(any(abs(w.top - 87.92) < 0.1 for w in page_words(p)) for p in pages)
+
+
+def test_an_empty_report_has_its_title_and_no_row():
+    from datetime import datetime
+
+    from shared.timeutil import ET
+
+    pdf = reports.render_injury_report(datetime(2026, 2, 14, 17, 0, tzinfo=ET), [])
+    s = parse_injury_report_pdf(pdf)["summary"]
+    assert (s["report_datetime_et"], s["player_count"], s["not_yet_submitted_count"], s["game_count"]) == (
+        "2026-02-14T17:00",
+        0,
+        0,
+        0,
+    )
 
 
 def test_injury_report_agrees_with_the_box_scores(world):

@@ -13,7 +13,7 @@ its parser in test_documents.py); once the implementation exists the test runs i
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -23,8 +23,8 @@ from shared.contracts import ScraperRequest
 from shared.controller.params import resolve
 from shared.scrapers import registry
 from shared.scrapers.errors import ScraperFailure
-from tests.sample_day.conftest import et, ticks
-from tooling.sample_day import DEFAULT_DATE
+from tests.sample_day.conftest import et, serving, ticks
+from tooling.sample_day import DEFAULT_DATE, build
 from tooling.sample_day.odds import BOOKMAKERS, PROP_MARKETS, QUOTA_REMAINING, prop_players
 from tooling.sample_day.reports import injury_rows
 
@@ -43,9 +43,11 @@ def implemented_or_skip(*names: str) -> None:
             pytest.skip(f"{name} has no implementation yet (parser-level check in test_documents.py)")
 
 
-def requests_for(scraper: str, workflow: str, tick: datetime, games: list | None = None) -> list[ScraperRequest]:
+def requests_for(
+    scraper: str, workflow: str, tick: datetime, games: list | None = None, *, d: date = D
+) -> list[ScraperRequest]:
     """What the controller would publish for `scraper` at `tick` (params from shared.controller.params)."""
-    planned = resolve(CFG, scraper, day=D, tick=tick, games=games or ())
+    planned = resolve(CFG, scraper, day=d, tick=tick, games=games or ())
     return [
         ScraperRequest.create(
             p.scraper,
@@ -202,18 +204,35 @@ def test_bigdataball_one_listed_file_was_never_recorded(day, world, rt, sample_r
 # ---- discovery -----------------------------------------------------------------------------------------------
 
 
-def test_injury_report_before_publication_then_published(day, world, rt, sample_replay):
+def test_injury_report_before_submissions_then_listed(day, world, rt, sample_replay):
     implemented_or_skip("nbac_injury_report")
+    # 08:00: the 7 AM report is online but no team has submitted yet: no player row, no_data (the file is kept)
     (early,) = run_all(rt, requests_for("nbac_injury_report", "injury_discovery", et(D, 8)))
-    assert (early.status, early.record_count, early.gcs_path) == ("no_data", 0, None)  # the 7 AM report: 403
+    assert (early.status, early.record_count, early.error_type) == ("no_data", 0, None)
+    assert early.summary["not_yet_submitted_count"] == 2 * len(day.games) and early.gcs_path
     for hour in (12, 14):  # the 11 AM report (two teams not yet submitted), then the 1 PM one (complete)
         (out,) = run_all(rt, requests_for("nbac_injury_report", "injury_discovery", et(D, hour)))
         listed = injury_rows(world, hour - 1)
         expect([out], "success", [sum(1 for r in listed if r["player"])])
         assert out.summary["not_yet_submitted_count"] == sum(1 for r in listed if not r["player"])
         assert out.summary["matchups"] == sorted(f"{g.away}@{g.home}" for g in day.games)
-        assert out.extra_paths
-    assert [s.status for s in sample_replay.seen if "Injury-Report" in s.path] == [403, 200, 200]
+        assert out.summary["report_datetime_et"] == f"{D.isoformat()}T{hour - 1:02d}:30" and out.extra_paths
+    asked = [(s.path.rsplit("/", 1)[1], s.status) for s in sample_replay.seen if "Injury-Report" in s.path]
+    assert asked == [(f"Injury-Report_{D.isoformat()}_{h}.pdf", 200) for h in ("07AM", "11AM", "01PM")]
+
+
+def test_injury_report_in_the_15_minute_era(rt, monkeypatch):
+    """A sample day after 2025-12-23: the controller asks for the previous quarter hour's name, printed as is."""
+    implemented_or_skip("nbac_injury_report")
+    d = date(2026, 1, 11)
+    new_day = build(d)
+    with serving(new_day, monkeypatch) as rp:
+        (out,) = run_all(rt, requests_for("nbac_injury_report", "injury_discovery", et(d, 12), d=d))
+        listed = injury_rows(new_day.world, 11)
+        expect([out], "success", [sum(1 for r in listed if r["player"])])
+        assert (out.summary["report_datetime_et"], out.summary["naming_era"]) == (f"{d}T11:45", "15-minute")
+        assert out.summary["anomalies"] == []
+        assert [s.path for s in rp.seen] == [f"/referee/injury/Injury-Report_{d}_11_45AM.pdf"]
 
 
 def test_referee_assignments(day, rt, sample_replay):

@@ -34,7 +34,9 @@ def test_default_config_reproduces_the_replaced_system():
     inj, ref = cfg.workflows["injury_discovery"], cfg.workflows["referee_discovery"]
     assert (inj.max_attempts, inj.interval_hours, ref.max_attempts, ref.interval_hours) == (12, 2, 6, 1)
     assert cfg.scrapers["oddsa_player_props"].depends_on == ("oddsa_events",)
-    assert cfg.scrapers["nbac_injury_report"].treat_no_data_as_success
+    assert cfg.scrapers["nbac_referee_assignments"].treat_no_data_as_success
+    # Not the injury report any more (issue 15): one without a player row is no_data, a missing one failed.
+    assert not cfg.scrapers["nbac_injury_report"].treat_no_data_as_success
     assert str(cfg.timezone) == "America/New_York"
     assert cfg.cleanup.lookback_minutes == 60 and cfg.cleanup.min_file_age_minutes == 30
 

@@ -1,8 +1,11 @@
-"""Official NBA injury report PDF parser against the recorded 2024-01-04 12:30 PM report (3 pages).
+"""Official NBA injury report PDF parser against every recorded report, 2023-24 to 2025-26, both naming eras.
 
-Expected rows were determined from the PDF's positioned text: page 1 lists 14 player rows
-(SAS 8, DEN 4, GSW 2) and 3 "NOT YET SUBMITTED" teams (MIL, ATL, IND); page 2 has 19 and page 3 has 7
-not-submitted teams; 16 games in all (2 on 01/04, 14 on 01/05).
+The 2024-01-04 12:30 PM report (3 pages) is checked row by row: expected rows were determined from the
+PDF's positioned text: page 1 lists 14 player rows (SAS 8, DEN 4, GSW 2) and 3 "NOT YET SUBMITTED" teams
+(MIL, ATL, IND); page 2 has 19 and page 3 has 7 not-submitted teams; 16 games in all (2 on 01/04, 14 on
+01/05). The others by their totals (status words and NOT YET SUBMITTED cells counted in the positioned
+text) and the rows that test a layout quirk: reasons wrapped over two lines, and reasons cut by a page break
+(the rest of the reason is the first line of the next page).
 """
 
 from __future__ import annotations
@@ -170,3 +173,90 @@ def test_text_mangled_pdf_is_diagnosed() -> None:
     mangled = fixture(REPORT).decode("utf-8", errors="ignore").encode("utf-8")
     with pytest.raises(ParseError, match="round-trip"):
         parse_injury_report_pdf(mangled)
+
+
+JAN24 = "Injury-Report_2024-01-04_12PM.pdf"
+JAN25 = "Injury-Report_2025-01-10_05PM.pdf"
+NOV25 = "Injury-Report_2025-11-01_05PM.pdf"
+FEB26 = "Injury-Report_2026-02-08_03_30PM.pdf"
+
+# file: (printed time, pages, players, not yet submitted, games, status counts)
+RECORDINGS = {
+    JAN24: (
+        "2024-01-04T12:30", 3, 14, 29, 16, {"Out": 10, "Questionable": 2, "Doubtful": 1, "Probable": 1},
+    ),
+    JAN25: (
+        "2025-01-10T17:30", 8, 112, 10, 14,
+        {"Out": 82, "Questionable": 17, "Probable": 6, "Available": 4, "Doubtful": 3},
+    ),
+    NOV25: (
+        "2025-11-01T17:30", 7, 90, 5, 14, {"Out": 67, "Questionable": 11, "Available": 7, "Probable": 5},
+    ),
+    FEB26: (
+        "2026-02-08T15:30", 5, 61, 18, 14, {"Out": 40, "Available": 18, "Doubtful": 2, "Questionable": 1},
+    ),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict[str, dict]:
+    return {name: parse_injury_report_pdf(fixture(f"nba_injury_report/{name}")) for name in RECORDINGS}
+
+
+@pytest.mark.parametrize("name", list(RECORDINGS))
+def test_every_recording_printed_time_counts_and_statuses(parsed: dict, name: str) -> None:
+    printed, pages, players, nys, games, statuses = RECORDINGS[name]
+    s = parsed[name]["summary"]
+    assert s["report_datetime_et"] == printed  # hourly names print :30 later, 15-minute names the same time
+    assert (s["page_count"], s["player_count"], s["not_yet_submitted_count"], s["game_count"]) == (
+        pages,
+        players,
+        nys,
+        games,
+    )
+    assert s["status_counts"] == statuses and s["anomalies"] == []
+    records = parsed[name]["records"]
+    assert all(r["player"] and r["reason"] and r["team"] and r["matchup"] and r["game_time"] for r in records)
+    # Only page 1 has the column header: the rows of every later page are read with its columns.
+    assert {r["page"] for r in records + parsed[name]["not_submitted"]} == set(range(1, pages + 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "player", "status", "reason"),
+    [
+        # reasons wrapped onto a line above and one below their row
+        (NOV25, "Murray, Keegan", "Out", "Injury/Illness - Left Thumb; UCL Injury Recovery"),
+        (NOV25, "Strus, Max", "Out", "Injury/Illness - Left Foot; Surgery - Jones Fracture"),
+        (FEB26, "Poeltl, Jakob", "Out", "Return to Competition Reconditioning"),
+        (FEB26, "Young, Trae", "Out", "Injury/Illness - Right Knee; MCL Sprain; Quad Contusion"),
+        # a reason cut by the page break, and the first row of the next page, untouched by it
+        (NOV25, "Toppin, Obi", "Out", "Injury/Illness - Right Foot; Stress Fracture"),
+        (NOV25, "Cain, Jamal", "Out", "Not With Team"),
+        (NOV25, "Edey, Zach", "Out", "Injury/Illness - Left Ankle; Surgery Recovery"),
+        (NOV25, "Jerome, Ty", "Out", "Injury/Illness - Right Calf; Strain"),
+        (FEB26, "Toppin, Obi", "Out", "Injury/Illness - Right Foot; Stress Fracture"),
+        (FEB26, "Zubac, Ivica", "Out", "Not With Team"),
+        # 2025-26 reason categories
+        (NOV25, "Morant, Ja", "Out", "Team Suspension"),
+        (FEB26, "Mathurin, Bennedict", "Out", "Trade Pending"),
+        (JAN25, "Haliburton, Tyrese", "Available", "Injury/Illness - Right Ankle; Sprain"),
+    ],
+)  # fmt: skip
+def test_layout_quirks_rows(parsed: dict, name: str, player: str, status: str, reason: str) -> None:
+    (row,) = [r for r in parsed[name]["records"] if r["player"] == player]
+    assert (row["status"], row["reason"]) == (status, reason)
+
+
+def test_not_yet_submitted_rows_of_the_2025_26_layout(parsed: dict) -> None:
+    nys = parsed[NOV25]["not_submitted"]
+    got = [(r["game_date"], r["game_time"], r["matchup"], r["team"], r["page"]) for r in nys]
+    assert got == [
+        ("2025-11-02", "03:30 (ET)", "NOP@OKC", "Oklahoma City Thunder", 4),
+        ("2025-11-02", "06:00 (ET)", "UTA@CHA", "Charlotte Hornets", 6),
+        ("2025-11-02", "08:00 (ET)", "SAS@PHX", "San Antonio Spurs", 6),
+        ("2025-11-02", "08:00 (ET)", "SAS@PHX", "Phoenix Suns", 6),
+        ("2025-11-02", "09:30 (ET)", "MIA@LAL", "Los Angeles Lakers", 7),
+    ]
+    # the team of a not-submitted row is its own: the players after it belong to the other team
+    okc = [r for r in parsed[NOV25]["records"] if r["matchup"] == "NOP@OKC"]
+    assert {r["team"] for r in okc} == {"New Orleans Pelicans"}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from shared.nba.injury_slots import slots_of_day
 from shared.nba.schedule import Game
 from shared.nba.teams import TEAMS
 from tooling.sample_day import bbref, bdl, bigdataball, nba, odds, reports
@@ -202,18 +203,10 @@ def build(d: date = DEFAULT_DATE) -> SampleDay:
     missing = max(w.game_days, key=lambda gd: (gd.game.commence_utc, gd.game.game_id))
     routes.extend(bigdataball_routes(w, missing=missing.game.game_id))
 
-    # ---- discovery
-    denied = Answer(
-        403,
-        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>'
-        b"</Error>",
-        "application/xml",
-    )
-    for hour, period in reports.report_hours():
-        path = f"/referee/injury/Injury-Report_{d.isoformat()}_{hour:02d}{period}.pdf"
-        published = reports.report_published(hour, period)
-        answer = _ok(reports.injury_report(w, hour, period), "application/pdf") if published else denied
-        add(_route("nbac_injury_report", "ak-static.cms.nba.com", path, answer))
+    # ---- discovery: every report of the date, named in its era (any other name answers the replay's 404)
+    for slot in slots_of_day(d):
+        pdf = _ok(reports.injury_report(w, slot), "application/pdf")
+        add(_route("nbac_injury_report", "ak-static.cms.nba.com", f"/referee/injury/{slot.file_name}", pdf))
     add(_route("nbac_referee_assignments", "official.nba.com", "/wp-json/api/v1/get-game-officials",
                _ok(nba.referee_assignments(w)), query={"date": d.isoformat()}))  # fmt: skip
 

@@ -1,10 +1,13 @@
-"""The sample day's PDFs: the league's injury reports (hourly) and one gamebook per game.
+"""The sample day's PDFs: the league's injury reports (every slot of the day) and one gamebook per game.
 
-Injury report (landscape, like ak-static.cms.nba.com/referee/injury/Injury-Report_*.pdf): a title line
-"Injury Report: MM/DD/YY hh:30 PM", a header row on the first page (its word positions define the columns),
-then one row per player; date, time and matchup are printed only on a group's first row and the team only
-on its first player, every word is its own text object, long reasons wrap onto a line above and below
-their row, and pages end with "Page n of m". Teams that have not filed show "NOT YET SUBMITTED".
+Injury report (landscape, like ak-static.cms.nba.com/referee/injury/Injury-Report_*.pdf), one per slot of
+the date's naming era (shared.nba.injury_slots: hourly names printed at hh:30 up to 2025-12-22, 15-minute
+names printed at their own time from 2025-12-23): a title line "Injury Report: MM/DD/YY hh:mm PM", a header
+row on the first page only (its word positions define the columns), then one row per player; date, time and
+matchup are printed only on a group's first row and the team only on its first player, every word is its
+own text object, long reasons wrap onto a line above and below their row (at a page's foot the second line
+goes on at the top of the next page, as in the 2025-26 reports), and pages end with "Page n of m". Teams
+that have not filed show "NOT YET SUBMITTED".
 
 Gamebook (statsdmz.nba.com/pdfs/YYYYMMDD/YYYYMMDD_AWYHOM_book.pdf): the box score page's lines (date and
 arena, officials, duration, attendance, VISITOR/HOME headers with the records after the game, player stat
@@ -13,17 +16,19 @@ lines, DNP lines, Inactive lists), with the document title "Box Score {away} - {
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from shared.timeutil import et_at, to_et
+from shared.nba.injury_slots import ReportSlot
+from shared.timeutil import to_et
 from tooling.sample_day.pdf import Document, Page, text_width
 from tooling.sample_day.teams import team
 from tooling.sample_day.world import GameDay, World
 
 CREATOR = "nba-orch sample day"
-# Reports are published from this hour (ET) on; earlier ones answer 403 like unpublished reports do.
-FIRST_REPORT_HOUR = 10
-# Until this hour the last game's two teams have not submitted their lists yet.
+# Every slot's report is published. Before this hour (ET) no team has submitted its list yet (every team of
+# the day is NOT YET SUBMITTED: a report without a player row), ...
+FIRST_SUBMITTED_HOUR = 10
+# ... and until this hour the last game's two teams have not.
 ALL_SUBMITTED_HOUR = 13
 
 # Injury report geometry (points; `top` grows downwards like the parser's coordinates).
@@ -42,6 +47,7 @@ _ROW = 22.04
 _WRAPPED_ROW = 29.06
 _REASON_WIDTH = 168.0
 _FIRST_TOP, _NEXT_TOP, _LAST_TOP = 136.26, 90.92, 520.0
+_CONTINUED_TOP = 87.92  # a reason's line carried over to the next page
 
 
 def _pdf_date(dt: datetime) -> str:
@@ -50,16 +56,6 @@ def _pdf_date(dt: datetime) -> str:
     assert offset is not None
     hours = int(offset.total_seconds() // 3600)
     return f"D:{local:%Y%m%d%H%M%S}{hours:+03d}'00'"
-
-
-def report_hours() -> list[tuple[int, str]]:
-    """Every (hour 1-12, "AM"/"PM") label of a day's reports, in clock order from 12 AM."""
-    return [(h % 12 or 12, "AM" if h < 12 else "PM") for h in range(24)]
-
-
-def report_published(hour: int, period: str) -> bool:
-    h24 = hour % 12 + (12 if period == "PM" else 0)
-    return h24 >= FIRST_REPORT_HOUR
 
 
 def _wrap(text: str, width: float, size: float) -> list[str]:
@@ -75,7 +71,7 @@ def _wrap(text: str, width: float, size: float) -> list[str]:
 def injury_rows(world: World, hour24: int) -> list[dict[str, str]]:
     """The report's logical rows at `hour24` ET: one per listed player (or per team not yet submitted)."""
     rows = []
-    late = max(world.game_days, key=lambda gd: (gd.game.commence_utc, gd.game.game_id))
+    late = max(world.game_days, key=lambda gd: (gd.game.commence_utc, gd.game.game_id), default=None)
     for gd in sorted(world.game_days, key=lambda g: (g.game.commence_utc, g.game.game_id)):
         local = to_et(gd.game.commence_utc)
         for tri in (gd.away, gd.home):
@@ -85,7 +81,7 @@ def injury_rows(world: World, hour24: int) -> list[dict[str, str]]:
                 "matchup": f"{gd.away}@{gd.home}",
                 "team": team(tri).full_name,
             }
-            if gd is late and hour24 < ALL_SUBMITTED_HOUR:
+            if hour24 < FIRST_SUBMITTED_HOUR or (gd is late and hour24 < ALL_SUBMITTED_HOUR):
                 rows.append({**base, "player": "", "status": "", "reason": "NOT YET SUBMITTED"})
                 continue
             for inj in gd.injuries[tri]:
@@ -93,36 +89,46 @@ def injury_rows(world: World, hour24: int) -> list[dict[str, str]]:
     return rows
 
 
-def injury_report(world: World, hour: int, period: str) -> bytes:
-    """The report labelled `hour`+`period` of the date (published at hh:30)."""
-    hour24 = hour % 12 + (12 if period == "PM" else 0)
-    stamp = to_et(et_at(world.date, time(hour24, 30)))
-    rows = injury_rows(world, hour24)
+def injury_report(world: World, slot: ReportSlot) -> bytes:
+    """The report of `slot` (a slot of the world's date), with its printed time."""
+    return render_injury_report(slot.printed, injury_rows(world, slot.local.hour))
+
+
+def render_injury_report(stamp: datetime, rows: list[dict[str, str]]) -> bytes:
+    """The PDF of `rows` (see `injury_rows`) titled with `stamp` (ET); no rows: the "no injuries" page."""
+    stamp = to_et(stamp)
     doc = Document(info={"Creator": CREATOR, "Producer": CREATOR, "CreationDate": _pdf_date(stamp)})
     pages: list[Page] = []
-    top = _LAST_TOP + 1  # forces a first page
     shown = {"game_date": None, "game_time": None, "matchup": None, "team": None}
     size = 10.0
+    title = f"Injury Report: {stamp:%m/%d/%y} {stamp:%I:%M %p}"
 
     def y(t: float) -> float:
         return _PAGE_H - t
 
+    def new_page() -> float:
+        """A new page with its title (and the header on the first one); the top of its first row."""
+        page = doc.page(_PAGE_W, _PAGE_H)
+        pages.append(page)
+        page.words(289.11, y(62.01), title, 22.0)
+        if len(pages) > 1:
+            return _NEXT_TOP
+        for label, x in _HEADER:
+            page.words(x, y(115.23), label, size)
+        return _FIRST_TOP
+
+    top = _LAST_TOP + 1  # forces a first page
     for row in rows:
         reason = _wrap(row["reason"], _REASON_WIDTH, size)
-        height = _WRAPPED_ROW if len(reason) > 1 else _ROW
+        # A wrapped reason that no longer fits at the page's foot is cut: its row and first line here, the
+        # second line at the top of the next page (as the league's own reports do).
+        cut = len(reason) > 1 and top + _ROW <= _LAST_TOP < top + _WRAPPED_ROW
+        height = _ROW if cut else _WRAPPED_ROW if len(reason) > 1 else _ROW
         if top + height > _LAST_TOP:
-            page = doc.page(_PAGE_W, _PAGE_H)
-            pages.append(page)
-            title = f"Injury Report: {stamp:%m/%d/%y} {stamp:%I:%M %p}"
-            page.words(289.11, y(62.01), title, 22.0)
-            if len(pages) == 1:
-                for label, x in _HEADER:
-                    page.words(x, y(115.23), label, size)
-                top = _FIRST_TOP
-            else:
-                top = _NEXT_TOP
+            top = new_page()
             shown = dict.fromkeys(shown)  # a new page repeats nothing, like the real report
-        if len(reason) > 1:
+        page = pages[-1]
+        if len(reason) > 1 and not cut:
             top += _WRAPPED_ROW - _ROW
         new_group = row["matchup"] != shown["matchup"]
         if row["game_date"] != shown["game_date"]:
@@ -136,17 +142,21 @@ def injury_report(world: World, hour: int, period: str) -> bytes:
         if row["player"]:
             page.words(_CELL_X["Player Name"], y(top), row["player"], size)
             page.words(_CELL_X["Current Status"], y(top), row["status"], size)
-        if len(reason) > 1:
+        if cut:
+            page.words(_CELL_X["Reason"], y(top), reason[0], size)
+            new_page()
+            shown = dict.fromkeys(shown)
+            pages[-1].words(_CELL_X["Reason"], y(_CONTINUED_TOP), reason[1], size)
+            top = _CONTINUED_TOP
+        elif len(reason) > 1:
             page.words(_CELL_X["Reason"], y(top - 7.02), reason[0], size)
             page.words(_CELL_X["Reason"], y(top + 7.02), reason[1], size)
         else:
             page.words(_CELL_X["Reason"], y(top), reason[0], size)
         top += _ROW
     if not pages:  # no games: the real report then says so on its single page
-        page = doc.page(_PAGE_W, _PAGE_H)
-        pages.append(page)
-        page.words(289.11, y(62.01), f"Injury Report: {stamp:%m/%d/%y} {stamp:%I:%M %p}", 22.0)
-        page.words(_CELL_X["Game Date"], y(_FIRST_TOP), "NO INJURIES TO REPORT", size)
+        new_page()
+        pages[-1].words(_CELL_X["Game Date"], y(_FIRST_TOP), "NO INJURIES TO REPORT", size)
     for n, page in enumerate(pages, start=1):
         page.words(398.53, y(545.43), f"Page {n} of {len(pages)}", size)
     return doc.to_bytes()

@@ -45,10 +45,11 @@ _SLOTS = (
     ("G", (2, 5)),
 )
 START_POSITIONS = ("G", "G", "F", "F", "C")
+# Some reasons are too long for the report's Reason column, so they wrap over two lines like the real ones.
 OUT_REASONS = (
     "Injury/Illness - Left Ankle; Sprain",
-    "Injury/Illness - Right Knee; Soreness",
-    "Injury/Illness - Low Back; Strain",
+    "Injury/Illness - Right Achilles Tendon; Tear",
+    "Injury/Illness - Left Foot; Surgery - Jones Fracture",
     "Injury/Illness - Right Hamstring; Strain",
     "Injury/Illness - Illness",
     "G League - On Assignment",
@@ -56,7 +57,7 @@ OUT_REASONS = (
 )
 DOUBT_REASONS = (
     "Injury/Illness - Left Wrist; Sprain",
-    "Injury/Illness - Right Foot; Soreness",
+    "Injury/Illness - Left Hamstring; Injury Management",
     "Injury/Illness - Left Calf; Tightness",
 )
 

@@ -4,8 +4,11 @@ Both are stored byte for byte (BinaryDocument) with a parsed JSON beside them (`
 imported by the parsers only when a PDF is parsed, so loading this module stays cheap.
 
 Outcomes:
-- 403/404: the document is not published yet (the injury report of an hour to come, a game book before the
-  game ended): `no_data`, never `failed`, even though the catalogue counts an empty report as success.
+- 403/404 for a game book: not published yet (before the game ended): `no_data`, never `failed`.
+- 403/404 for an injury report: `no_data` while the report is not due yet at the request's `as_of`; once it
+  is (the next slot has begun, shared.nba.injury_slots), `failed` / `report_missing`: a report that should
+  be online and is not, which is never a success.
+- an injury report without a player row (no games, or no team has submitted yet): `no_data`.
 - a body that is not a PDF (an HTML error page), an unreadable or text-less PDF: `failed` / `parse_error`,
   nothing stored. For the game book that includes the recorded files whose bytes were damaged by a text
   round-trip: the error names the cause and the document's title, and the run can simply be repeated
@@ -18,26 +21,61 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
+from shared.nba import injury_slots
 from shared.parsers import nba_gamebook, nba_injury_report
 from shared.parsers.errors import ParseError
 from shared.paths.template import fill_path
 from shared.scrapers.base import BinaryDocument, Context, Fetched, Output, Parsed, Scraper
-from shared.scrapers.errors import InvalidRequest
+from shared.scrapers.errors import InvalidRequest, ScraperFailure
+from shared.timeutil import parse_date, to_et
 
 
 class NbacInjuryReport(BinaryDocument):
-    """Injury-Report_{date}_{hh}{AM|PM}.pdf, or `_{hh}_{mm}{AM|PM}` (the form used since late 2025) when a
-    `minute` is given. Records: one per player row (date, game time, matchup, team, player, status,
-    reason); teams that have not filed yet are kept apart (`not_submitted`) so the count is a player count.
+    """The report in its date's naming era: Injury-Report_{date}_{hh}{AM|PM}.pdf up to 2025-12-22,
+    Injury-Report_{date}_{hh}_{mm}{AM|PM}.pdf from 2025-12-23 (shared.nba.injury_slots). Without hour and
+    period the request means the newest report due at its `as_of` (of `date`, when one is given).
+    Records: one per player row (date, game time, matchup, team, player, status, reason); teams that have not
+    filed yet are kept apart (`not_submitted`) so the count is a player count.
     """
 
     no_data_statuses: ClassVar[tuple[int, ...]] = (403, 404)
 
+    def normalize_params(self, params: dict[str, str], as_of: datetime) -> dict[str, str]:
+        """The report's own name: date, hour, period, and minute only in the 15-minute era."""
+        try:
+            slot = injury_slots.requested_slot(params, as_of)
+        except ValueError as exc:
+            raise InvalidRequest("invalid_parameter", f"{self.name}: {exc}") from None
+        rest = {k: v for k, v in params.items() if k not in ("date", *injury_slots.TIME_PARAMS)}
+        return {**rest, **slot.params}
+
+    @staticmethod
+    def slot(ctx: Context) -> injury_slots.ReportSlot:
+        p = ctx.params
+        return injury_slots.slot_of(parse_date(p["date"]), p["hour"], p["period"], p.get("minute"))
+
+    def fetch(self, http: Any, ctx: Context) -> Fetched:
+        fetched = super().fetch(http, ctx)
+        if fetched.body is None and fetched.status in self.no_data_statuses:
+            slot = self.slot(ctx)
+            if slot.is_due(ctx.as_of):
+                raise ScraperFailure(
+                    "report_missing",
+                    f"{slot.file_name} answered {fetched.status} at {to_et(ctx.as_of):%Y-%m-%d %H:%M} ET: the report "
+                    f"of {slot.label} ET ({slot.era} names) should be online since {to_et(slot.due):%H:%M} ET",
+                    status=fetched.status,
+                    retries=fetched.retries,
+                )
+        return fetched
+
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         out = nba_injury_report.parse_injury_report_pdf(fetched.body or b"", ctx.params["date"])
-        summary = dict(out["summary"])
-        minute = ctx.params.get("minute", "00")
-        summary["requested_report"] = f"{ctx.params['date']} {int(ctx.params['hour'])}:{minute} {ctx.params['period']}"
+        slot = self.slot(ctx)
+        summary = {**out["summary"], "anomalies": list(out["summary"]["anomalies"])}
+        summary.update(requested_report=slot.label, report_file=slot.file_name, naming_era=slot.era)
+        printed = summary["report_datetime_et"]
+        if printed != slot.printed_et:
+            summary["anomalies"].append(f"printed time {printed} is not the {slot.printed_et} of {slot.file_name}")
         data = {"records": out["records"], "not_submitted": out["not_submitted"]}
         return Parsed(summary["player_count"], summary, data)
 
