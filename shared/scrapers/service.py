@@ -51,7 +51,7 @@ from shared.config import Config, get_config
 from shared.contracts import PubSubMessage, ScraperRequest, decode_scraper_request
 from shared.edge import is_final_attempt
 from shared.runtime import Runtime
-from shared.scrapers import claims, core
+from shared.scrapers import claims, core, safekeeping
 from shared.scrapers import http as http_layer
 from shared.scrapers.base import Fetched, Scraper
 from shared.scrapers.core import Outcome, Result
@@ -158,6 +158,8 @@ def _row_exists(rt: Runtime, execution_id: str) -> bool:
 
 def _opts(config: Config, request: ScraperRequest, fetched: Fetched | None, delivery_attempt: int | None) -> dict:
     opts: dict[str, Any] = {"params": dict(request.params)}
+    if request.context.get("reparsed_from"):
+        opts["reparsed_from"] = request.context["reparsed_from"]
     ignored = core.ignored_params(config, request)
     if ignored:
         opts["ignored_params"] = ignored
@@ -178,12 +180,14 @@ def execute(
     delivery_attempt: int | None = None,
     config: Config | None = None,
     http: Any = None,
+    answer: Fetched | None = None,
 ) -> Outcome:
     """Run one scraper request end to end (see the module docstring); idempotent by `request.request_id`.
 
     Raises TransientFailure (upstream unavailable, not the final attempt) or InProgress (another delivery
     holds the claim): both mean "redeliver later". `final_attempt=True` records transient failures instead
-    (the last Pub/Sub delivery, the CLI, in-process callers that will not retry).
+    (the last Pub/Sub delivery, the CLI, in-process callers that will not retry). `answer`: an answer
+    already at hand (a quarantined one being re-parsed) used instead of fetching.
     """
     cfg = config or get_config()
     if request.as_of is None:
@@ -211,7 +215,7 @@ def execute(
         )
         return outcome
     try:
-        return _run(rt, cfg, request, claim, started, final_attempt, delivery_attempt, http)
+        return _run(rt, cfg, request, claim, started, final_attempt, delivery_attempt, http, answer)
     except BaseException:
         claim.release()
         raise
@@ -226,12 +230,13 @@ def _run(
     final_attempt: bool,
     delivery_attempt: int | None,
     http: Any,
+    answer: Fetched | None = None,
 ) -> Outcome:
     if claim.stage == "notified":
         outcome = Outcome.from_json(claim.state["outcome"])
         opts = claim.state.get("opts") or {}
     else:
-        stored = None
+        stored = answer
         measured: float | None = None
         if claim.stage == "writing" and claim.state.get("raw_object"):
             found = _stored_answer(rt, request, claim.state["raw_object"])
@@ -248,6 +253,7 @@ def _run(
             replace = bool(scraper is not None and scraper.replaces_outputs)
             result = _write_outputs(rt, request, fetched, result, duration, replace=replace)
             _step("after_write", request)
+        result = _safekeep(rt, claim, request, fetched, result, duration)
         outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
         opts = _opts(cfg, request, fetched, delivery_attempt)
         note = core.completion(outcome)
@@ -283,7 +289,26 @@ def _run(
         follow_ups=len(outcome.follow_ups),
         resumed_from=claim.previous_stage,
     )
+    safekeeping.log_drift(outcome)
     return outcome
+
+
+def _safekeep(
+    rt: Runtime, claim: claims.Claim, request: ScraperRequest, fetched: Fetched | None, result: Result, duration: float
+) -> Result:
+    """Never lose an answer, see schema drift (shared.scrapers.safekeeping): keep the answer of a failed run
+    under the quarantine prefix (its name recorded in the claim first, like any output, so a redelivery
+    re-parses the kept bytes instead of refetching), then compare the answer's shape with the baseline."""
+    if fetched is None:
+        return result
+    if result.error_type == "path_conflict":  # the answer's name was taken by another request: keep it anyway
+        result = core.quarantined(result, request, fetched)
+    if result.quarantine is not None:
+        name = result.quarantine.name
+        claim.update(_wall_now(), stage="writing", raw_object=name, objects=[name])
+        safekeeping.keep(rt, request, fetched, result, duration)
+        _step("after_write", request)
+    return safekeeping.check_drift(rt, request, result)
 
 
 def handle(msg: PubSubMessage, *, rt: Runtime | None = None, config: Config | None = None) -> dict[str, Any]:
@@ -310,22 +335,32 @@ def handle(msg: PubSubMessage, *, rt: Runtime | None = None, config: Config | No
 
 
 def run_local(
-    request: ScraperRequest, out_dir: str | Path, *, config: Config | None = None, http: Any = None
+    request: ScraperRequest,
+    out_dir: str | Path,
+    *,
+    config: Config | None = None,
+    http: Any = None,
+    answer: Fetched | None = None,
 ) -> Outcome:
     """Run a scraper in-process and write its files under `out_dir` (same relative names as in GCS).
 
     Touches no cloud service: no claim, no row, no notification; follow-ups are returned, not published.
     A file that already exists is left alone and reported as a duplicate (replaced, for a scraper whose path
-    names the latest state: Scraper.replaces_outputs).
+    names the latest state: Scraper.replaces_outputs). A rejected answer is kept under
+    `out_dir/_nba-orch/quarantine/` and the shape baseline in `out_dir/_nba-orch/shapes/`, as in GCS.
     """
     cfg = config or get_config()
     if request.as_of is None:
         raise ValueError("request.as_of is required: it is the scraper's logical time")
     _preload_secrets(cfg)
     started = time.monotonic()
-    result, fetched, scraper = _fetch_and_compute(cfg, request, http or http_layer.client(), final_attempt=True)
+    result, fetched, scraper = _fetch_and_compute(
+        cfg, request, http or http_layer.client(), final_attempt=True, stored=answer
+    )
     replace = bool(scraper is not None and scraper.replaces_outputs)
     out = Path(out_dir)
+    kept = safekeeping.keep_local(out, request, fetched, result) if fetched is not None else None
+    result = safekeeping.check_drift_local(out, request, result)
     duplicate = False
     for o in result.outputs:
         path = out / o.name
@@ -340,6 +375,8 @@ def run_local(
     if outcome.object_name:
         outcome.file = str(out / outcome.object_name)
     outcome.extra_paths = [str(out / p) for p in outcome.extra_paths]
+    if kept is not None:
+        outcome.quarantine_path = str(kept)
     if outcome.error_message:
         outcome.error_message = scrub(outcome.error_message)
     return outcome
