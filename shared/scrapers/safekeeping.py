@@ -32,6 +32,7 @@ from shared.runtime import Runtime
 from shared.scrapers import core, shape
 from shared.scrapers.base import Fetched
 from shared.scrapers.core import Result
+from shared.scrapers.errors import ScraperFailure
 from shared.timeutil import iso_utc
 
 META_SUFFIX = ".meta.json"
@@ -203,3 +204,55 @@ def log_drift(outcome: Any) -> None:
         added=detail.get("added"),
         changed=detail.get("changed"),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Re-parsing a quarantined answer (`nba-orch scrape --reparse OBJECT [--write] [--out DIR]`)
+
+
+def reparse(
+    ref: str,
+    *,
+    rt: Runtime | None = None,
+    config: Any = None,
+    write: bool = False,
+    out_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Run the scraper's current parser on a quarantined answer and report what it makes of it. With
+    `write`, a parse that succeeds is written the normal way (files at the catalogue path of the original
+    logical time, row, completion, follow-ups; under `out_dir` instead, with no cloud, when given) by a
+    request of its own (core.reparse_request: a second --write of the same object is a duplicate)."""
+    from shared.config import get_config
+    from shared.scrapers import service
+
+    cfg = config or get_config()
+    fetched, original, uri = load(ref, rt)
+    try:
+        scraper, ctx = core.plan(cfg, original)
+    except ScraperFailure as exc:
+        result = core.failure(exc.error_type, exc.message)
+    else:
+        result = core.compute(scraper, ctx, fetched)
+    report: dict[str, Any] = {
+        "reparsed": uri,
+        "scraper_name": original.scraper_name,
+        "original_request_id": original.request_id,
+        "original_execution_id": core.execution_id(original.request_id),
+        "status": result.status,
+        "record_count": result.record_count,
+        "error_type": result.error_type,
+        "error_message": result.error_message,
+        "outputs": [{"name": o.name, "role": o.role, "bytes": len(o.data)} for o in result.outputs],
+        "follow_ups": [{"scraper_name": f.scraper_name, "params": f.params} for f in result.follow_ups],
+        "summary": result.summary,
+    }
+    if write and result.status != "failed":
+        request = core.reparse_request(original, uri)
+        if out_dir is not None:
+            outcome = service.run_local(request, out_dir, config=cfg, answer=fetched)
+        else:
+            if rt is None:
+                raise ValueError("--write without --out needs the cloud runtime")
+            outcome = service.execute(rt, request, final_attempt=True, config=cfg, answer=fetched)
+        report["written"] = outcome.to_json(full_follow_ups=False)
+    return report

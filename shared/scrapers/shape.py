@@ -12,8 +12,9 @@ The shape of a JSON answer is a map `path -> types`:
   `bool`, `null`; a path seen with several types (over list elements) has them all, sorted, joined by `|`;
 - keys that are values (dates, ids, long hex: `{"2024-01-15": ...}`, `{"1610612737": ...}`) become `*`, so
   a map keyed by game id has one shape whatever the games;
-- the stats.nba.com table idiom `{"headers": [names], "rowSet": [[values]]}` is read as rows keyed by the
-  header names (`...rowSet[].GAME_ID`): there the column names are the schema, though they are values;
+- the stats.nba.com table idiom `{"name": "GameHeader", "headers": [names], "rowSet": [[values]]}` is read
+  as rows keyed by the header names, per table (`$.resultSets[].rowSet:GameHeader[].GAME_ID`): there the
+  column names are the schema, though they are values;
 - bounded: at most MAX_PATHS paths (the first in sorted order; `truncated` says so) and MAX_DEPTH levels.
 
 A CSV answer's shape is its header row (`$.<column>: column`). HTML pages (kept in the HtmlPage envelope)
@@ -138,7 +139,8 @@ class _Walk:
         return _Node(depth)
 
     def kid(self, node: _Node, key: Any, name: str | None = None) -> _Node | None:
-        child = node.raw.get(key)
+        """The child of `node` at `key` (named `name` when given, else the key's collapsed form)."""
+        child = node.raw.get(key) if name is None else node.kids.get(name)
         if child is None:
             name = name if name is not None else _key(key)
             child = node.kids.get(name)
@@ -147,7 +149,8 @@ class _Walk:
                 if child is None:
                     return None
                 node.kids[name] = child
-            node.raw[key] = child
+            if name == _key(key):
+                node.raw[key] = child
         return child
 
     def element(self, node: _Node) -> _Node | None:
@@ -167,8 +170,10 @@ class _Walk:
             headers = value.get("headers")
             table = isinstance(headers, list) and isinstance(value.get("rowSet"), list)
             if table and all(isinstance(h, str) for h in headers):
+                title = value.get("name")
+                rows_key = f"rowSet:{_key(title)}" if isinstance(title, str) and title else "rowSet"
                 for k, v in value.items():
-                    child = self.kid(node, k)
+                    child = self.kid(node, k, rows_key if k == "rowSet" else None)
                     if child is None:
                         continue
                     if k == "rowSet":
