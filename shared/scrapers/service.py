@@ -9,6 +9,8 @@ from it and is the BigQuery insertId. The claim object (`shared.scrapers.claims`
 `if_generation_match=0`, then compare-and-swap updates) records how far a run got:
 
   claim -> fetch -> [writing: output names recorded] -> write files (create-only)
+        (a rejected answer: [writing: its quarantine name recorded] -> quarantine it, create-only)
+        -> drift check (shared.scrapers.safekeeping: the scraper's shape baseline, compare-and-swap)
         -> publish completion -> [notified: result + message id recorded] -> publish follow-ups
         -> file the run in the run ledger (shared.run_ledger) -> insert the log row -> [done]
 
@@ -21,6 +23,9 @@ notification_message_id is missing" then stays true: a crash between publish and
 Crash points and what the redelivery does:
 - during the fetch (nothing written): fetches again; nothing was stored, so nothing is duplicated;
 - after the GCS write: rebuilds the answer from the stored file (no refetch, no second file), publishes;
+  the same after a quarantine write (the kept bytes are re-parsed; the object is the execution's own);
+- after a baseline update: the baseline names this execution as its last writer, so the drift is computed
+  against the shape it replaced (the same warning) and nothing is written again;
 - after the notification: files the run and inserts the row only (no second notification; the ledger
   object is create-only, so filing it twice is harmless);
 - after the row: publishes the follow-ups again (same deterministic request ids: their own claims make
@@ -30,8 +35,9 @@ The one unavoidable window: a crash after the completion was published but befor
 recorded republishes the completion; consumers dedupe on `execution_id` (an attribute of the message).
 
 Failures: a bad request or a permanent upstream failure (4xx, parse error) is recorded as `failed` and
-acknowledged. A transient failure (429/5xx/timeout after retries) raises so Pub/Sub redelivers, except on
-the last delivery attempt (`final_attempt`), where it is recorded as `failed` so it is not lost silently.
+acknowledged; a rejected 200 answer is kept under the quarantine prefix and the row points to it. A
+transient failure (429/5xx/timeout after retries) raises so Pub/Sub redelivers, except on the last delivery
+attempt (`final_attempt`), where it is recorded as `failed` so it is not lost silently.
 """
 
 from __future__ import annotations
