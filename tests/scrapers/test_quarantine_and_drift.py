@@ -137,6 +137,19 @@ def test_a_redelivery_writes_no_second_object(srt, replay, upstream_dir, monkeyp
 
 
 @pytest.mark.emulators
+def test_an_answer_whose_name_another_request_took_is_kept_too(srt, replay, upstream_dir):
+    first = serve(replay, upstream_dir)
+    assert service.execute(srt, request("oddsa_events", {"date": "2024-01-24"}, scope="other")).status == "success"
+    second = serve(replay, upstream_dir, edit=drop_some_and_change_values)
+    outcome = service.execute(srt, events_request())  # same logical time, hence the same file name
+    assert (outcome.status, outcome.error_type) == ("failed", "path_conflict")
+    target = EVENTS_FILE.format(stamp="20240125_040000")
+    assert gcs.read_object(srt, target) == first  # never overwritten...
+    (name,) = quarantined(srt)
+    assert outcome.quarantine_path == f"gs://{srt.bucket}/{name}" and gcs.read_object(srt, name) == second  # ...kept
+
+
+@pytest.mark.emulators
 def test_reparse_recovers_the_answer_once_the_parser_is_fixed(srt, replay, upstream_dir, monkeypatch, capsys):
     from tooling.cli import main
 
