@@ -92,6 +92,10 @@ TABLES: dict[str, TableSpec] = {
                 f("recovery", "BOOL"),
                 f("opts", "JSON"),
                 f("notification_message_id", "STRING"),
+                # the raw answer of a failed run, kept to be re-parsed (gs://.../_nba-orch/quarantine/...)
+                f("quarantine_path", "STRING"),
+                # codes an alert can count, e.g. "schema_drift" (detail in data_summary)
+                f("warnings", "STRING", "REPEATED"),
             ),
             partition_field="triggered_at",
             clustering=("scraper_name", "workflow", "status", "source"),

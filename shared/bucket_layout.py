@@ -20,6 +20,11 @@ PREFIXES: dict[str, str] = {
     "scraper_requests": ROOT + "requests/",
     # scrapers -> controller: one record per finished run, filed by operational day
     "runs": ROOT + "runs/",
+    # scrapers: the raw answer of a run whose parse failed, kept to be re-parsed (`nba-orch scrape --reparse`):
+    # quarantine/<scraper>/<ET date of as_of>/<execution_id>.<ext>, create-only
+    "quarantine": ROOT + "quarantine/",
+    # scrapers: one baseline answer shape per scraper (schema drift), compare-and-swap on its generation
+    "shapes": ROOT + "shapes/",
 }
 
 
@@ -28,9 +33,9 @@ def prefix(kind: str) -> str:
     return PREFIXES[kind]
 
 
-def object_name(kind: str, *parts: str) -> str:
-    """`<prefix><part>/.../<last part>.json`: each part is one of our own deterministic ids, dates or slot keys,
+def object_name(kind: str, *parts: str, ext: str = "json") -> str:
+    """`<prefix><part>/.../<last part>.<ext>`: each part is one of our own deterministic ids, dates or slot keys,
     never free text with '/' or '..'."""
-    if not parts or any(not p or "/" in p or ".." in p for p in parts):
-        raise ValueError(f"internal object name parts must be plain names, got {parts!r}")
-    return PREFIXES[kind] + "/".join(parts) + ".json"
+    if not parts or any(not p or "/" in p or ".." in p for p in parts) or not ext.isalnum():
+        raise ValueError(f"internal object name parts must be plain names, got {parts!r} .{ext}")
+    return PREFIXES[kind] + "/".join(parts) + "." + ext

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.bucket_layout import object_name
 from shared.config import Config
 from shared.contracts import ScraperCompletion, ScraperRequest
 from shared.parsers.errors import ParseError, UpstreamError
 from shared.paths.template import check_control_chars, check_path_value, fill_path, gcs_uri, placeholders
-from shared.scrapers import registry
+from shared.scrapers import registry, shape
 from shared.scrapers.base import Context, Fetched, Output, Scraper
 from shared.scrapers.errors import MAX_ERROR_MESSAGE, InvalidRequest, ScraperFailure
 from shared.secrets import scrub
-from shared.timeutil import iso_utc, parse_date, parse_instant
+from shared.timeutil import et_date, iso_utc, parse_date, parse_instant
 
 QUOTA_HEADERS = {
     "x-requests-remaining": "requests_remaining",
@@ -47,6 +48,16 @@ class Result:
     error_type: str | None = None
     error_message: str | None = None
     retry_count: int = 0
+    # The raw answer of a failed run, kept under the quarantine prefix (never lose an answer).
+    quarantine: Output | None = None
+    # The answer's shape (paths and types; its fingerprint is in the summary), for the drift check.
+    shape: shape.Shape | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def establishes(self) -> bool:
+        """A full answer: one whose shape may extend the scraper's baseline (shared.scrapers.shape.check)."""
+        return self.status == "success" and self.record_count > 0
 
 
 def failure(error_type: str, message: str, *, retries: int = 0, status: int | None = None) -> Result:
@@ -161,6 +172,9 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         status = "success" if spec.treat_no_data_as_success and not unpublished else "no_data"
         summary = {"record_count": 0, "no_content": True, **base_summary}
         return Result(status=status, summary=summary, retry_count=fetched.retries)
+    answer_shape = shape.of_answer(fetched.body, fetched.content_type)
+    if answer_shape is not None:
+        base_summary["shape"] = answer_shape.summary()
     try:
         parsed = scraper.parse(fetched, ctx)
         values = {**ctx.values(), **scraper.path_values(parsed, ctx)}
@@ -168,11 +182,17 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         extra = scraper.extra_outputs(fetched, parsed, ctx, values)
         follow_ups = scraper.follow_ups(parsed, ctx) if parsed.record_count > 0 else []
     except UpstreamError as exc:
-        return replace(failure("upstream_error", str(exc), retries=fetched.retries), summary=base_summary)
+        failed = failure("upstream_error", str(exc), retries=fetched.retries)
     except ParseError as exc:
-        return replace(failure("parse_error", str(exc), retries=fetched.retries), summary=base_summary)
+        failed = failure("parse_error", str(exc), retries=fetched.retries)
     except ScraperFailure as exc:
-        return replace(failure(exc.error_type, exc.message, retries=fetched.retries), summary=base_summary)
+        failed = failure(exc.error_type, exc.message, retries=fetched.retries)
+    else:
+        failed = None
+    if failed is not None:
+        # An answer arrived and was rejected: keep it (quarantine) so a fixed parser can still read it.
+        failed = replace(failed, summary=base_summary, shape=answer_shape)
+        return quarantined(failed, ctx.request, fetched)
     count = int(parsed.record_count)
     if count > 0 or spec.treat_no_data_as_success:
         status = "success"
@@ -187,7 +207,108 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         outputs=outputs,
         follow_ups=tuple(follow_ups),
         retry_count=fetched.retries,
+        shape=answer_shape,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Never lose an answer: the quarantine of a rejected answer, and how it is read back
+
+
+QUARANTINE_EXTENSIONS = (("json", "json"), ("pdf", "pdf"), ("csv", "csv"), ("html", "html"), ("xml", "xml"))
+
+
+def quarantine_name(request: ScraperRequest, content_type: str | None) -> str:
+    """`_nba-orch/quarantine/<scraper>/<ET date of as_of>/<execution_id>.<ext>`: one per execution, so a
+    redelivery finds its own object (create-only) instead of writing a second one."""
+    assert request.as_of is not None
+    ctype = (content_type or "").lower()
+    ext = next((e for key, e in QUARANTINE_EXTENSIONS if key in ctype), "bin")
+    day = et_date(request.as_of).isoformat()
+    return object_name("quarantine", request.scraper_name, day, execution_id(request.request_id), ext=ext)
+
+
+def quarantined(result: Result, request: ScraperRequest, fetched: Fetched) -> Result:
+    """`result` (a failure) with the answer's bytes to keep under the quarantine prefix; unchanged when there
+    is no answer to keep."""
+    if fetched.body is None or request.as_of is None:
+        return result
+    name = quarantine_name(request, fetched.content_type)
+    return replace(result, quarantine=Output(name, fetched.body, fetched.content_type, role="quarantine"))
+
+
+def quarantine_metadata(request: ScraperRequest, fetched: Fetched, result: Result) -> dict[str, str]:
+    """The quarantined object's metadata: the object metadata of every output (so the answer can be rebuilt
+    with Fetched.from_stored) plus what re-parsing needs: the request's parameters, logical time, URL and
+    content type, and why it was rejected. Scrubbed of secrets, like everything stored."""
+    assert request.as_of is not None
+    meta = object_metadata(request, fetched)
+    meta.update(
+        {
+            "role": "quarantine",
+            "as_of": iso_utc(request.as_of),
+            "params": json.dumps(request.params, separators=(",", ":"), sort_keys=True),
+            "url": fetched.url,
+            "content_type": fetched.content_type,
+            "error_type": result.error_type or "",
+            "error_message": (result.error_message or "")[:500],
+        }
+    )
+    if request.decision_id:
+        meta["decision_id"] = request.decision_id
+    return {k: scrub(v) for k, v in meta.items()}
+
+
+def quarantined_request(meta: dict[str, str]) -> ScraperRequest:
+    """The request whose answer a quarantined object holds, from its metadata (ValueError when incomplete)."""
+    missing = [k for k in ("scraper_name", "request_id", "as_of", "params") if not meta.get(k)]
+    if missing:
+        raise ValueError(f"not a quarantined answer: its metadata lacks {', '.join(missing)}")
+    try:
+        params = json.loads(meta["params"])
+        as_of = parse_instant(meta["as_of"])
+    except ValueError as exc:
+        raise ValueError(f"not a quarantined answer: {exc}") from None
+    if not isinstance(params, dict):
+        raise ValueError("not a quarantined answer: params is not an object")
+    return ScraperRequest(
+        scraper_name=meta["scraper_name"],
+        params={str(k): str(v) for k, v in params.items()},
+        request_id=meta["request_id"],
+        workflow=meta.get("workflow") or "MANUAL",
+        source=meta.get("source") or "MANUAL",
+        decision_id=meta.get("decision_id") or None,
+        as_of=as_of,
+    )
+
+
+def reparse_request(original: ScraperRequest, quarantine_uri: str) -> ScraperRequest:
+    """The request that writes a re-parsed answer the normal way: same scraper, parameters, workflow and
+    logical time (so the file lands where the original run's would have), its own deterministic id (a second
+    `--reparse --write` of the same object is a duplicate, and the original run's claim is left alone)."""
+    return ScraperRequest.create(
+        original.scraper_name,
+        original.params,
+        scope=f"reparse:{execution_id(original.request_id)}",
+        workflow=original.workflow,
+        source="MANUAL",
+        triggered_by="reparse",
+        decision_id=original.decision_id,
+        as_of=original.as_of,
+        context={"reparsed_from": quarantine_uri, "original_request_id": original.request_id},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Schema drift: the run's shape against the scraper's baseline (the baseline's I/O: shared.scrapers.safekeeping)
+
+
+def with_drift(result: Result, drift: shape.Drift | None) -> Result:
+    """`result` with the drift found (a `schema_drift` warning, its detail in the summary), if any."""
+    if drift is None or not drift.drifted:
+        return result
+    summary = {**result.summary, "schema_drift": drift.to_json()}
+    return replace(result, summary=summary, warnings=(*result.warnings, "schema_drift"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -221,6 +342,9 @@ class Outcome:
     notification_message_id: str | None = None
     workflow: str = "MANUAL"
     file: str | None = None
+    # Where the rejected answer of a failed run is kept (gs:// URI; a local path for run_local).
+    quarantine_path: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self, *, full_follow_ups: bool = True) -> dict[str, Any]:
         out = {
@@ -241,6 +365,8 @@ class Outcome:
             "notification_message_id": self.notification_message_id,
             "workflow": self.workflow,
             "summary": self.summary,
+            "quarantine_path": self.quarantine_path,
+            "warnings": list(self.warnings),
         }
         if full_follow_ups:
             out["follow_ups"] = [f.to_json() for f in self.follow_ups]
@@ -278,6 +404,7 @@ def outcome_of(
 ) -> Outcome:
     raw = [o for o in result.outputs if o.role == "raw"]
     name = raw[0].name if raw else None
+    kept = result.quarantine.name if result.quarantine is not None else None
     return Outcome(
         scraper_name=request.scraper_name,
         request_id=request.request_id,
@@ -295,6 +422,8 @@ def outcome_of(
         triggered_at=request.as_of,
         duration_seconds=duration_seconds,
         workflow=workflow or request.workflow,
+        quarantine_path=(gcs_uri(bucket, kept) if bucket else kept) if kept else None,
+        warnings=list(result.warnings),
     )
 
 
@@ -344,6 +473,8 @@ def log_row(outcome: Outcome, request: ScraperRequest, *, environment: str, opts
         "recovery": False,
         "opts": _scrub_tree(opts),
         "notification_message_id": outcome.notification_message_id,
+        "quarantine_path": outcome.quarantine_path,
+        "warnings": list(outcome.warnings),
     }
 
 
@@ -360,6 +491,10 @@ def completion(outcome: Outcome) -> ScraperCompletion:
         meta["extra_paths"] = outcome.extra_paths
     if "quota" in outcome.summary:
         meta["quota"] = outcome.summary["quota"]
+    if outcome.quarantine_path:
+        meta["quarantine_path"] = outcome.quarantine_path
+    if outcome.warnings:
+        meta["warnings"] = list(outcome.warnings)
     return ScraperCompletion(
         scraper_name=outcome.scraper_name,
         execution_id=outcome.execution_id,

@@ -9,6 +9,8 @@ from it and is the BigQuery insertId. The claim object (`shared.scrapers.claims`
 `if_generation_match=0`, then compare-and-swap updates) records how far a run got:
 
   claim -> fetch -> [writing: output names recorded] -> write files (create-only)
+        (a rejected answer: [writing: its quarantine name recorded] -> quarantine it, create-only)
+        -> drift check (shared.scrapers.safekeeping: the scraper's shape baseline, compare-and-swap)
         -> publish completion -> [notified: result + message id recorded] -> publish follow-ups
         -> file the run in the run ledger (shared.run_ledger) -> insert the log row -> [done]
 
@@ -21,6 +23,9 @@ notification_message_id is missing" then stays true: a crash between publish and
 Crash points and what the redelivery does:
 - during the fetch (nothing written): fetches again; nothing was stored, so nothing is duplicated;
 - after the GCS write: rebuilds the answer from the stored file (no refetch, no second file), publishes;
+  the same after a quarantine write (the kept bytes are re-parsed; the object is the execution's own);
+- after a baseline update: the baseline names this execution as its last writer, so the drift is computed
+  against the shape it replaced (the same warning) and nothing is written again;
 - after the notification: files the run and inserts the row only (no second notification; the ledger
   object is create-only, so filing it twice is harmless);
 - after the row: publishes the follow-ups again (same deterministic request ids: their own claims make
@@ -30,8 +35,9 @@ The one unavoidable window: a crash after the completion was published but befor
 recorded republishes the completion; consumers dedupe on `execution_id` (an attribute of the message).
 
 Failures: a bad request or a permanent upstream failure (4xx, parse error) is recorded as `failed` and
-acknowledged. A transient failure (429/5xx/timeout after retries) raises so Pub/Sub redelivers, except on
-the last delivery attempt (`final_attempt`), where it is recorded as `failed` so it is not lost silently.
+acknowledged; a rejected 200 answer is kept under the quarantine prefix and the row points to it. A
+transient failure (429/5xx/timeout after retries) raises so Pub/Sub redelivers, except on the last delivery
+attempt (`final_attempt`), where it is recorded as `failed` so it is not lost silently.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ from shared.config import Config, get_config
 from shared.contracts import PubSubMessage, ScraperRequest, decode_scraper_request
 from shared.edge import is_final_attempt
 from shared.runtime import Runtime
-from shared.scrapers import claims, core
+from shared.scrapers import claims, core, safekeeping
 from shared.scrapers import http as http_layer
 from shared.scrapers.base import Fetched, Scraper
 from shared.scrapers.core import Outcome, Result
@@ -158,6 +164,8 @@ def _row_exists(rt: Runtime, execution_id: str) -> bool:
 
 def _opts(config: Config, request: ScraperRequest, fetched: Fetched | None, delivery_attempt: int | None) -> dict:
     opts: dict[str, Any] = {"params": dict(request.params)}
+    if request.context.get("reparsed_from"):
+        opts["reparsed_from"] = request.context["reparsed_from"]
     ignored = core.ignored_params(config, request)
     if ignored:
         opts["ignored_params"] = ignored
@@ -178,12 +186,14 @@ def execute(
     delivery_attempt: int | None = None,
     config: Config | None = None,
     http: Any = None,
+    answer: Fetched | None = None,
 ) -> Outcome:
     """Run one scraper request end to end (see the module docstring); idempotent by `request.request_id`.
 
     Raises TransientFailure (upstream unavailable, not the final attempt) or InProgress (another delivery
     holds the claim): both mean "redeliver later". `final_attempt=True` records transient failures instead
-    (the last Pub/Sub delivery, the CLI, in-process callers that will not retry).
+    (the last Pub/Sub delivery, the CLI, in-process callers that will not retry). `answer`: an answer
+    already at hand (a quarantined one being re-parsed) used instead of fetching.
     """
     cfg = config or get_config()
     if request.as_of is None:
@@ -216,7 +226,7 @@ def execute(
         # claim's own count of the deliveries that reached it says when this is the last one.
         final_attempt = int(claim.state.get("deliveries", 1)) >= cfg.pubsub.max_delivery_attempts
     try:
-        return _run(rt, cfg, request, claim, started, final_attempt, delivery_attempt, http)
+        return _run(rt, cfg, request, claim, started, final_attempt, delivery_attempt, http, answer)
     except BaseException:
         claim.release()
         raise
@@ -231,12 +241,13 @@ def _run(
     final_attempt: bool,
     delivery_attempt: int | None,
     http: Any,
+    answer: Fetched | None = None,
 ) -> Outcome:
     if claim.stage == "notified":
         outcome = Outcome.from_json(claim.state["outcome"])
         opts = claim.state.get("opts") or {}
     else:
-        stored = None
+        stored = answer
         measured: float | None = None
         if claim.stage == "writing" and claim.state.get("raw_object"):
             found = _stored_answer(rt, request, claim.state["raw_object"])
@@ -253,6 +264,7 @@ def _run(
             replace = bool(scraper is not None and scraper.replaces_outputs)
             result = _write_outputs(rt, request, fetched, result, duration, replace=replace)
             _step("after_write", request)
+        result = _safekeep(rt, claim, request, fetched, result, duration)
         outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
         opts = _opts(cfg, request, fetched, delivery_attempt)
         note = core.completion(outcome)
@@ -288,7 +300,26 @@ def _run(
         follow_ups=len(outcome.follow_ups),
         resumed_from=claim.previous_stage,
     )
+    safekeeping.log_drift(outcome)
     return outcome
+
+
+def _safekeep(
+    rt: Runtime, claim: claims.Claim, request: ScraperRequest, fetched: Fetched | None, result: Result, duration: float
+) -> Result:
+    """Never lose an answer, see schema drift (shared.scrapers.safekeeping): keep the answer of a failed run
+    under the quarantine prefix (its name recorded in the claim first, like any output, so a redelivery
+    re-parses the kept bytes instead of refetching), then compare the answer's shape with the baseline."""
+    if fetched is None:
+        return result
+    if result.error_type == "path_conflict":  # the answer's name was taken by another request: keep it anyway
+        result = core.quarantined(result, request, fetched)
+    if result.quarantine is not None:
+        name = result.quarantine.name
+        claim.update(_wall_now(), stage="writing", raw_object=name, objects=[name])
+        safekeeping.keep(rt, request, fetched, result, duration)
+        _step("after_write", request)
+    return safekeeping.check_drift(rt, request, result)
 
 
 def handle(msg: PubSubMessage, *, rt: Runtime | None = None, config: Config | None = None) -> dict[str, Any]:
@@ -315,22 +346,32 @@ def handle(msg: PubSubMessage, *, rt: Runtime | None = None, config: Config | No
 
 
 def run_local(
-    request: ScraperRequest, out_dir: str | Path, *, config: Config | None = None, http: Any = None
+    request: ScraperRequest,
+    out_dir: str | Path,
+    *,
+    config: Config | None = None,
+    http: Any = None,
+    answer: Fetched | None = None,
 ) -> Outcome:
     """Run a scraper in-process and write its files under `out_dir` (same relative names as in GCS).
 
     Touches no cloud service: no claim, no row, no notification; follow-ups are returned, not published.
     A file that already exists is left alone and reported as a duplicate (replaced, for a scraper whose path
-    names the latest state: Scraper.replaces_outputs).
+    names the latest state: Scraper.replaces_outputs). A rejected answer is kept under
+    `out_dir/_nba-orch/quarantine/` and the shape baseline in `out_dir/_nba-orch/shapes/`, as in GCS.
     """
     cfg = config or get_config()
     if request.as_of is None:
         raise ValueError("request.as_of is required: it is the scraper's logical time")
     _preload_secrets(cfg)
     started = time.monotonic()
-    result, fetched, scraper = _fetch_and_compute(cfg, request, http or http_layer.client(), final_attempt=True)
+    result, fetched, scraper = _fetch_and_compute(
+        cfg, request, http or http_layer.client(), final_attempt=True, stored=answer
+    )
     replace = bool(scraper is not None and scraper.replaces_outputs)
     out = Path(out_dir)
+    kept = safekeeping.keep_local(out, request, fetched, result) if fetched is not None else None
+    result = safekeeping.check_drift_local(out, request, result)
     duplicate = False
     for o in result.outputs:
         path = out / o.name
@@ -345,6 +386,8 @@ def run_local(
     if outcome.object_name:
         outcome.file = str(out / outcome.object_name)
     outcome.extra_paths = [str(out / p) for p in outcome.extra_paths]
+    if kept is not None:
+        outcome.quarantine_path = str(kept)
     if outcome.error_message:
         outcome.error_message = scrub(outcome.error_message)
     return outcome

@@ -62,4 +62,6 @@ def test_the_answer_must_be_the_requested_game_and_dates_must_agree(rp, upstream
     params = {"game_id": "0022400561", "date": "2025-01-15", "gamedate": "20250116"}
     out = service.run_local(request("nbac_play_by_play", params), tmp_path)
     assert (out.status, out.error_type) == ("failed", "invalid_parameter")
-    assert list(tmp_path.iterdir()) == []
+    # nothing stored under the wrong date or game: the rejected answers are only kept in quarantine
+    kept = {p.relative_to(tmp_path).parts[:2] for p in tmp_path.rglob("*") if p.is_file()}
+    assert kept == {("_nba-orch", "quarantine")}

@@ -205,4 +205,6 @@ def test_an_answer_for_another_game_or_date_is_refused(rp, upstream_dir, tmp_pat
     rp.add(STATS, "/stats/leaguegamelog", query={"DateFrom": "2025-03-14"}, file=log)
     out = service.run_local(request("nbac_player_boxscore", {"date": "2025-03-14", "season": "2024-25"}), tmp_path)
     assert (out.status, out.error_type) == ("failed", "parse_error") and "2025-03-15" in out.error_message
-    assert list(tmp_path.iterdir()) == []  # nothing stored under the wrong date or game
+    # nothing stored under the wrong date or game: the rejected answers are only kept in quarantine
+    kept = {p.relative_to(tmp_path).parts[:2] for p in tmp_path.rglob("*") if p.is_file()}
+    assert kept == {("_nba-orch", "quarantine")}
