@@ -157,6 +157,19 @@ def parse_league_game_log(payload: bytes | str | dict, **params: Any) -> dict[st
     return result(records, summary)
 
 
+def _box_summary(fmt: str, game_id: Any, players: list[dict[str, Any]], teams: list[tuple[Any, Any]]) -> dict:
+    """The summary both box score versions share; `teams` is [(tricode, points)]."""
+    return {
+        "format": fmt,
+        "game_id": game_id,
+        "player_count": len(players),
+        "players_played": sum(1 for r in players if r["played"]),
+        "team_count": len(teams),
+        "teams": sorted_unique(tri for tri, _ in teams),
+        "team_points": dict(teams),
+    }
+
+
 def parse_boxscore_traditional(payload: bytes | str | dict, **params: Any) -> dict[str, Any]:
     """boxscoretraditionalv2: player rows as ``records``, team rows as ``teams``.
 
@@ -178,15 +191,7 @@ def parse_boxscore_traditional(payload: bytes | str | dict, **params: Any) -> di
     team_records = [lower_keys(t) for t in teams]
     game_ids = sorted_unique(r["game_id"] for r in records + team_records)
     game_id = _parameters(data).get("GameID") or (game_ids[0] if len(game_ids) == 1 else None)
-    summary = {
-        "format": "v2",
-        "game_id": game_id,
-        "player_count": len(records),
-        "players_played": sum(1 for r in records if r["played"]),
-        "team_count": len(team_records),
-        "teams": sorted_unique(t.get("team_abbreviation") for t in team_records),
-        "team_points": {t.get("team_abbreviation"): t.get("pts") for t in team_records},
-    }
+    summary = _box_summary("v2", game_id, records, [(t.get("team_abbreviation"), t.get("pts")) for t in team_records])
     starter_bench = [lower_keys(r) for r in sets.get("TeamStarterBenchStats", [])]
     return result(records, summary, teams=team_records, starter_bench=starter_bench)
 
@@ -300,19 +305,11 @@ def parse_boxscore_traditional_v3(payload: bytes | str | dict, **params: Any) ->
         for label in ("starters", "bench"):
             if isinstance(team.get(label), dict):
                 starter_bench.append({**base, "starters_bench": label, **_stats(team[label])})
+    summary = _box_summary("v3", game_id, records, [(t["team_tricode"], t.get("points")) for t in teams])
     player_points: dict[Any, int] = {}
     for r in records:
         player_points[r["team_tricode"]] = player_points.get(r["team_tricode"], 0) + (to_int(r.get("points")) or 0)
-    summary = {
-        "format": "v3",
-        "game_id": game_id,
-        "player_count": len(records),
-        "players_played": sum(1 for r in records if r["played"]),
-        "team_count": len(teams),
-        "teams": sorted_unique(t["team_tricode"] for t in teams),
-        "team_points": {t["team_tricode"]: t.get("points") for t in teams},
-        "player_points": player_points,
-    }
+    summary["player_points"] = player_points
     return result(records, summary, teams=teams, starter_bench=starter_bench)
 
 
