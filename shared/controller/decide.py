@@ -20,7 +20,9 @@ Rules, in order (the first that applies decides):
   API when the last recorded `x-requests-remaining` is under `controller.odds_quota_reserve` -> SKIP
   (WARNING). Else RUN (context: games_today, first_game_time, hours_until_game).
 - game_aware_yesterday: not within the tolerance of the fixed time, or no games that night, or already ran in
-  this window -> SKIP; the night's games not yet collected (below) -> RUN for exactly those, else SKIP.
+  this window -> SKIP; the night's games not yet collected (below) -> RUN for exactly those, else SKIP. A
+  game whose teams are still pending (NBA Cup) gets no request from a scraper that needs them (the game
+  book): it waits, and the reason and `waiting_for_teams` in the context say so.
   Alert on games an EARLIER window of the night should already have collected: any in a window with
   `critical_if_missing` -> CRITICAL; more than `warn_missing_fraction` of the night -> WARNING.
 - discovery: not a game day (when game_days_only); already found today (a run with records) -> SKIP; every
@@ -48,7 +50,7 @@ from typing import Any
 from shared import rules
 from shared.config import Config, Workflow
 from shared.controller.model import FRESHNESS, Decision, History, Run, Snapshot
-from shared.controller.params import Planned, covers, published_scrapers, resolve, unit_of
+from shared.controller.params import Planned, covers, published_scrapers, resolve, unit_of, waiting_for_teams
 from shared.nba.schedule import Game
 from shared.timeutil import iso_utc
 
@@ -262,12 +264,35 @@ def _game_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ve
             )
     planned = tuple(p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick, games=day))
     hours = (first - tick).total_seconds() / 3600
+    waiting = _waiting(cfg, published_scrapers(cfg, wf), day)
+    if waiting:
+        ctx["waiting_for_teams"] = waiting
     return _Verdict(
         "RUN",
-        f"{_n_games(len(day))} today, first at {_hm(cfg, first)} ET in {hours:.1f} h",
+        f"{_n_games(len(day))} today, first at {_hm(cfg, first)} ET in {hours:.1f} h{_wait_note(waiting)}",
         context=ctx,
         targets=tuple(g.game_id for g in day),
         requests=planned,
+    )
+
+
+def _waiting(cfg: Config, scrapers: Sequence[str], games: Sequence[Game]) -> dict[str, list[str]]:
+    """{game id: the scrapers} that wait for the game's teams (pending NBA Cup games, `params.needs_teams`)."""
+    out: dict[str, list[str]] = {}
+    for s in scrapers:
+        for gid in waiting_for_teams(cfg, s, games):
+            out.setdefault(gid, []).append(s)
+    return out
+
+
+def _wait_note(waiting: Mapping[str, Sequence[str]]) -> str:
+    if not waiting:
+        return ""
+    ids = sorted(waiting)
+    names = sorted({s for ss in waiting.values() for s in ss})
+    return (
+        f"; {len(ids)} game(s) wait for their teams to be known ({', '.join(ids[:6])}"
+        f"{' ...' if len(ids) > 6 else ''}): {', '.join(names)} not requested for them"
     )
 
 
@@ -311,6 +336,7 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
     runs = _runs_by_scraper(cfg, hist)
     day_requests = {s: resolve(cfg, s, day=night, tick=tick)[0] for s in scrapers if unit_of(cfg.scrapers[s]) == "day"}
     missing: dict[str, list[str]] = {}
+    waiting = _waiting(cfg, scrapers, games)
     game_requests: dict[tuple[str, str], Planned] = {}
     for g in games:
         final_at = g.commence_utc + final_after
@@ -318,6 +344,8 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
         for s in scrapers:
             if s in day_requests:
                 p = day_requests[s]
+            elif s in waiting.get(g.game_id, ()):
+                continue
             else:
                 p = game_requests[(s, g.game_id)] = resolve(cfg, s, day=night, tick=tick, games=[g])[0]
             if not _collected(cfg, s, p, g, runs.get(s, ()), final_at):
@@ -329,8 +357,11 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
         collected=len(games) - len(missing),
         missing={gid: ss for gid, ss in missing.items()},
     )
+    wait_note = _wait_note(waiting)
+    if waiting:
+        ctx["waiting_for_teams"] = waiting
     if not missing:
-        return _skip(f"all {_n_games(len(games))} of {night.isoformat()} already collected", **ctx)
+        return _skip(f"all {_n_games(len(games))} of {night.isoformat()} already collected{wait_note}", **ctx)
 
     # Alerts: games an earlier window of the same night could have collected (over by its tick) and did not.
     overdue: list[str] = []
@@ -365,7 +396,7 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
     targets = tuple(g.game_id for g in games if g.game_id in missing)
     reason = (
         f"{len(targets)} of {_n_games(len(games))} of {night.isoformat()} not yet collected: "
-        f"{', '.join(targets[:6])}{' ...' if len(targets) > 6 else ''}{note}"
+        f"{', '.join(targets[:6])}{' ...' if len(targets) > 6 else ''}{note}{wait_note}"
     )
     return _Verdict("RUN", reason, alert, ctx, targets, tuple(requests))
 
@@ -412,9 +443,12 @@ def _discovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
             )
         return _skip(f"before the first attempt at {_hm(cfg, due)} ET", **ctx)
     planned = tuple(p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick, games=day))
+    waiting = _waiting(cfg, published_scrapers(cfg, wf), day)
+    if waiting:
+        ctx["waiting_for_teams"] = waiting
     return _Verdict(
         "RUN",
-        f"discovery attempt {len(made) + 1} of {len(times)}",
+        f"discovery attempt {len(made) + 1} of {len(times)}{_wait_note(waiting)}",
         context=ctx,
         targets=tuple(g.game_id for g in day),
         requests=planned,

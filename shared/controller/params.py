@@ -16,6 +16,12 @@ by their first year: "2024"), `season_year` (2024), `year` (the season's last ye
 Reference codes PHO, BRK, CHO), `team_id` (NBA.com id; ESPN's for ESPN), and the injury report's `hour`
 (1-12), `period` (AM/PM) and, from 2025-12-23, `minute`. Optional parameters are filled only when the
 scraper's URL or path uses them (directly or through a built-in placeholder such as {hour_token}).
+
+Pending teams: a game whose teams are not decided yet (an NBA Cup knockout game, `Game.teams_known` False)
+has no `game_code` or `teams` value, so a per-game scraper that needs one (`needs_teams`: the game book's
+"YYYYMMDD/AWYHOM") gets no request for that game: it waits until the schedule names the teams (the
+controller says so in its decision, see `waiting_for_teams`); scrapers keyed by `game_id` alone still run.
+No request ever carries an empty or "None" value (`_fill` refuses one as a ParamError).
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ from shared.timeutil import season_of
 
 GAME_KEYS = ("game_id", "game_code")
 TEAM_KEYS = ("teamAbbr", "team_abbr", "team_id")
+# Per-game values built from the game's two teams (absent while they are pending).
+GAME_TEAM_KEYS = ("game_code", "teams")
 EVENT_KEYS = ("event_id",)
 # Sources that name a season by its first year ("2024") rather than "2024-25".
 SEASON_AS_YEAR = frozenset({"balldontlie"})
@@ -95,13 +103,27 @@ def day_values(d: date) -> dict[str, str]:
 
 
 def game_values(g: Game) -> dict[str, str]:
-    """Values about one game (its own date: a game belongs to the ET date of its tip)."""
-    return {
-        **day_values(g.game_date),
-        "game_id": g.game_id,
-        "game_code": g.game_code or f"{g.game_date:%Y%m%d}/{g.away}{g.home}",
-        "teams": g.teams,
-    }
+    """Values about one game (its own date: a game belongs to the ET date of its tip); `game_code` and
+    `teams` only once both teams are known."""
+    out = {**day_values(g.game_date), "game_id": g.game_id}
+    if g.teams_known:
+        out["game_code"] = g.game_code or f"{g.game_date:%Y%m%d}/{g.away}{g.home}"
+        out["teams"] = g.teams
+    return out
+
+
+def needs_teams(spec: ScraperSpec) -> bool:
+    """Whether a per-game scraper's request names the game's teams (required, or used by its URL or path)."""
+    used = set(spec.required) | (set(spec.optional) & _template_fields(spec))
+    return bool(used & set(GAME_TEAM_KEYS))
+
+
+def waiting_for_teams(cfg: Config, scraper: str, games: Iterable[Game]) -> list[str]:
+    """The ids of `games` for which `scraper` has no request yet because their teams are pending."""
+    spec = cfg.scrapers[scraper]
+    if unit_of(spec) != "game" or not needs_teams(spec):
+        return []
+    return [g.game_id for g in games if not g.teams_known]
 
 
 def team_values(tricode: str, source: str) -> dict[str, str]:
@@ -139,6 +161,8 @@ def _fill(cfg: Config, spec: ScraperSpec, values: Mapping[str, str]) -> dict[str
             if name in spec.required:
                 raise ParamError(f"{spec.name}: the controller has no value for required parameter {name!r}")
             continue
+        if not value.strip() or value.strip() == "None":
+            raise ParamError(f"{spec.name}: parameter {name!r} would be {value!r}")
         if name == "season" and spec.source in SEASON_AS_YEAR:
             value = values.get("season_year", value)
         pattern = cfg.param_patterns.get(name)
@@ -153,8 +177,9 @@ def resolve(
 ) -> list[Planned]:
     """The requests of one scraper for a RUN: one per game, per team, or for the day (see `unit_of`).
 
-    `day` is the ET date the data is about (the game night for post-game windows); `games` the target games;
-    `teams` the team tricodes (default: all 30). Raises ParamError when the scraper cannot be filled.
+    `day` is the ET date the data is about (the game night for post-game windows); `games` the target games
+    (a game whose teams are pending gets no request from a scraper that `needs_teams`); `teams` the team
+    tricodes (default: all 30). Raises ParamError when the scraper cannot be filled.
     """
     spec = cfg.scrapers[scraper]
     unit = unit_of(spec)
@@ -164,7 +189,10 @@ def resolve(
     if unit == "event":
         raise ParamError(f"{scraper}: per-event scrapers are released by their dependency, not the controller")
     if unit == "game":
-        return [Planned(scraper, _fill(cfg, spec, {**base, **game_values(g)})) for g in games]
+        wait = needs_teams(spec)
+        return [
+            Planned(scraper, _fill(cfg, spec, {**base, **game_values(g)})) for g in games if g.teams_known or not wait
+        ]
     if unit == "team":
         codes = list(teams) or sorted(TEAMS)
         return [Planned(scraper, _fill(cfg, spec, {**base, **team_values(t, spec.source)})) for t in codes]

@@ -2,6 +2,10 @@
 
 Times come from `gameDateTimeUTC` (a real UTC instant); `gameDateTimeEst` is ET wall time written with a
 misleading `Z` and is not used. The game's ET date is the ET date of its start instant.
+
+A game whose teams are not decided yet (an NBA Cup knockout game of the coming season: `teamId` 0, null
+names and tricodes, `gameCode` "") is a game of its day all the same: its teams are `PENDING` ("TBD") and
+`teams_known` is False, so nothing builds a team-keyed request from it (see shared.controller.params).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from datetime import date, datetime
 from typing import Any
 
 from shared.timeutil import et_date, parse_instant
+
+PENDING = "TBD"  # the team of a game whose participants are not known yet
 
 
 class ScheduleError(ValueError):
@@ -33,6 +39,11 @@ class Game:
     @property
     def teams(self) -> str:
         return f"{self.away}{self.home}"
+
+    @property
+    def teams_known(self) -> bool:
+        """Both teams are decided (False for a pending NBA Cup knockout game)."""
+        return PENDING not in (self.home, self.away)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +90,14 @@ def game_type(game_id: str, label: str) -> str:
     return "regular_season"
 
 
+def _tricode(team: dict[str, Any]) -> str:
+    """The team's tricode, or PENDING when the schedule has no team yet (teamId 0, null tricode)."""
+    tricode = team["teamTricode"]
+    if not team.get("teamId") or not isinstance(tricode, str) or not tricode.strip():
+        return PENDING
+    return tricode.strip()
+
+
 def parse_schedule(payload: Any) -> list[Game]:
     """Every game of the schedule document, sorted by start time."""
     if not isinstance(payload, dict) or not isinstance(payload.get("leagueSchedule"), dict):
@@ -99,8 +118,8 @@ def parse_schedule(payload: Any) -> list[Game]:
                         game_code=str(g.get("gameCode") or ""),
                         game_date=et_date(start),
                         commence_utc=start,
-                        home=g["homeTeam"]["teamTricode"] or "TBD",
-                        away=g["awayTeam"]["teamTricode"] or "TBD",
+                        home=_tricode(g["homeTeam"]),
+                        away=_tricode(g["awayTeam"]),
                         status=int(g.get("gameStatus") or 1),
                         game_type=game_type(gid, label),
                         label=label,

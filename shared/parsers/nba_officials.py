@@ -8,10 +8,9 @@ so ``official1..4`` may be null; ``official4`` (the alternate) usually is.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from shared.parsers._common import clean_str, expect_dict, load_json, require, result, to_int
+from shared.parsers._common import clean_str, expect_dict, iso_day, load_json, require, result, to_int
 from shared.parsers.errors import ParseError
 
 SOURCE = "official.nba.com"
@@ -32,16 +31,6 @@ def _rows(section: Any, name: str, table: str = "Table") -> list[dict[str, Any]]
         if not isinstance(row, dict):
             raise ParseError(f"{name}.{table}.rows[{index}] is not an object", source=SOURCE)
     return rows
-
-
-def _iso(day: Any) -> str | None:
-    text = clean_str(day)
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, "%m/%d/%Y").date().isoformat()
-    except ValueError:
-        return text
 
 
 def parse_game_officials(payload: bytes | str | dict, **params: Any) -> dict[str, Any]:
@@ -68,7 +57,7 @@ def parse_game_officials(payload: bytes | str | dict, **params: Any) -> dict[str
         records.append(
             {
                 "game_id": row["game_id"],
-                "game_date": _iso(row.get("game_date")),
+                "game_date": iso_day(row.get("game_date"), source=SOURCE),
                 "game_code": clean_str(row.get("game_code")),
                 "season": clean_str(row.get("season")),
                 "home_team_id": to_int(row.get("home_team_id")),

@@ -7,7 +7,6 @@ than an empty result, so a wrong id is not mistaken for "no plays yet".
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -17,6 +16,7 @@ from shared.parsers._common import (
     expect_dict,
     expect_list,
     load_json,
+    pt_seconds,
     require,
     result,
     sorted_unique,
@@ -25,18 +25,11 @@ from shared.parsers._common import (
 from shared.parsers.errors import ParseError
 
 SOURCE = "cdn.nba.com"
-_CLOCK = re.compile(r"^PT(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
 
 def clock_seconds(value: Any) -> float | None:
     """``"PT11M44.00S"`` -> 704.0 (ISO-8601 duration used for game clocks and minutes played)."""
-    if not isinstance(value, str):
-        return None
-    match = _CLOCK.match(value.strip())
-    if not match or not any(match.groups()):
-        return None
-    minutes, seconds = match.groups()
-    return round(int(minutes or 0) * 60 + float(seconds or 0), 2)
+    return pt_seconds(value)
 
 
 def _game(payload: Any, source: str) -> dict[str, Any]:
@@ -138,6 +131,14 @@ def parse_player_movement(
     return result(records, summary)
 
 
+def _periods(team: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"period": to_int(p.get("period")), "period_type": p.get("periodType"), "score": to_int(p.get("score"))}
+        for p in team.get("periods") or []
+        if isinstance(p, dict)
+    ]
+
+
 def _team_summary(team: dict[str, Any]) -> dict[str, Any]:
     return {
         "team_id": team.get("teamId"),
@@ -145,11 +146,18 @@ def _team_summary(team: dict[str, Any]) -> dict[str, Any]:
         "team_city": team.get("teamCity"),
         "team_name": team.get("teamName"),
         "score": team.get("score"),
+        "periods": _periods(team),
     }
 
 
 def parse_boxscore_live(payload: bytes | str | dict, **params: Any) -> dict[str, Any]:
-    """liveData boxscore_{gameId}.json -> one record per player (both teams), game info in summary."""
+    """liveData boxscore_{gameId}.json -> one record per player (both teams), game info in summary.
+
+    The summary says whether the game is over (``final``: gameStatus 3; 1 is before tip-off, 2 in play),
+    its periods (each team's ``periods`` with OVERTIME ones, ``overtime_periods``) and every player listed
+    as not playing with the reason and its description (``not_playing``: INACTIVE_INJURY "Back; Nerve
+    Impingement", DNP_INJURY, INACTIVE_GLEAGUE_ON_ASSIGNMENT, ...).
+    """
     source = f"{SOURCE} boxscore"
     game = _game(payload, source)
     game_id = require(game, "gameId", str, source=source, where="game")
@@ -159,7 +167,9 @@ def parse_boxscore_live(payload: bytes | str | dict, **params: Any) -> dict[str,
         team = require(game, side, dict, source=source, where="game")
         tricode = team.get("teamTricode")
         teams[side] = _team_summary(team)
-        for player in require(team, "players", list, source=source, where=f"game.{side}"):
+        for index, player in enumerate(require(team, "players", list, source=source, where=f"game.{side}")):
+            if not isinstance(player, dict) or "personId" not in player:
+                raise ParseError(f"game.{side}.players[{index}] lacks personId", source=source)
             stats = player.get("statistics") or {}
             records.append(
                 {
@@ -172,7 +182,8 @@ def parse_boxscore_live(payload: bytes | str | dict, **params: Any) -> dict[str,
                     "jersey_num": clean_str(player.get("jerseyNum")),
                     "position": clean_str(player.get("position")),
                     "status": player.get("status"),
-                    "not_playing_reason": player.get("notPlayingReason"),
+                    "not_playing_reason": clean_str(player.get("notPlayingReason")),
+                    "not_playing_description": clean_str(player.get("notPlayingDescription")),
                     "starter": player.get("starter") == "1",
                     "played": player.get("played") == "1",
                     "minutes": stats.get("minutes"),
@@ -192,16 +203,33 @@ def parse_boxscore_live(payload: bytes | str | dict, **params: Any) -> dict[str,
                 }
             )
     arena = game.get("arena") or {}
+    status = to_int(game.get("gameStatus"))
+    regulation = to_int(game.get("regulationPeriods")) or 4
+    home_periods = teams["homeTeam"]["periods"]
+    overtime = sum(1 for p in home_periods if p["period_type"] == "OVERTIME")
+    if not home_periods:  # no per-period list: the current period says how far the game went
+        overtime = max(0, (to_int(game.get("period")) or 0) - regulation)
+    keys = ("team_tricode", "person_id", "name", "status", "not_playing_reason", "not_playing_description")
+    not_playing = [{k: r[k] for k in keys} for r in records if r["not_playing_reason"] or r["status"] == "INACTIVE"]
     summary = {
         "game_id": game_id,
         "game_code": game.get("gameCode"),
-        "game_status": game.get("gameStatus"),
+        "game_status": status,
         "game_status_text": clean_str(game.get("gameStatusText")),
+        "final": status == 3,
         "period": game.get("period"),
+        "regulation_periods": regulation,
+        "overtime_periods": overtime,
         "home_team": teams["homeTeam"],
         "away_team": teams["awayTeam"],
         "player_count": len(records),
         "players_played": sum(1 for r in records if r["played"]),
+        "inactive_count": sum(1 for r in records if r["status"] == "INACTIVE"),
+        "not_playing": not_playing,
+        "player_points": {
+            t["team_tricode"]: sum(to_int(r["points"]) or 0 for r in records if r["team_tricode"] == t["team_tricode"])
+            for t in teams.values()
+        },
         "attendance": game.get("attendance") or None,
         "arena": arena.get("arenaName"),
         "officials": [o.get("name") for o in game.get("officials") or [] if isinstance(o, dict)],

@@ -1,9 +1,15 @@
-"""stats.nba.com parsers (playerindex, leaguegamelog, boxscoretraditionalv2, scoreboardV2).
+"""stats.nba.com parsers (playerindex, leaguegamelog, boxscoretraditionalv2/v3, scoreboardV2/v3).
 
-stats.nba.com answers ``{"resource", "parameters", "resultSets": [{"name", "headers", "rowSet"}]}``
-(a few endpoints use a single ``resultSet`` object instead). Rows are positional arrays, so everything
-here goes through :func:`result_sets`, which zips them with their headers and checks the widths agree:
-a silently shifted column would corrupt every downstream table.
+The v2-era endpoints answer ``{"resource", "parameters", "resultSets": [{"name", "headers", "rowSet"}]}``
+(a few use a single ``resultSet`` object instead). Rows are positional arrays, so everything here goes
+through :func:`result_sets`, which zips them with their headers and checks the widths agree: a silently
+shifted column would corrupt every downstream table. The v3 endpoints (boxscoretraditionalv3,
+scoreboardv3) answer nested camelCase objects ``{"meta", "boxScoreTraditional" | "scoreboard": {...}}``;
+their records use the same snake_case names (``fieldGoalsMade`` -> ``field_goals_made``).
+
+Dates: stats.nba.com echoes a requested ISO date as MM/DD/YYYY (``"parameters": {"GameDate":
+"02/22/2026"}``) and writes row dates as ``2024-01-15T00:00:00``; every date a summary reports goes
+through ``_common.iso_day``, so checks compare days, not spellings.
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ from typing import Any
 from shared.parsers._common import (
     clean_str,
     expect_dict,
+    iso_day,
     load_json,
     lower_keys,
+    minutes_seconds,
+    require,
     result,
+    snake,
     sorted_unique,
     to_int,
 )
@@ -128,6 +138,8 @@ def parse_league_game_log(payload: bytes | str | dict, **params: Any) -> dict[st
     if kind not in ("P", "T"):
         kind = "P" if rows and "PLAYER_ID" in rows[0] else "T"
     records = [lower_keys(r) for r in rows]
+    for rec in records:
+        rec["game_date"] = iso_day(rec.get("game_date"), source=SOURCE)
     dates = sorted_unique(r["game_date"] for r in records)
     game_ids = sorted_unique(r["game_id"] for r in records)
     summary = {
@@ -143,6 +155,19 @@ def parse_league_game_log(payload: bytes | str | dict, **params: Any) -> dict[st
     if kind == "P":
         summary["player_count"] = len({r.get("player_id") for r in records})
     return result(records, summary)
+
+
+def _box_summary(fmt: str, game_id: Any, players: list[dict[str, Any]], teams: list[tuple[Any, Any]]) -> dict:
+    """The summary both box score versions share; `teams` is [(tricode, points)]."""
+    return {
+        "format": fmt,
+        "game_id": game_id,
+        "player_count": len(players),
+        "players_played": sum(1 for r in players if r["played"]),
+        "team_count": len(teams),
+        "teams": sorted_unique(tri for tri, _ in teams),
+        "team_points": dict(teams),
+    }
 
 
 def parse_boxscore_traditional(payload: bytes | str | dict, **params: Any) -> dict[str, Any]:
@@ -166,14 +191,7 @@ def parse_boxscore_traditional(payload: bytes | str | dict, **params: Any) -> di
     team_records = [lower_keys(t) for t in teams]
     game_ids = sorted_unique(r["game_id"] for r in records + team_records)
     game_id = _parameters(data).get("GameID") or (game_ids[0] if len(game_ids) == 1 else None)
-    summary = {
-        "game_id": game_id,
-        "player_count": len(records),
-        "players_played": sum(1 for r in records if r["played"]),
-        "team_count": len(team_records),
-        "teams": sorted_unique(t.get("team_abbreviation") for t in team_records),
-        "team_points": {t.get("team_abbreviation"): t.get("pts") for t in team_records},
-    }
+    summary = _box_summary("v2", game_id, records, [(t.get("team_abbreviation"), t.get("pts")) for t in team_records])
     starter_bench = [lower_keys(r) for r in sets.get("TeamStarterBenchStats", [])]
     return result(records, summary, teams=team_records, starter_bench=starter_bench)
 
@@ -211,7 +229,7 @@ def parse_scoreboard_v2(payload: bytes | str | dict, **params: Any) -> dict[str,
         rec["visitor_pts"] = away.get("pts")
 
     records = list(games.values())
-    game_date = _parameters(data).get("GameDate") or params.get("game_date")
+    game_date = iso_day(_parameters(data).get("GameDate") or params.get("game_date"), source=SOURCE)
     summary = {
         "game_date": game_date,
         "game_count": len(records),
@@ -221,3 +239,124 @@ def parse_scoreboard_v2(payload: bytes | str | dict, **params: Any) -> dict[str,
         "line_score_count": len(line_scores),
     }
     return result(records, summary, line_scores=list(line_scores.values()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# v3 (nested camelCase)
+
+
+def _stats(obj: Any) -> dict[str, Any]:
+    """A v3 `statistics` object with snake_case keys ({} when absent)."""
+    return {snake(k): v for k, v in obj.items()} if isinstance(obj, dict) else {}
+
+
+def parse_boxscore_traditional_v3(payload: bytes | str | dict, **params: Any) -> dict[str, Any]:
+    """boxscoretraditionalv3: player lines as ``records`` (both teams), team lines as ``teams``.
+
+    The summary has the keys of :func:`parse_boxscore_traditional` (v2), so consumers of either read the
+    same view, plus ``player_points`` (each team's sum of its players' points, which must equal the team
+    line's). v3 has no starter flag: a starter is a player with a ``position`` (bench players have "").
+    A player who did not play has empty ``minutes`` and a ``comment`` ("DNP - Coach's Decision").
+    """
+    source = f"{SOURCE} boxscoretraditionalv3"
+    data = expect_dict(load_json(payload, source=source), source=source)
+    box = require(data, "boxScoreTraditional", dict, source=source, where="payload")
+    game_id = require(box, "gameId", str, source=source, where="boxScoreTraditional")
+    records: list[dict[str, Any]] = []
+    teams: list[dict[str, Any]] = []
+    starter_bench: list[dict[str, Any]] = []
+    for side in ("homeTeam", "awayTeam"):
+        team = require(box, side, dict, source=source, where="boxScoreTraditional")
+        tricode = team.get("teamTricode")
+        base = {"game_id": game_id, "team_id": to_int(team.get("teamId")), "team_tricode": tricode}
+        players = require(team, "players", list, source=source, where=f"boxScoreTraditional.{side}")
+        for index, player in enumerate(players):
+            if not isinstance(player, dict) or "personId" not in player:
+                raise ParseError(f"boxScoreTraditional.{side}.players[{index}] lacks personId", source=source)
+            stats = _stats(player.get("statistics"))
+            seconds = minutes_seconds(stats.get("minutes"))
+            first, family = clean_str(player.get("firstName")), clean_str(player.get("familyName"))
+            records.append(
+                {
+                    **base,
+                    "home": side == "homeTeam",
+                    "person_id": to_int(player["personId"]),
+                    "player_name": " ".join(p for p in (first, family) if p) or None,
+                    "name_i": clean_str(player.get("nameI")),
+                    "player_slug": clean_str(player.get("playerSlug")),
+                    "position": clean_str(player.get("position")),
+                    "starter": bool(clean_str(player.get("position"))),
+                    "jersey_num": clean_str(player.get("jerseyNum")),
+                    "comment": clean_str(player.get("comment")),
+                    "seconds_played": seconds,
+                    "played": bool(seconds),
+                    **stats,
+                }
+            )
+        teams.append(
+            {
+                **base,
+                "home": side == "homeTeam",
+                "team_city": clean_str(team.get("teamCity")),
+                "team_name": clean_str(team.get("teamName")),
+                **_stats(team.get("statistics")),
+            }
+        )
+        for label in ("starters", "bench"):
+            if isinstance(team.get(label), dict):
+                starter_bench.append({**base, "starters_bench": label, **_stats(team[label])})
+    summary = _box_summary("v3", game_id, records, [(t["team_tricode"], t.get("points")) for t in teams])
+    player_points: dict[Any, int] = {}
+    for r in records:
+        player_points[r["team_tricode"]] = player_points.get(r["team_tricode"], 0) + (to_int(r.get("points")) or 0)
+    summary["player_points"] = player_points
+    return result(records, summary, teams=teams, starter_bench=starter_bench)
+
+
+def parse_scoreboard_v3(payload: bytes | str | dict, **params: Any) -> dict[str, Any]:
+    """scoreboardv3?GameDate=: one record per game (status, tip, teams, scores, periods) and the day.
+
+    ``summary.game_date`` is the scoreboard's own ``gameDate`` as YYYY-MM-DD (any form of ``iso_day``).
+    """
+    source = f"{SOURCE} scoreboardv3"
+    data = expect_dict(load_json(payload, source=source), source=source)
+    board = require(data, "scoreboard", dict, source=source, where="payload")
+    games = require(board, "games", list, source=source, where="scoreboard")
+    records = []
+    for index, game in enumerate(games):
+        if not isinstance(game, dict) or not isinstance(game.get("gameId"), str):
+            raise ParseError(f"scoreboard.games[{index}] lacks gameId", source=source)
+        home, away = game.get("homeTeam") or {}, game.get("awayTeam") or {}
+        records.append(
+            {
+                "game_id": game["gameId"],
+                "game_code": clean_str(game.get("gameCode")),
+                "game_status": to_int(game.get("gameStatus")),
+                "game_status_text": clean_str(game.get("gameStatusText")),
+                "period": to_int(game.get("period")),
+                "regulation_periods": to_int(game.get("regulationPeriods")),
+                "game_time_utc": clean_str(game.get("gameTimeUTC")),
+                "game_label": clean_str(game.get("gameLabel")),
+                "game_sub_label": clean_str(game.get("gameSubLabel")),
+                "home_team_id": to_int(home.get("teamId")),
+                "home_team": clean_str(home.get("teamTricode")),
+                "home_score": to_int(home.get("score")),
+                "away_team_id": to_int(away.get("teamId")),
+                "away_team": clean_str(away.get("teamTricode")),
+                "away_score": to_int(away.get("score")),
+                "home_periods": [p.get("score") for p in home.get("periods") or [] if isinstance(p, dict)],
+                "away_periods": [p.get("score") for p in away.get("periods") or [] if isinstance(p, dict)],
+            }
+        )
+    statuses = [r["game_status"] for r in records]
+    summary = {
+        "game_date": iso_day(board.get("gameDate") or params.get("game_date"), source=source),
+        "league_id": board.get("leagueId"),
+        "game_count": len(records),
+        "game_ids": [r["game_id"] for r in records],
+        "team_tricodes": sorted_unique(t for r in records for t in (r["home_team"], r["away_team"])),
+        "scheduled_count": statuses.count(1),
+        "in_progress_count": statuses.count(2),
+        "final_count": statuses.count(3),
+    }
+    return result(records, summary)

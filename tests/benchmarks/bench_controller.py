@@ -115,7 +115,7 @@ def build_history(rt: Any, cfg: Any) -> tuple[int, float]:
         for r in result.requests:
             decision = next(d for d in result.decisions if d.workflow == r.workflow)
             summary: dict[str, Any] = {"record_count": 5}
-            if r.scraper_name in ("bdl_box_scores", "nbac_player_boxscore"):
+            if r.scraper_name == "bdl_box_scores":  # the one per-date box score
                 summary["game_ids"] = list(decision.target_games)
             rows.append(row(r.scraper_name, r.workflow, dict(r.params), r.as_of, summary))
             if r.scraper_name == "oddsa_events":

@@ -101,11 +101,13 @@ def test_the_regular_day_in_detail(cfg, games):
         ("15:00", "betting_lines", 1),
         ("17:00", "betting_lines", 1),
         ("20:00", "schedule_freshness", 1),
-        ("22:00", "post_game_window_1", 13),  # all 11 games + the two per-date box scores
-        ("01:00", "post_game_window_2", 12),  # 10 games not over at 22:00 (tips after 19:00) + the per-date two
+        # three per-game NBA.com box scores (stats v3 team and player lines, CDN liveData) x 11 games + the
+        # per-date balldontlie box scores
+        ("22:00", "post_game_window_1", 3 * 11 + 1),
+        ("01:00", "post_game_window_2", 3 * 10 + 1),  # 10 games not over at 22:00 (tips after 19:00)
         ("04:00", "schedule_freshness", 1),
-        # the 22:30 tip was not over at 01:00: its box scores again, plus pbp and gamebooks for all 11
-        ("04:00", "post_game_window_3", 1 + 1 + 1 + 3 * 11),
+        # the 22:30 tip was not over at 01:00: its box scores again, plus bigdataball, pbp and gamebooks for all 11
+        ("04:00", "post_game_window_3", 3 + 1 + 3 * 11),
     ]
     alerts = [(x.workflow, x.alert_level) for x in decisions if x.alert_level != "NONE"]
     assert alerts == []  # nothing late, nothing missing

@@ -157,7 +157,10 @@ def test_post_game_window_1_runs_every_game_of_the_night(world):
     assert w1.action == "RUN" and len(w1.target_games) == 11
     assert w1.context["game_night"] == "2025-01-15"
     counts = {s: sum(p.scraper == s for p in w1.requests) for s in w1.scrapers}
-    assert counts == {"bdl_box_scores": 1, "nbac_team_boxscore": 11, "nbac_player_boxscore": 1}
+    # balldontlie's box scores are one request per date; the NBA.com box scores (stats v3 team and player
+    # lines, CDN liveData) one per game.
+    per_game = {"nbac_team_boxscore": 11, "nbac_player_boxscore": 11, "nbac_cdn_boxscore": 11}
+    assert counts == {"bdl_box_scores": 1, **per_game}
     assert x["post_game_window_2"].reason == "outside the post-game window 01:00 ET (+/-30 min)"
 
 
@@ -382,3 +385,32 @@ def test_rows_round_trip_and_request_ids_are_deterministic(cfg, world):
     assert again == first and by_name(again)["morning_operations"].action == "RUN"
     fresh = decide_tick(cfg, world.snapshot(et("2025-01-15", "13:00")))
     assert by_name(fresh)["morning_operations"].action == "SKIP"  # what deciding again would have said
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pending teams (the real 2026-27 slice: NBA Cup quarterfinals with teamId 0 and null tricodes)
+
+
+def test_pending_teams_count_for_the_day_and_their_team_keyed_scrapers_wait(cfg):
+    from shared.nba.schedule import parse_schedule
+    from tests.conftest import recording
+
+    slice_games = tuple(
+        parse_schedule(json.loads(recording("nbacom_cdn/scheduleleaguev2_2026-27_pending_knockout_slice.json")))
+    )
+    world = World(cfg, slice_games)
+    pending = ["0022601201", "0022601202"]
+    morning = by_name(world.decide(et("2026-12-04", "06:00")))["morning_operations"]
+    assert morning.context["games_today"] == 2  # the two quarterfinals are games of the day
+    w3 = by_name(world.decide(et("2026-12-05", "04:00")))["post_game_window_3"]
+    assert w3.action == "RUN" and list(w3.target_games) == pending
+    assert w3.context["waiting_for_teams"] == {gid: ["nbac_gamebook_pdf"] for gid in pending}
+    assert "2 game(s) wait for their teams to be known (0022601201, 0022601202): nbac_gamebook_pdf" in w3.reason
+    assert "nbac_gamebook_pdf" not in {p.scraper for p in w3.requests}
+    per_game = [p for p in w3.requests if "game_id" in p.params]
+    assert {p.params["game_id"] for p in per_game} == set(pending)
+    assert all(v and v not in ("None", "TBD") and "TBD" not in v for p in w3.requests for v in p.params.values())
+    # Once everything else is collected, the window has nothing to request: it says the game book waits.
+    world.record([w3])
+    again = by_name(world.decide(et("2026-12-05", "04:00")))["post_game_window_3"]
+    assert again.action == "SKIP" and again.reason.startswith("all 2 games of 2026-12-04 already collected; 2 game(s)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -17,6 +18,7 @@ from shared.controller.params import (
     published_scrapers,
     resolve,
     unit_of,
+    waiting_for_teams,
 )
 from tests.controller.conftest import et
 
@@ -41,10 +43,6 @@ def test_day_level_parameters(cfg):
     assert params_of(resolve(cfg, "oddsa_events", day=D, tick=tick)) == [{"date": "2025-01-15"}]
     assert params_of(resolve(cfg, "bdl_box_scores", day=D, tick=tick)) == [{"date": "2025-01-15"}]
     assert params_of(resolve(cfg, "nbac_referee_assignments", day=D, tick=tick)) == [{"date": "2025-01-15"}]
-    # per date, not per game (one request for the night)
-    assert params_of(resolve(cfg, "nbac_player_boxscore", day=D, tick=tick)) == [
-        {"date": "2025-01-15", "season": "2024-25"}
-    ]
 
 
 def test_every_team_with_basketball_reference_codes(cfg):
@@ -60,6 +58,9 @@ def test_every_target_game_not_only_the_first(cfg, night):
     assert len(night) == 11
     for name, expected in {
         "nbac_team_boxscore": lambda g: {"game_id": g.game_id, "game_date": "2025-01-15"},
+        # boxscoretraditionalv3 is per game (the per-date leaguegamelog it replaced was one request a night)
+        "nbac_player_boxscore": lambda g: {"game_id": g.game_id, "date": "2025-01-15"},
+        "nbac_cdn_boxscore": lambda g: {"game_id": g.game_id, "date": "2025-01-15"},
         "nbac_play_by_play": lambda g: {"game_id": g.game_id, "date": "2025-01-15"},
         "bigdataball_pbp": lambda g: {"game_id": g.game_id, "date": "2025-01-15", "season": "2024-25"},
         "nbac_gamebook_pdf": lambda g: {"game_code": g.game_code, "date": "2025-01-15"},
@@ -164,3 +165,53 @@ def test_every_request_of_every_workflow_passes_the_scrapers_validation(cfg, nig
     finally:
         for name in added:
             registry.register(name, None)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pending teams: the 2026-27 schedule slice's NBA Cup knockout games have teamId 0 and null tricodes.
+
+PENDING_SLICE = "nbacom_cdn/scheduleleaguev2_2026-27_pending_knockout_slice.json"
+CUP_NIGHT = date(2026, 12, 4)
+
+
+@pytest.fixture(scope="module")
+def cup_night(cfg):
+    from shared.nba.schedule import parse_schedule
+    from tests.conftest import recording
+
+    night = rules.day_games(cfg, CUP_NIGHT, parse_schedule(json.loads(recording(PENDING_SLICE))))
+    assert [(g.game_id, g.teams_known, g.game_type) for g in night] == [
+        ("0022601201", False, "nba_cup"),
+        ("0022601202", False, "nba_cup"),
+    ]  # both quarterfinals count for the day although nobody knows who plays them
+    return night
+
+
+def test_pending_teams_never_make_a_team_keyed_request(cfg, cup_night):
+    from shared.scrapers import core
+
+    tick = et("2026-12-05", "04:00")
+    ids = [g.game_id for g in cup_night]
+    assert waiting_for_teams(cfg, "nbac_gamebook_pdf", cup_night) == ids  # its game_code is "YYYYMMDD/AWYHOM"
+    assert params_of(resolve(cfg, "nbac_gamebook_pdf", day=CUP_NIGHT, tick=tick, games=cup_night)) == []
+    for wf in cfg.enabled_workflows():
+        for name in published_scrapers(cfg, wf):
+            planned = resolve(cfg, name, day=CUP_NIGHT, tick=tick, games=cup_night)
+            for p in planned:
+                for key, value in p.params.items():
+                    assert value.strip() and value not in ("None", "TBD") and "TBD" not in value, (name, key)
+                core.plan(cfg, ScraperRequest.create(name, dict(p.params), scope="t", as_of=tick))  # validates
+            if unit_of(cfg.scrapers[name]) == "game" and name != "nbac_gamebook_pdf":
+                # keyed by game_id alone: the game's requests are made (its id is known)
+                assert [p.params["game_id"] for p in planned] == ids, name
+                assert waiting_for_teams(cfg, name, cup_night) == []
+
+
+def test_an_empty_or_none_value_is_refused(cfg, night):
+    from dataclasses import replace
+
+    for bad in ("None", " "):
+        with pytest.raises(ParamError, match=f"'game_id' would be {bad!r}"):
+            resolve(
+                cfg, "nbac_team_boxscore", day=D, tick=et("2025-01-16", "04:00"), games=[replace(night[0], game_id=bad)]
+            )

@@ -137,12 +137,14 @@ def test_post_game_targets_come_from_the_log(ctl_rt, cfg, games):
 
     night = rules.day_games(cfg, datetime(2025, 1, 25).date(), games)
     w1 = et("2025-01-25", "22:00")
-    # window 1: every game's team box score logged; the early games were over, so they count at 01:00
+    # window 1: every game's box scores logged (the NBA.com ones per game); the early games were over, so
+    # they count at 01:00
     for g in night:
         log_run(ctl_rt, "nbac_team_boxscore", w1, {"game_id": g.game_id, "game_date": "2025-01-25"})
-    log_run(ctl_rt, "bdl_box_scores", w1, {"date": "2025-01-25"})
+        for name in ("nbac_player_boxscore", "nbac_cdn_boxscore"):
+            log_run(ctl_rt, name, w1, {"game_id": g.game_id, "date": "2025-01-25"})
     ids = [g.game_id for g in night]
-    log_run(ctl_rt, "nbac_player_boxscore", w1, {"date": "2025-01-25", "season": "2024-25"}, summary={"game_ids": ids})
+    log_run(ctl_rt, "bdl_box_scores", w1, {"date": "2025-01-25"}, summary={"game_ids": ids})
     result = service.evaluate(ctl_rt, cfg, et("2025-01-26", "01:00"))
     w2 = next(d for d in result.decisions if d.workflow == "post_game_window_2")
     over = [g.game_id for g in night if (w1 - g.commence_utc).total_seconds() >= 3 * 3600]

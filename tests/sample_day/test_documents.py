@@ -64,8 +64,8 @@ def test_every_scraper_of_the_default_workflows_has_routes(day):
     assert called == {
         "nbac_schedule_api", "nbac_player_list", "br_season_roster", "bdl_standings", "bdl_active_players",
         "oddsa_events", "oddsa_player_props", "oddsa_game_lines", "bdl_box_scores", "nbac_team_boxscore",
-        "nbac_player_boxscore", "bigdataball_pbp", "nbac_play_by_play", "nbac_gamebook_pdf", "nbac_injury_report",
-        "nbac_referee_assignments",
+        "nbac_player_boxscore", "nbac_cdn_boxscore", "bigdataball_pbp", "nbac_play_by_play", "nbac_gamebook_pdf",
+        "nbac_injury_report", "nbac_referee_assignments",
     }  # fmt: skip
     for scraper in called:
         assert day.routes_for(scraper), f"no sample-day answer for {scraper}"
@@ -231,27 +231,62 @@ def test_balldontlie_box_scores(day, world):
             assert sum(p["pts"] for p in t["players"]) == game[f"{side}_score"]
 
 
-def test_stats_box_scores_and_game_log(day, world):
-    log = nbacom_stats.parse_league_game_log(
-        route_body(day, "nbac_player_boxscore", PlayerOrTeam="P", DateFrom=D.isoformat())
-    )
-    assert log["summary"]["game_ids"] == sorted(g.game_id for g in day.games)
-    assert log["summary"]["row_count"] == sum(len(gd.played(t)) for gd in world.game_days for t in (gd.home, gd.away))
+def test_stats_v3_box_scores(day, world):
     for gd in world.game_days:
-        box = nbacom_stats.parse_boxscore_traditional(route_body(day, "nbac_team_boxscore", GameID=gd.game.game_id))
+        gid = gd.game.game_id
+        raw = route_body(day, "nbac_team_boxscore", GameID=gid)
+        assert route_body(day, "nbac_player_boxscore", GameID=gid) == raw  # one answer, two scrapers
+        box = nbacom_stats.parse_boxscore_traditional_v3(raw)
         s = box["summary"]
-        assert s["game_id"] == gd.game.game_id and s["teams"] == sorted([gd.home, gd.away])
-        assert s["team_points"] == {gd.home: gd.home_score, gd.away: gd.away_score}
+        assert s["game_id"] == gid and s["teams"] == sorted([gd.home, gd.away])
+        assert s["team_points"] == s["player_points"] == {gd.home: gd.home_score, gd.away: gd.away_score}
         assert s["players_played"] == len(gd.played(gd.home)) + len(gd.played(gd.away))
         for t in box["teams"]:
-            assert t["min"] == "240:00"
+            assert t["minutes"] == "240:00"
         for tri in (gd.home, gd.away):
-            rows = [r for r in log["records"] if r["game_id"] == gd.game.game_id and r["team_abbreviation"] == tri]
-            assert sum(r["pts"] for r in rows) == gd.score(tri)
-            assert {r["player_name"] for r in rows} == {ln.player.name for ln in gd.played(tri)}
-            box_names = {r["player_name"] for r in box["records"] if r["team_abbreviation"] == tri}
-            assert box_names <= names_of(world, tri)
-            assert not box_names & {i.player.name for i in gd.inactive[tri]}  # inactive players are not listed
+            rows = [r for r in box["records"] if r["team_tricode"] == tri]
+            assert {r["player_name"] for r in rows if r["played"]} == {ln.player.name for ln in gd.played(tri)}
+            dnp = {r["player_name"]: r["comment"] for r in rows if not r["played"]}
+            assert dnp == {ln.player.name: "DNP - Coach's Decision" for ln in gd.dnp(tri)}
+            assert sum(r["starter"] for r in rows) == 5
+            assert not {r["player_name"] for r in rows} & {i.player.name for i in gd.inactive[tri]}  # not listed
+        halves = {(r["team_tricode"], r["starters_bench"]): r["points"] for r in box["starter_bench"]}
+        assert halves[(gd.home, "starters")] + halves[(gd.home, "bench")] == gd.home_score
+
+
+def test_cdn_live_box_scores(day, world):
+    officials = {
+        r["game_id"]: [o["name"] for o in r["officials"]]
+        for r in nba_officials.parse_game_officials(route_body(day, "nbac_referee_assignments"))["records"]
+    }
+    for gd in world.game_days:
+        gid = gd.game.game_id
+        raw = route_body(day, "nbac_cdn_boxscore", f"/static/json/liveData/boxscore/boxscore_{gid}.json")
+        out = nbacom_cdn.parse_boxscore_live(raw)
+        s = out["summary"]
+        assert (s["game_id"], s["game_code"], s["final"], s["overtime_periods"]) == (gid, gd.game.game_code, True, 0)
+        assert s["player_points"] == {gd.home: gd.home_score, gd.away: gd.away_score}
+        for key, tri in (("home_team", gd.home), ("away_team", gd.away)):
+            assert s[key]["team_tricode"] == tri and s[key]["score"] == gd.score(tri)
+            assert sum(p["score"] for p in s[key]["periods"]) == gd.score(tri) and len(s[key]["periods"]) == 4
+        assert s["players_played"] == len(gd.played(gd.home)) + len(gd.played(gd.away))
+        assert s["officials"] == officials[gid] and s["arena"] == gd.arena
+        inactive = {(i.player.name, i.reason) for tri in (gd.home, gd.away) for i in gd.inactive[tri]}
+        assert s["inactive_count"] == len(inactive)
+        for x in s["not_playing"]:
+            reason = next(r for name, r in inactive if name == x["name"])
+            if reason.startswith("Injury/Illness - "):
+                assert (x["not_playing_reason"], x["not_playing_description"]) == (
+                    "INACTIVE_INJURY",
+                    reason.removeprefix("Injury/Illness - "),
+                )
+            else:
+                assert x["not_playing_reason"].startswith("INACTIVE_GLEAGUE_")
+        # the same players as the stats box score, plus the inactive ones
+        v3 = nbacom_stats.parse_boxscore_traditional_v3(route_body(day, "nbac_team_boxscore", GameID=gid))
+        assert {r["name"] for r in out["records"]} == {r["player_name"] for r in v3["records"]} | {
+            n for n, _ in inactive
+        }
 
 
 def test_play_by_play_and_bigdataball(day, world):

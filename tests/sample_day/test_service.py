@@ -148,17 +148,25 @@ def test_box_scores_succeed_after_the_injected_503(day, rt, sample_replay):
     assert (again.status, again.retry_count) == ("success", 0)
 
 
-def test_stats_box_scores_per_game_and_per_date(day, world, rt, sample_replay):
-    implemented_or_skip("nbac_team_boxscore", "nbac_player_boxscore")
+def test_nba_box_scores_per_game(day, world, rt, sample_replay):
+    """The three NBA.com box scores of every game: stats v3 team lines, stats v3 player lines, CDN liveData."""
+    implemented_or_skip("nbac_team_boxscore", "nbac_player_boxscore", "nbac_cdn_boxscore")
     tick = TICKS["post_game_window_3"]
     teams = run_all(rt, requests_for("nbac_team_boxscore", "post_game_window_3", tick, day.games))
     expect(teams, "success", [2] * len(day.games))
     assert [o.summary["game_id"] for o in teams] == [g.game_id for g in day.games]
     for o, gd in zip(teams, world.game_days, strict=True):
         assert o.summary["team_points"] == {gd.home: gd.home_score, gd.away: gd.away_score}
-    (players,) = run_all(rt, requests_for("nbac_player_boxscore", "post_game_window_3", tick, day.games))
-    played = sum(len(gd.played(t)) for gd in world.game_days for t in (gd.home, gd.away))
-    expect([players], "success", [played])
+    players = run_all(rt, requests_for("nbac_player_boxscore", "post_game_window_3", tick, day.games))
+    expect(players, "success", [len(gd.lines[gd.home]) + len(gd.lines[gd.away]) for gd in world.game_days])
+    for o, gd in zip(players, world.game_days, strict=True):
+        assert o.summary["player_points"] == {gd.home: gd.home_score, gd.away: gd.away_score}
+    live = run_all(rt, requests_for("nbac_cdn_boxscore", "post_game_window_3", tick, day.games))
+    dressed_and_inactive = [
+        sum(len(gd.lines[t]) + len(gd.inactive[t]) for t in (gd.home, gd.away)) for gd in world.game_days
+    ]
+    expect(live, "success", dressed_and_inactive)
+    assert all(o.summary["final"] and o.gcs_path for o in live)
     assert not sample_replay.unmatched
 
 

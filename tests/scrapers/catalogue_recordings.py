@@ -41,6 +41,15 @@ BP = "api.bettingpros.com"
 BR = "www.basketball-reference.com"
 DRIVE = "www.googleapis.com"
 STATS_HEADERS = {"x-nba-stats-origin": "stats", "x-nba-stats-token": "true", "Referer": None}
+CDN_HEADERS = {"Origin": "https://www.nba.com", "User-Agent": None}
+
+BOX_V3 = "boxscoretraditionalv3_0022500560_PHI-TOR_2026-01-12.json"  # in nbacom_stats/
+BOX_V3_GAME = "0022500560"
+CDN_BOX = "/static/json/liveData/boxscore/boxscore_{}.json"
+CDN_BOX_FINAL = "boxscore_0042200123_PHI-BKN_2023-04-20_final.json"  # in nbacom_cdn/
+CDN_FINAL_GAME = "0042200123"
+CDN_BOX_PREGAME = "boxscore_0022300682_DEN-OKC_2024-01-31_pregame.json"
+CDN_PREGAME_GAME = "0022300682"
 
 INJURY_PATH = "/referee/injury/Injury-Report_2024-01-04_12PM.pdf"
 GAMEBOOK_MEMCLE = "/pdfs/20240410/20240410_MEMCLE_book.pdf"
@@ -152,24 +161,21 @@ def add_catalogue_recordings(rp: Replay, upstream: Path) -> Replay:
     stats, cdn = upstream / "nbacom_stats", upstream / "nbacom_cdn"
     h = {"require_headers": STATS_HEADERS}
     rp.add(STATS, "/stats/playerindex", query={"Season": "2025-26"}, file=stats / "playerindex_2025-26.json", **h)
-    rp.add(
-        STATS,
-        "/stats/leaguegamelog",
-        query={"PlayerOrTeam": "P", "DateFrom": "2025-03-15", "DateTo": "2025-03-15", "Season": "2024-25"},
-        file=stats / "leaguegamelog_players_2025-03-15.json",
-        **h,
-    )
-    box = stats / "boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json"
-    rp.add(STATS, "/stats/boxscoretraditionalv2", query={"GameID": "0022400561"}, file=box, **h)
+    rp.add(STATS, "/stats/boxscoretraditionalv3", query={"GameID": BOX_V3_GAME}, file=stats / BOX_V3, **h)
     for day in ("2024-01-15", "2025-01-15"):
         rp.add(STATS, "/stats/scoreboardV2", query={"GameDate": day}, file=stats / f"scoreboardV2_{day}.json", **h)
+    rp.add(
+        STATS, "/stats/scoreboardv3", query={"GameDate": "2025-11-05"}, file=stats / "scoreboardv3_2025-11-05.json", **h
+    )
     rp.add(STATS, "/js/data/playermovement/NBA_Player_Movement.json", file=cdn / "player_movement.json.gz", **h)
     rp.add(
         CDN,
         "/static/json/liveData/playbyplay/playbyplay_0022400561.json",
         file=cdn / "playbyplay_0022400561_NYK-PHI_2025-01-15.json",
-        require_headers={"Origin": "https://www.nba.com", "User-Agent": None},
+        require_headers=CDN_HEADERS,
     )
+    for game, rel in ((CDN_FINAL_GAME, CDN_BOX_FINAL), (CDN_PREGAME_GAME, CDN_BOX_PREGAME)):
+        rp.add(CDN, CDN_BOX.format(game), file=cdn / rel, require_headers=CDN_HEADERS)
     rp.add("www.nba.com", "/team/1610612744/warriors/roster", file=upstream / "nbacom_web/team_roster_79002ff4.html.gz")
     rp.add(PDF_HOST, INJURY_PATH, file=upstream / "nba_injury_report/Injury-Report_2024-01-04_12PM.pdf")
     rp.add(BOOKS, GAMEBOOK_MEMCLE, file=upstream / "nba_gamebook/gamebook_0173bcd1.pdf")
@@ -225,9 +231,11 @@ def add_catalogue_recordings(rp: Replay, upstream: Path) -> Replay:
 
 CLI_PARAMS: dict[str, dict[str, str]] = {
     "nbac_player_list": {"season": "2025-26"},
-    "nbac_player_boxscore": {"date": "2025-03-15", "season": "2024-25"},
-    "nbac_team_boxscore": {"game_id": "0022400561", "game_date": "2025-01-15"},
+    "nbac_player_boxscore": {"game_id": BOX_V3_GAME, "date": "2026-01-12"},
+    "nbac_team_boxscore": {"game_id": BOX_V3_GAME, "game_date": "2026-01-12"},
+    "nbac_cdn_boxscore": {"game_id": CDN_FINAL_GAME, "date": "2023-04-20"},
     "nbac_scoreboard_v2": {"date": "2024-01-15"},
+    "nbac_scoreboard_v3": {"date": "2025-11-05"},
     "nbac_play_by_play": {"game_id": "0022400561", "date": "2025-01-15"},
     "nbac_player_movement": {},
     "nbac_roster": {"team_id": "1610612744", "team_abbr": "GSW"},

@@ -1,6 +1,6 @@
-"""stats.nba.com scrapers (player list, player box scores, team box score, scoreboard V2, player movement)
-on real recordings through the upstream override and the emulators, plus their empty, 403/404 and
-malformed answers."""
+"""stats.nba.com scrapers (player list, the v3 team and player box scores, scoreboard V2 and v3, player
+movement) on real recordings through the upstream override and the emulators, plus their empty, 403/404
+and malformed answers, and the MM/DD/YYYY date echo."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
 TS = "20240125_040000"  # the conftest's logical time, 2024-01-25T04:00Z
+BOX_V3 = "nbacom_stats/boxscoretraditionalv3_0022500560_PHI-TOR_2026-01-12.json"
+BOX_V2 = "nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json"
 
 
 def _read(upstream_dir, rel: str) -> bytes:
@@ -36,19 +38,27 @@ def _read(upstream_dir, rel: str) -> bytes:
         ),
         (
             "nbac_player_boxscore",
-            {"date": "2025-03-15", "season": "2024-25"},
-            157,
-            f"nba-com/player-boxscores/2025-03-15/{TS}.json",
-            "nbacom_stats/leaguegamelog_players_2025-03-15.json",
-            {"player_or_team": "P", "row_count": 157, "first_game_date": "2025-03-15"},
+            {"game_id": "0022500560", "date": "2026-01-12"},
+            28,
+            f"nba-com/player-boxscores/2026-01-12/0022500560/{TS}.json",
+            BOX_V3,
+            {"format": "v3", "player_count": 28, "players_played": 26, "team_points": {"TOR": 102, "PHI": 115}},
         ),
         (
             "nbac_team_boxscore",
-            {"game_id": "0022400561", "game_date": "2025-01-15"},
+            {"game_id": "0022500560", "game_date": "2026-01-12"},
             2,
-            f"nba-com/team-boxscore/2025-01-15/0022400561/{TS}.json",
-            "nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json",
-            {"game_id": "0022400561", "player_count": 25, "teams": ["NYK", "PHI"]},
+            f"nba-com/team-boxscore/2026-01-12/0022500560/{TS}.json",
+            BOX_V3,
+            {"game_id": "0022500560", "player_count": 28, "teams": ["PHI", "TOR"]},
+        ),
+        (
+            "nbac_scoreboard_v3",
+            {"date": "2025-11-05"},
+            11,
+            f"nba-com/scoreboard-v3/2025-11-05/{TS}.json",
+            "nbacom_stats/scoreboardv3_2025-11-05.json",
+            {"game_date": "2025-11-05", "game_count": 11, "final_count": 11},
         ),
         (
             "nbac_scoreboard_v2",
@@ -79,20 +89,44 @@ def test_recording_through_the_pipeline(srt, rp, upstream_dir, name, params, cou
     check_run(srt, outcome, req, stored=_read(upstream_dir, rel))  # stored as answered (gzip decoded)
 
 
-def test_player_boxscore_for_one_game_counts_that_game_only(rp, tmp_path):
-    outcome = service.run_local(request("nbac_player_boxscore", {"date": "2025-03-15", "season": "2024-25"}), tmp_path)
-    game = outcome.summary["game_ids"][0]
-    one = service.run_local(
-        request("nbac_player_boxscore", {"date": "2025-03-15", "season": "2024-25", "game_id": game}), tmp_path / "g"
-    )
-    assert one.status == "success" and 0 < one.record_count < outcome.record_count
-    assert one.summary["game_id"] == game and one.summary["game_row_count"] == one.record_count
+def test_v3_team_points_equal_the_sum_of_the_players_points(rp, tmp_path):
+    params = {"game_id": "0022500560"}
+    team = service.run_local(request("nbac_team_boxscore", {**params, "game_date": "2026-01-12"}), tmp_path / "t")
+    players = service.run_local(request("nbac_player_boxscore", {**params, "date": "2026-01-12"}), tmp_path / "p")
+    assert (team.status, players.status) == ("success", "success")
+    assert team.summary["team_points"] == players.summary["player_points"] == {"TOR": 102, "PHI": 115}
+    assert rp.hits(STATS, "/stats/boxscoretraditionalv3") == 2 and not rp.unmatched
 
 
-def test_season_must_contain_the_date(rp, tmp_path):
-    outcome = service.run_local(request("nbac_player_boxscore", {"date": "2025-03-15", "season": "2023-24"}), tmp_path)
-    assert (outcome.status, outcome.error_type) == ("failed", "invalid_parameter")
-    assert "2024-25" in outcome.error_message and rp.seen == []
+def test_a_v2_answer_stored_before_the_move_still_parses(upstream_dir):
+    """The same path held boxscoretraditionalv2 answers (earlier seasons): reading one again gives the same
+    summary keys as v3 (pure: the scraper's parse on the stored bytes)."""
+    from shared.config import get_config
+    from shared.scrapers import core
+    from shared.scrapers.base import Fetched
+
+    cfg = get_config()
+    for name, params in (
+        ("nbac_team_boxscore", {"game_id": "0022400561", "game_date": "2025-01-15"}),
+        ("nbac_player_boxscore", {"game_id": "0022400561", "date": "2025-01-15"}),
+    ):
+        scraper, ctx = core.plan(cfg, request(name, params))
+        parsed = scraper.parse(Fetched(_read(upstream_dir, BOX_V2)), ctx)
+        assert parsed.summary["format"] == "v2" and parsed.summary["team_points"] == {"NYK": 125, "PHI": 119}
+        assert parsed.record_count == (2 if name == "nbac_team_boxscore" else 25)
+
+
+def test_scoreboard_echoing_the_date_as_mm_dd_yyyy_is_the_requested_day(srt, rp, upstream_dir):
+    """The real answer's echo: GameDate=2024-01-15 comes back as "01/15/2024" (as in the leaguegamefinder
+    recording); it used to fail as parse_error."""
+    doc = json.loads(_read(upstream_dir, "nbacom_stats/scoreboardV2_2024-01-15.json"))
+    doc["parameters"]["GameDate"] = "01/15/2024"
+    body = json.dumps(doc).encode()
+    rp.add(STATS, "/stats/scoreboardV2", query={"GameDate": "2024-01-15"}, body=body)
+    req = request("nbac_scoreboard_v2", {"date": "2024-01-15"})
+    outcome = service.execute(srt, req)
+    assert (outcome.status, outcome.record_count, outcome.summary["game_date"]) == ("success", 11, "2024-01-15")
+    check_run(srt, outcome, req, stored=body)
 
 
 def test_scoreboard_repeating_a_game_header_row_counts_the_game_once(srt, rp, upstream_dir):
@@ -118,35 +152,60 @@ def _empty(upstream_dir, rel: str, parameters: dict[str, str]) -> bytes:
     return json.dumps(doc).encode()
 
 
+def _pregame_v3(upstream_dir, game_id: str) -> bytes:
+    """The real v3 box score as it stands before tip-off: the game's id, every player's minutes empty and
+    his statistics zero (DERIVED from the recording: no pre-game v3 answer was recorded)."""
+    doc = json.loads(_read(upstream_dir, BOX_V3))
+    box = doc["boxScoreTraditional"]
+    box["gameId"] = game_id
+    for side in ("homeTeam", "awayTeam"):
+        for player in box[side]["players"]:
+            player["statistics"] = {k: "" if k == "minutes" else 0 for k in player["statistics"]}
+    return json.dumps(doc).encode()
+
+
+def _no_games_v3(upstream_dir, day: str) -> bytes:
+    doc = json.loads(_read(upstream_dir, "nbacom_stats/scoreboardv3_2025-11-05.json"))
+    doc["scoreboard"].update(gameDate=day, games=[])
+    return json.dumps(doc).encode()
+
+
 @pytest.mark.parametrize(
-    ("name", "params", "path", "query", "rel"),
+    ("name", "params", "path", "query", "body"),
     [
         (
             "nbac_player_boxscore",
-            {"date": "2025-03-16", "season": "2024-25"},
-            "/stats/leaguegamelog",
-            {"DateFrom": "2025-03-16", "DateTo": "2025-03-16"},
-            "nbacom_stats/leaguegamelog_players_2025-03-15.json",
+            {"game_id": "0022500999", "date": "2026-03-20"},
+            "/stats/boxscoretraditionalv3",
+            {"GameID": "0022500999"},
+            lambda up: _pregame_v3(up, "0022500999"),
         ),
         (
             "nbac_team_boxscore",
-            {"game_id": "0022400999", "game_date": "2025-03-20"},
-            "/stats/boxscoretraditionalv2",
-            {"GameID": "0022400999"},
-            "nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json",
+            {"game_id": "0022500999", "game_date": "2026-03-20"},
+            "/stats/boxscoretraditionalv3",
+            {"GameID": "0022500999"},
+            lambda up: _pregame_v3(up, "0022500999"),
         ),
         (
             "nbac_scoreboard_v2",
             {"date": "2024-02-16"},
             "/stats/scoreboardV2",
             {"GameDate": "2024-02-16"},
-            "nbacom_stats/scoreboardV2_2024-01-15.json",
+            lambda up: _empty(up, "nbacom_stats/scoreboardV2_2024-01-15.json", {"GameDate": "2024-02-16"}),
+        ),
+        (
+            "nbac_scoreboard_v3",
+            {"date": "2026-02-13"},
+            "/stats/scoreboardv3",
+            {"GameDate": "2026-02-13"},
+            lambda up: _no_games_v3(up, "2026-02-13"),
         ),
     ],
-    ids=["player_boxscore", "team_boxscore", "scoreboard"],
+    ids=["player_boxscore", "team_boxscore", "scoreboard_v2", "scoreboard_v3"],
 )
-def test_empty_result_sets_are_no_data_and_still_stored(srt, rp, upstream_dir, name, params, path, query, rel):
-    body = _empty(upstream_dir, rel, query)
+def test_empty_answers_are_no_data_and_still_stored(srt, rp, upstream_dir, name, params, path, query, body):
+    body = body(upstream_dir)
     rp.add(STATS, path, query=query, body=body)
     req = request(name, params)
     outcome = service.execute(srt, req)
@@ -195,16 +254,24 @@ def test_malformed_answers_are_parse_errors_and_nothing_is_stored(srt, rp, name,
 
 
 def test_an_answer_for_another_game_or_date_is_refused(rp, upstream_dir, tmp_path):
-    box = upstream_dir / "nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json"
-    rp.add(STATS, "/stats/boxscoretraditionalv2", query={"GameID": "0022400562"}, file=box)
-    out = service.run_local(
-        request("nbac_team_boxscore", {"game_id": "0022400562", "game_date": "2025-01-15"}), tmp_path
+    rp.add(STATS, "/stats/boxscoretraditionalv3", query={"GameID": "0022500561"}, file=upstream_dir / BOX_V3)
+    for name, key in (("nbac_team_boxscore", "game_date"), ("nbac_player_boxscore", "date")):
+        out = service.run_local(request(name, {"game_id": "0022500561", key: "2026-01-12"}), tmp_path)
+        assert (out.status, out.error_type) == ("failed", "parse_error") and "0022500560" in out.error_message
+    doc = json.loads(_read(upstream_dir, "nbacom_stats/scoreboardV2_2024-01-15.json"))
+    doc["parameters"]["GameDate"] = "01/15/2024"  # the echo of ANOTHER day than the one asked for
+    rp.add(STATS, "/stats/scoreboardV2", query={"GameDate": "2024-01-14"}, body=json.dumps(doc))
+    out = service.run_local(request("nbac_scoreboard_v2", {"date": "2024-01-14"}), tmp_path)
+    assert (out.status, out.error_type) == ("failed", "parse_error")
+    assert "asked for 2024-01-14, the answer is the scoreboard of 2024-01-15" in out.error_message
+    rp.add(
+        STATS,
+        "/stats/scoreboardv3",
+        query={"GameDate": "2025-11-06"},
+        file=upstream_dir / "nbacom_stats/scoreboardv3_2025-11-05.json",
     )
-    assert (out.status, out.error_type) == ("failed", "parse_error") and "0022400561" in out.error_message
-    log = upstream_dir / "nbacom_stats/leaguegamelog_players_2025-03-15.json"
-    rp.add(STATS, "/stats/leaguegamelog", query={"DateFrom": "2025-03-14"}, file=log)
-    out = service.run_local(request("nbac_player_boxscore", {"date": "2025-03-14", "season": "2024-25"}), tmp_path)
-    assert (out.status, out.error_type) == ("failed", "parse_error") and "2025-03-15" in out.error_message
+    out = service.run_local(request("nbac_scoreboard_v3", {"date": "2025-11-06"}), tmp_path)
+    assert (out.status, out.error_type) == ("failed", "parse_error") and "2025-11-05" in out.error_message
     # nothing stored under the wrong date or game: the rejected answers are only kept in quarantine
     kept = {p.relative_to(tmp_path).parts[:2] for p in tmp_path.rglob("*") if p.is_file()}
     assert kept == {("_nba-orch", "quarantine")}

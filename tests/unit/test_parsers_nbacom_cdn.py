@@ -88,6 +88,67 @@ def test_boxscore_live_final_and_pregame() -> None:
     json.dumps(final)
 
 
+CDN_FINAL = "nbacom_cdn/boxscore_0042200123_PHI-BKN_2023-04-20_final.json"
+
+
+def test_boxscore_live_final_periods_and_players_not_playing() -> None:
+    out = parse_boxscore_live(fixture(CDN_FINAL))
+    s = out["summary"]
+    assert (s["final"], s["regulation_periods"], s["overtime_periods"], s["period"]) == (True, 4, 0, 4)
+    assert [p["score"] for p in s["home_team"]["periods"]] == [28, 19, 35, 15]
+    assert sum(p["score"] for p in s["away_team"]["periods"]) == s["away_team"]["score"] == 102
+    assert s["player_points"] == {"BKN": 97, "PHI": 102}  # each team's players add up to its score
+    assert s["inactive_count"] == 1
+    assert s["not_playing"] == [
+        {
+            "team_tricode": "BKN",
+            "person_id": 1627732,
+            "name": "Ben Simmons",
+            "status": "INACTIVE",
+            "not_playing_reason": "INACTIVE_INJURY",
+            "not_playing_description": "Back; Nerve Impingement",
+        },
+        {
+            "team_tricode": "PHI",
+            "person_id": 1627863,
+            "name": "Danuel House Jr.",
+            "status": "ACTIVE",  # dressed, did not play
+            "not_playing_reason": "DNP_INJURY",
+            "not_playing_description": "N/A; Non-Covid Illness",
+        },
+    ]
+
+
+def test_boxscore_live_pregame_lists_the_inactive_players_with_reasons() -> None:
+    s = parse_boxscore_live(fixture("nbacom_cdn/boxscore_0022300682_DEN-OKC_2024-01-31_pregame.json"))["summary"]
+    assert (s["final"], s["game_status"], s["game_status_text"], s["players_played"]) == (False, 1, "pregame", 0)
+    reasons = {
+        (r["team_tricode"], r["name"]): (r["not_playing_reason"], r["not_playing_description"])
+        for r in s["not_playing"]
+    }
+    assert len(reasons) == s["inactive_count"] == 8
+    assert reasons[("DEN", "Nikola Jokic")] == ("INACTIVE_INJURY", "Low Back; Pain")
+    assert reasons[("DEN", "Hunter Tyson")] == ("INACTIVE_GLEAGUE_ON_ASSIGNMENT", None)
+
+
+def test_boxscore_live_double_overtime() -> None:
+    """DERIVED from the real final (no recorded liveData box score went to overtime): two OVERTIME periods
+    appended the way liveData lists them, the game's period 6, scores raised to match."""
+    doc = json.loads(fixture(CDN_FINAL))
+    game = doc["game"]
+    game["period"] = 6
+    for side, extra in (("homeTeam", (9, 12)), ("awayTeam", (9, 10))):
+        for n, pts in zip((5, 6), extra, strict=True):
+            game[side]["periods"].append({"period": n, "periodType": "OVERTIME", "score": pts})
+        game[side]["score"] += sum(extra)
+    s = parse_boxscore_live(doc)["summary"]
+    assert (s["overtime_periods"], s["period"], s["final"]) == (2, 6, True)
+    assert [p["period_type"] for p in s["home_team"]["periods"]] == ["REGULAR"] * 4 + ["OVERTIME"] * 2
+    assert (s["home_team"]["score"], s["away_team"]["score"]) == (118, 121)
+    del game["homeTeam"]["periods"]  # without the per-period list the game's period tells
+    assert parse_boxscore_live(doc)["summary"]["overtime_periods"] == 2
+
+
 def test_todays_scoreboard_mixed_states() -> None:
     out = parse_todays_scoreboard(fixture("nbacom_cdn/todaysScoreboard_00_2023-04-20_live.json"))
     assert out["summary"]["game_count"] == 3

@@ -10,9 +10,11 @@ import pytest
 from shared.parsers import ParseError
 from shared.parsers.nbacom_stats import (
     parse_boxscore_traditional,
+    parse_boxscore_traditional_v3,
     parse_league_game_log,
     parse_player_list,
     parse_scoreboard_v2,
+    parse_scoreboard_v3,
     result_sets,
 )
 from tests.conftest import recording as fixture
@@ -131,11 +133,100 @@ def test_scoreboard_v2_deduplicates_repeated_game_header_rows() -> None:
     assert len(out["summary"]["game_ids"]) == len(set(out["summary"]["game_ids"])) == 11
 
 
+BOX_V3 = "nbacom_stats/boxscoretraditionalv3_0022500560_PHI-TOR_2026-01-12.json"
+SCOREBOARD_V3 = "nbacom_stats/scoreboardv3_2025-11-05.json"
+
+
+def test_boxscore_traditional_v3_team_points_are_the_sum_of_the_players() -> None:
+    out = parse_boxscore_traditional_v3(fixture(BOX_V3))
+    summary = out["summary"]
+    assert (summary["format"], summary["game_id"], summary["teams"]) == ("v3", "0022500560", ["PHI", "TOR"])
+    assert (summary["player_count"], summary["players_played"], summary["team_count"]) == (28, 26, 2)
+    assert summary["team_points"] == {"TOR": 102, "PHI": 115}  # PHI won 115-102 at TOR
+    for team in out["teams"]:
+        players = [r for r in out["records"] if r["team_tricode"] == team["team_tricode"]]
+        assert team["points"] == sum(r["points"] for r in players) == summary["player_points"][team["team_tricode"]]
+        assert team["field_goals_made"] == sum(r["field_goals_made"] for r in players)
+        assert team["minutes"] == "240:00"
+    embiid = next(r for r in out["records"] if r["player_name"] == "Joel Embiid")
+    assert (embiid["team_tricode"], embiid["points"], embiid["starter"], embiid["seconds_played"]) == (
+        "PHI",
+        27,
+        True,
+        2143.0,
+    )
+    dnp = [r for r in out["records"] if not r["played"]]
+    assert [(r["player_name"], r["comment"], r["minutes"]) for r in dnp] == [
+        ("Andre Drummond", "DNP - Coach's Decision", ""),
+        ("Eric Gordon", "DNP - Coach's Decision", ""),
+    ]
+    assert sum(r["starter"] for r in out["records"]) == 10  # five with a position per team
+    assert {(r["team_tricode"], r["starters_bench"]) for r in out["starter_bench"]} == {
+        (t, k) for t in ("PHI", "TOR") for k in ("starters", "bench")
+    }
+    json.dumps(out)
+
+
+def test_boxscore_v2_and_v3_summaries_have_the_same_keys() -> None:
+    v2 = parse_boxscore_traditional(fixture("nbacom_stats/boxscoretraditionalv2_0022400561_NYK-PHI_2025-01-15.json"))
+    v3 = parse_boxscore_traditional_v3(fixture(BOX_V3))
+    assert set(v2["summary"]) | {"player_points"} == set(v3["summary"])
+    assert v2["summary"]["format"] == "v2"
+
+
+def test_boxscore_v3_wrong_shapes() -> None:
+    with pytest.raises(ParseError, match="missing required key 'boxScoreTraditional'"):
+        parse_boxscore_traditional_v3({"meta": {}, "resultSets": []})
+    with pytest.raises(ParseError, match="missing required key 'awayTeam'"):
+        parse_boxscore_traditional_v3({"boxScoreTraditional": {"gameId": "1", "homeTeam": {"players": []}}})
+    with pytest.raises(ParseError, match=r"players\[0\] lacks personId"):
+        team = {"players": [{"firstName": "A"}]}
+        parse_boxscore_traditional_v3({"boxScoreTraditional": {"gameId": "1", "homeTeam": team, "awayTeam": team}})
+
+
+def test_scoreboard_v3_games_of_the_day() -> None:
+    out = parse_scoreboard_v3(fixture(SCOREBOARD_V3))
+    summary = out["summary"]
+    assert (summary["game_date"], summary["game_count"], summary["final_count"]) == ("2025-11-05", 11, 11)
+    assert summary["game_ids"] == [f"00225001{n}" for n in range(71, 82)]
+    first = out["records"][0]
+    assert (first["game_code"], first["away_team"], first["away_score"], first["home_team"], first["home_score"]) == (
+        "20251105/PHICLE",
+        "PHI",
+        121,
+        "CLE",
+        132,
+    )
+    assert sum(first["home_periods"]) == first["home_score"] and len(first["home_periods"]) == 4
+    assert len(summary["team_tricodes"]) == 22
+    json.dumps(out)
+
+
+def test_scoreboard_dates_in_the_mm_dd_yyyy_form_are_read_as_days() -> None:
+    """stats.nba.com echoes the requested GameDate as MM/DD/YYYY (see the leaguegamefinder recording)."""
+    v2 = json.loads(fixture("nbacom_stats/scoreboardV2_2024-01-15.json"))
+    v2["parameters"]["GameDate"] = "01/15/2024"
+    assert parse_scoreboard_v2(v2)["summary"]["game_date"] == "2024-01-15"
+    v3 = json.loads(fixture(SCOREBOARD_V3))
+    v3["scoreboard"]["gameDate"] = "11/05/2025 00:00:00"
+    assert parse_scoreboard_v3(v3)["summary"]["game_date"] == "2025-11-05"
+    log = parse_league_game_log(fixture("nbacom_stats/leaguegamelog_teams_2025-26_through_2026-02-21.json"))
+    assert log["summary"]["first_game_date"] == "2025-10-21"
+
+
 @pytest.mark.parametrize(
-    "parser", [parse_player_list, parse_league_game_log, parse_boxscore_traditional, parse_scoreboard_v2]
+    ("parser", "rel"),
+    [
+        (parse_player_list, "nbacom_stats/scoreboardV2_2024-01-15.json"),
+        (parse_league_game_log, "nbacom_stats/scoreboardV2_2024-01-15.json"),
+        (parse_boxscore_traditional, "nbacom_stats/scoreboardV2_2024-01-15.json"),
+        (parse_scoreboard_v2, "nbacom_stats/scoreboardV2_2024-01-15.json"),
+        (parse_boxscore_traditional_v3, BOX_V3),
+        (parse_scoreboard_v3, SCOREBOARD_V3),
+    ],
 )
-def test_truncated_json_raises(parser) -> None:
-    raw = fixture("nbacom_stats/scoreboardV2_2024-01-15.json")
+def test_truncated_json_raises(parser, rel) -> None:
+    raw = fixture(rel)
     with pytest.raises(ParseError, match="invalid JSON"):
         parser(raw[: len(raw) // 2])
 

@@ -189,11 +189,13 @@ def build(d: date = DEFAULT_DATE) -> SampleDay:
     add(_route("bdl_box_scores", bdl_api, "/v1/box_scores", unavailable, _ok(bdl.box_scores(w)),
                query={"date": d.isoformat()}, headers=BDL_AUTH))  # fmt: skip
     for gd in w.game_days:
-        add(_route("nbac_team_boxscore", stats, "/stats/boxscoretraditionalv2", _ok(nba.boxscore_traditional(gd)),
-                   query={"GameID": gd.game.game_id}, headers=STATS_HEADERS))  # fmt: skip
-    add(_route("nbac_player_boxscore", stats, "/stats/leaguegamelog", _ok(nba.league_game_log_players(w)),
-               query={"PlayerOrTeam": "P", "Season": w.season, "DateFrom": d.isoformat(), "DateTo": d.isoformat()},
-               headers=STATS_HEADERS))  # fmt: skip
+        # one boxscoretraditionalv3 answer per game, read by both NBA.com stats box score scrapers
+        v3 = _ok(nba.boxscore_traditional_v3(gd))
+        for name in ("nbac_team_boxscore", "nbac_player_boxscore"):
+            add(_route(name, stats, "/stats/boxscoretraditionalv3", v3, query={"GameID": gd.game.game_id},
+                       headers=STATS_HEADERS))  # fmt: skip
+        path = f"/static/json/liveData/boxscore/boxscore_{gd.game.game_id}.json"
+        add(_route("nbac_cdn_boxscore", cdn, path, _ok(nba.boxscore_live(gd)), headers=CDN_HEADERS))
     for gd in w.game_days:
         path = f"/static/json/liveData/playbyplay/playbyplay_{gd.game.game_id}.json"
         add(_route("nbac_play_by_play", cdn, path, _ok(nba.play_by_play(gd)), headers=CDN_HEADERS))

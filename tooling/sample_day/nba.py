@@ -197,108 +197,209 @@ def player_index(world: World) -> bytes:
     return _result_sets("playerindex", params, [("PlayerIndex", PLAYER_INDEX_HEADERS, rows)])
 
 
-GAME_LOG_HEADERS = [
-    "SEASON_ID", "PLAYER_ID", "PLAYER_NAME", "TEAM_ID", "TEAM_ABBREVIATION", "TEAM_NAME", "GAME_ID", "GAME_DATE",
-    "MATCHUP", "WL", "MIN", "FGM", "FGA", "FG_PCT", "FG3M", "FG3A", "FG3_PCT", "FTM", "FTA", "FT_PCT", "OREB",
-    "DREB", "REB", "AST", "STL", "BLK", "TOV", "PF", "PTS", "PLUS_MINUS", "FANTASY_PTS", "VIDEO_AVAILABLE",
-]  # fmt: skip
+# ---------------------------------------------------------------------------------------------------------
+# Box scores: stats.nba.com boxscoretraditionalv3 and cdn.nba.com liveData boxscore (the shapes of
+# nbacom_stats/boxscoretraditionalv3_0022500560_PHI-TOR_2026-01-12.json and
+# nbacom_cdn/boxscore_0042200123_PHI-BKN_2023-04-20_final.json)
 
 
-def _fantasy(ln: Line) -> float:
-    return round(ln.pts + 1.2 * ln.reb + 1.5 * ln.ast + 3 * ln.stl + 3 * ln.blk - ln.tov, 1)
+def _counts(lines: list[Line]) -> dict[str, int]:
+    keys = ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta", "oreb", "dreb", "reb", "ast", "stl", "blk", "tov", "pf", "pts")
+    return {k: sum(getattr(ln, k) for ln in lines) for k in keys}
 
 
-def league_game_log_players(world: World) -> bytes:
-    """leaguegamelog?PlayerOrTeam=P&DateFrom=D&DateTo=D: one row per player who played on the date."""
-    rows = []
-    for gd in world.game_days:
-        for tri in (gd.away, gd.home):
-            opp = gd.home if tri == gd.away else gd.away
-            matchup = f"{tri} @ {opp}" if tri == gd.away else f"{tri} vs. {opp}"
-            wl = "W" if gd.winner() == tri else "L"
-            info = team(tri)
-            for ln in gd.played(tri):
-                p = ln.player
-                rows.append(
-                    [
-                        f"2{world.season_start}", p.person_id, p.name, info.nba_id, tri, info.full_name,
-                        gd.game.game_id, world.date.isoformat(), matchup, wl, round(ln.seconds / 60), ln.fgm,
-                        ln.fga, _pct(ln.fgm, ln.fga), ln.fg3m, ln.fg3a, _pct(ln.fg3m, ln.fg3a), ln.ftm, ln.fta,
-                        _pct(ln.ftm, ln.fta), ln.oreb, ln.dreb, ln.reb, ln.ast, ln.stl, ln.blk, ln.tov, ln.pf,
-                        ln.pts, ln.plus_minus, _fantasy(ln), 1,
-                    ]
-                )  # fmt: skip
-    rows.sort(key=lambda r: (-r[28], r[2]))  # Sorter=DATE within one date: NBA.com then orders by points
-    params = {
-        "LeagueID": "00", "Season": world.season, "SeasonType": "Regular Season", "PlayerOrTeam": "P",
-        "Counter": 1000, "Sorter": "DATE", "Direction": "DESC", "DateFrom": world.date.isoformat(),
-        "DateTo": world.date.isoformat(),
+def _v3_stats(lines: list[Line], minutes: str | None = None) -> dict[str, Any]:
+    """A v3 `statistics` object (camelCase, the recording's key order) summed over `lines`; `minutes`
+    defaults to their total as "mmm:ss"."""
+    t = _counts(lines)
+    return {
+        "minutes": _mmss(sum(ln.seconds for ln in lines)) if minutes is None else minutes,
+        "fieldGoalsMade": t["fgm"], "fieldGoalsAttempted": t["fga"], "fieldGoalsPercentage": _pct(t["fgm"], t["fga"]),
+        "threePointersMade": t["fg3m"], "threePointersAttempted": t["fg3a"],
+        "threePointersPercentage": _pct(t["fg3m"], t["fg3a"]),
+        "freeThrowsMade": t["ftm"], "freeThrowsAttempted": t["fta"], "freeThrowsPercentage": _pct(t["ftm"], t["fta"]),
+        "reboundsOffensive": t["oreb"], "reboundsDefensive": t["dreb"], "reboundsTotal": t["reb"],
+        "assists": t["ast"], "steals": t["stl"], "blocks": t["blk"], "turnovers": t["tov"],
+        "foulsPersonal": t["pf"], "points": t["pts"],
     }  # fmt: skip
-    return _result_sets("leaguegamelog", params, [("LeagueGameLog", GAME_LOG_HEADERS, rows)])
 
 
-BOX_PLAYER_HEADERS = [
-    "GAME_ID", "TEAM_ID", "TEAM_ABBREVIATION", "TEAM_CITY", "PLAYER_ID", "PLAYER_NAME", "NICKNAME", "START_POSITION",
-    "COMMENT", "MIN", "FGM", "FGA", "FG_PCT", "FG3M", "FG3A", "FG3_PCT", "FTM", "FTA", "FT_PCT", "OREB", "DREB", "REB",
-    "AST", "STL", "BLK", "TO", "PF", "PTS", "PLUS_MINUS",
-]  # fmt: skip
-BOX_TEAM_HEADERS = [
-    "GAME_ID", "TEAM_ID", "TEAM_NAME", "TEAM_ABBREVIATION", "TEAM_CITY", "MIN", "FGM", "FGA", "FG_PCT", "FG3M",
-    "FG3A", "FG3_PCT", "FTM", "FTA", "FT_PCT", "OREB", "DREB", "REB", "AST", "STL", "BLK", "TO", "PF", "PTS",
-    "PLUS_MINUS",
-]  # fmt: skip
-BOX_STARTER_HEADERS = [
-    "GAME_ID", "TEAM_ID", "TEAM_NAME", "TEAM_ABBREVIATION", "TEAM_CITY", "STARTERS_BENCH", "MIN", "FGM", "FGA",
-    "FG_PCT", "FG3M", "FG3A", "FG3_PCT", "FTM", "FTA", "FT_PCT", "OREB", "DREB", "REB", "AST", "STL", "BLK", "TO",
-    "PF", "PTS",
-]  # fmt: skip
+def _mmss(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _totals(lines: list[Line]) -> list:
-    t = {k: sum(getattr(ln, k) for ln in lines) for k in ("fgm", "fga", "fg3m", "fg3a", "ftm", "fta", "oreb", "dreb")}
-    rest = [sum(getattr(ln, k) for ln in lines) for k in ("reb", "ast", "stl", "blk", "tov", "pf", "pts")]
-    secs = sum(ln.seconds for ln in lines)
-    return [
-        f"{secs // 60}:{secs % 60:02d}",
-        t["fgm"], t["fga"], _pct(t["fgm"], t["fga"]), t["fg3m"], t["fg3a"], _pct(t["fg3m"], t["fg3a"]),
-        t["ftm"], t["fta"], _pct(t["ftm"], t["fta"]), t["oreb"], t["dreb"], *rest,
-    ]  # fmt: skip
-
-
-def boxscore_traditional(gd: GameDay) -> bytes:
-    """boxscoretraditionalv2?GameID=...: players (starters, bench, DNPs; inactive players are not listed),
-    both teams' totals and the starters/bench split."""
+def boxscore_traditional_v3(gd: GameDay) -> bytes:
+    """boxscoretraditionalv3?GameID=...: per team the players who dressed (a starter has a position, a DNP an
+    empty `minutes` and the comment "DNP - Coach's Decision"; inactive players are not listed, nor is a
+    jersey number, as in the recording), the team line and the starters/bench split."""
     gid = gd.game.game_id
-    players, teams, split = [], [], []
-    for tri in (gd.away, gd.home):
+
+    def side(tri: str) -> dict[str, Any]:
         info = team(tri)
+        players = []
         for ln in gd.lines[tri]:
             p = ln.player
-            head = [gid, info.nba_id, tri, info.city, p.person_id, p.name, p.first, ln.start_position]
-            if ln.played:
-                players.append(
-                    head
-                    + ["", ln.minutes_text, ln.fgm, ln.fga, _pct(ln.fgm, ln.fga), ln.fg3m, ln.fg3a,
-                       _pct(ln.fg3m, ln.fg3a), ln.ftm, ln.fta, _pct(ln.ftm, ln.fta), ln.oreb, ln.dreb, ln.reb, ln.ast,
-                       ln.stl, ln.blk, ln.tov, ln.pf, ln.pts, ln.plus_minus]
-                )  # fmt: skip
-            else:
-                players.append(head + ["DNP - Coach's Decision"] + [None] * 20)
+            stats = _v3_stats([ln], None if ln.played else "")
+            players.append(
+                {
+                    "personId": p.person_id, "firstName": p.first, "familyName": p.last, "nameI": p.name_i,
+                    "playerSlug": p.slug, "position": ln.start_position, "comment": "" if ln.played else
+                    "DNP - Coach's Decision", "jerseyNum": "",
+                    "statistics": {**stats, "plusMinusPoints": float(ln.plus_minus)},
+                }
+            )  # fmt: skip
+        played = gd.played(tri)
         margin = gd.score(tri) - gd.score(gd.home if tri == gd.away else gd.away)
-        teams.append([gid, info.nba_id, info.nickname, tri, info.city, *_totals(gd.played(tri)), margin])
-        for label, part in (("Starters", [ln for ln in gd.played(tri) if ln.starter]),
-                            ("Bench", [ln for ln in gd.played(tri) if not ln.starter])):  # fmt: skip
-            split.append([gid, info.nba_id, info.nickname, tri, info.city, label, *_totals(part)])
-    params = {"GameID": gid, "StartPeriod": 0, "EndPeriod": 0, "StartRange": 0, "EndRange": 0, "RangeType": 0}
-    return _result_sets(
-        "boxscore",
-        params,
-        [
-            ("PlayerStats", BOX_PLAYER_HEADERS, players),
-            ("TeamStats", BOX_TEAM_HEADERS, teams),
-            ("TeamStarterBenchStats", BOX_STARTER_HEADERS, split),
-        ],
-    )
+        starters = [ln for ln in played if ln.starter]
+        bench = [ln for ln in played if not ln.starter]
+        return {
+            "teamId": info.nba_id, "teamCity": info.city, "teamName": info.nickname, "teamTricode": tri,
+            "teamSlug": info.slug, "players": players,
+            "statistics": {**_v3_stats(played), "plusMinusPoints": float(margin)},
+            "starters": _v3_stats(starters), "bench": _v3_stats(bench),
+        }  # fmt: skip
+
+    doc = {
+        "meta": {
+            "version": 1,
+            "request": f"http://nba.cloud/games/{gid}/boxscoretraditional?Format=json",
+            "time": _iso_ms(_real_time(gd, gd.actions[-1]) + timedelta(minutes=20)),
+        },
+        "boxScoreTraditional": {
+            "gameId": gid,
+            "awayTeamId": team(gd.away).nba_id,
+            "homeTeamId": team(gd.home).nba_id,
+            "homeTeam": side(gd.home),
+            "awayTeam": side(gd.away),
+        },
+    }
+    return dumps(doc)
+
+
+CDN_POSITIONS = ("PG", "SG", "SF", "PF", "C")  # liveData writes the starters' positions like this
+
+
+def _not_playing(reason: str) -> tuple[str, str | None]:
+    """An injury-report reason as liveData's (notPlayingReason, notPlayingDescription)."""
+    if reason.startswith("G League - "):
+        kind = "TWOWAY" if "Two-Way" in reason else "ON_ASSIGNMENT"
+        return f"INACTIVE_GLEAGUE_{kind}", None
+    return "INACTIVE_INJURY", reason.removeprefix("Injury/Illness - ")
+
+
+def _live_stats(lines: list[Line], plus_minus: int = 0) -> dict[str, Any]:
+    """A liveData `statistics` object summed over `lines` (a subset of the real keys, alphabetical as sent)."""
+    t = _counts(lines)
+    secs = sum(ln.seconds for ln in lines)
+    return {
+        "assists": t["ast"], "blocks": t["blk"], "fieldGoalsAttempted": t["fga"], "fieldGoalsMade": t["fgm"],
+        "fieldGoalsPercentage": _pct(t["fgm"], t["fga"]), "foulsPersonal": t["pf"], "freeThrowsAttempted": t["fta"],
+        "freeThrowsMade": t["ftm"], "freeThrowsPercentage": _pct(t["ftm"], t["fta"]), "minutes": _clock(secs),
+        "minutesCalculated": f"PT{round(secs / 60):02d}M", "plusMinusPoints": float(plus_minus), "points": t["pts"],
+        "reboundsDefensive": t["dreb"], "reboundsOffensive": t["oreb"], "reboundsTotal": t["reb"],
+        "steals": t["stl"], "threePointersAttempted": t["fg3a"], "threePointersMade": t["fg3m"],
+        "threePointersPercentage": _pct(t["fg3m"], t["fg3a"]), "turnovers": t["tov"],
+    }  # fmt: skip
+
+
+def _period_scores(gd: GameDay) -> dict[str, list[int]]:
+    """Each team's points per period, from the running score at every period end of the plays."""
+    ends = [a for a in gd.actions if a.kind == "period_end"]
+    out: dict[str, list[int]] = {gd.home: [], gd.away: []}
+    prev = {gd.home: 0, gd.away: 0}
+    for a in ends:
+        for tri, score in ((gd.home, a.score_home), (gd.away, a.score_away)):
+            out[tri].append(score - prev[tri])
+            prev[tri] = score
+    return out
+
+
+def boxscore_live(gd: GameDay) -> bytes:
+    """liveData/boxscore/boxscore_{gameId}.json after the game (gameStatus 3): every player who dressed in
+    order (starters with positions, then the bench; a DNP is ACTIVE with played "0"), then the inactive
+    players with notPlayingReason/notPlayingDescription, each team's periods, the officials and the arena."""
+    g = gd.game
+    periods = _period_scores(gd)
+
+    def side(tri: str) -> dict[str, Any]:
+        info = team(tri)
+        players: list[dict[str, Any]] = []
+        for ln in gd.lines[tri]:
+            p = ln.player
+            item: dict[str, Any] = {"status": "ACTIVE", "order": len(players) + 1, "personId": p.person_id,
+                                    "jerseyNum": p.jersey}  # fmt: skip
+            if ln.starter:
+                item["position"] = CDN_POSITIONS[len(players)]
+            item.update(starter="1" if ln.starter else "0", oncourt="0", played="1" if ln.played else "0")
+            item.update(
+                statistics=_live_stats([ln], ln.plus_minus),
+                name=p.name,
+                nameI=p.name_i,
+                firstName=p.first,
+                familyName=p.last,
+            )
+            players.append(item)
+        for inj in gd.inactive[tri]:
+            p = inj.player
+            reason, description = _not_playing(inj.reason)
+            item = {"status": "INACTIVE", "notPlayingReason": reason}
+            if description:
+                item["notPlayingDescription"] = description
+            item.update(order=len(players) + 1, personId=p.person_id, jerseyNum=p.jersey, starter="0", oncourt="0")
+            item.update(played="0", statistics=_live_stats([]), name=p.name, nameI=p.name_i, firstName=p.first,
+                        familyName=p.last)  # fmt: skip
+            players.append(item)
+        margin = gd.score(tri) - gd.score(gd.home if tri == gd.away else gd.away)
+        team_stats = _live_stats(gd.played(tri), margin)
+        return {
+            "teamId": info.nba_id, "teamName": info.nickname, "teamCity": info.city, "teamTricode": tri,
+            "score": gd.score(tri), "inBonus": "0", "timeoutsRemaining": 0,
+            "periods": [{"period": n, "periodType": "REGULAR", "score": pts} for n, pts in enumerate(periods[tri], 1)],
+            "players": players, "statistics": team_stats,
+        }  # fmt: skip
+
+    hours, minutes = (int(x) for x in gd.duration.split(":"))
+    home = team(gd.home)
+    doc = {
+        "meta": {
+            "version": 1,
+            "code": 200,
+            "request": f"http://nba.cloud/games/{g.game_id}/boxscore?Format=json",
+            "time": (_real_time(gd, gd.actions[-1]) + timedelta(minutes=5))
+            .astimezone(UTC)
+            .strftime("%Y-%m-%d %H:%M:%S.%f"),
+        },
+        "game": {
+            "gameId": g.game_id,
+            "gameTimeUTC": utc_z(g.commence_utc),
+            "gameEt": to_et(g.commence_utc).isoformat(),
+            "duration": hours * 60 + minutes,
+            "gameCode": g.game_code,
+            "gameStatusText": "Final",
+            "gameStatus": 3,
+            "regulationPeriods": 4,
+            "period": len(periods[gd.home]),
+            "gameClock": "PT00M00.00S",
+            "attendance": gd.attendance,
+            "sellout": "0",
+            "arena": {"arenaName": gd.arena, "arenaCity": home.arena_city, "arenaState": home.arena_state},
+            "officials": [
+                {
+                    "personId": o.person_id,
+                    "name": o.name,
+                    "nameI": f"{o.name[0]}. {o.name.split()[-1]}",
+                    "firstName": o.name.split()[0],
+                    "familyName": o.name.split()[-1],
+                    "jerseyNum": o.jersey,
+                    "assignment": f"OFFICIAL{k}",
+                }
+                for k, o in enumerate(gd.officials, start=1)
+            ],  # fmt: skip
+            "homeTeam": side(gd.home),
+            "awayTeam": side(gd.away),
+        },
+    }
+    return dumps(doc)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -27,11 +27,16 @@ def normalize_season(value: str) -> str:
     return label
 
 
+def with_season(params: dict[str, str]) -> dict[str, str]:
+    """`params` with an optional `season` in the NBA.com form (see `normalize_season`)."""
+    if params.get("season"):
+        return {**params, "season": normalize_season(params["season"])}
+    return params
+
+
 class ScheduleScraper(Scraper):
     def normalize_params(self, params: dict[str, str], as_of: datetime) -> dict[str, str]:
-        if params.get("season"):
-            return {**params, "season": normalize_season(params["season"])}
-        return params
+        return with_season(params)
 
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         doc = load_json(fetched, SOURCE)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from shared.contracts import ScraperRequest
 from shared.parsers import bettingpros
+from shared.parsers._common import check_day
 from shared.parsers.errors import ParseError
 from shared.scrapers.base import Context, Fetched, PageNumberPaginated, Parsed, Scraper, load_json
 from shared.scrapers.errors import InvalidRequest, ScraperFailure
@@ -39,10 +40,7 @@ class BpEvents(Scraper):
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         out = bettingpros.parse_events(load_json(fetched, "bettingpros events"), date=ctx.params["date"])
         summary = out["summary"]
-        if summary.get("date") and summary["date"] != ctx.params["date"]:
-            raise ParseError(
-                f"asked for {ctx.params['date']}, the answer is {summary['date']}", source="bettingpros events"
-            )
+        check_day(ctx.params["date"], summary.get("date"), source="bettingpros events", what="the answer is")
         return Parsed(summary["event_count"], summary, out["records"])
 
     def follow_ups(self, parsed: Parsed, ctx: Context) -> list[ScraperRequest]:

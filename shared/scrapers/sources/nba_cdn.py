@@ -51,6 +51,34 @@ class NbacPlayByPlay(Scraper):
         return Parsed(summary["action_count"], summary, out["records"])
 
 
+class NbacCdnBoxscore(Scraper):
+    """liveData/boxscore/boxscore_{game_id}.json: the box score that does not depend on stats.nba.com.
+
+    Records: every player listed (both teams) with his statistics, starters, who played, and the players
+    listed as not playing with the reason and its description (INACTIVE_INJURY "Back; Nerve Impingement").
+    The summary has the final status, each team's periods (OVERTIME ones included, `overtime_periods`)
+    and `not_playing`. Only a final answer (gameStatus 3) is a success: before tip-off (1) or while the game
+    is played (2) the document exists with zero or running statistics, which is no_data ("not final yet"),
+    so a post-game window fetches it again. 403/404 (no document yet): no_data, as for play-by-play.
+    """
+
+    no_data_statuses: ClassVar[tuple[int, ...]] = (403, 404)
+
+    def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
+        source = "cdn.nba.com boxscore"
+        out = nbacom_cdn.parse_boxscore_live(load_json(fetched, source))
+        summary = out["summary"]
+        if summary["game_id"] != ctx.params["game_id"]:
+            raise ParseError(
+                f"asked for game {ctx.params['game_id']}, the answer is game {summary['game_id']}", source=source
+            )
+        if not summary["final"]:
+            state = "before tip-off" if summary["game_status"] == 1 else "in play"
+            note = f"not final yet: game status {summary['game_status']} ({summary['game_status_text']}, {state})"
+            return Parsed(0, {**summary, "not_final": note}, out["records"])
+        return Parsed(len(out["records"]), summary, out["records"])
+
+
 def agree_gamedate(params: dict[str, str]) -> dict[str, str]:
     """An optional `gamedate` (YYYYMMDD, what the system we replace passed) must name the same day as `date`."""
     gamedate, day = params.get("gamedate"), params.get("date")
@@ -62,4 +90,5 @@ def agree_gamedate(params: dict[str, str]) -> dict[str, str]:
 SCRAPERS: dict[str, type[Scraper]] = {
     "nbac_schedule_cdn": NbacScheduleCdn,
     "nbac_play_by_play": NbacPlayByPlay,
+    "nbac_cdn_boxscore": NbacCdnBoxscore,
 }

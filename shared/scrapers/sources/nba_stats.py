@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from shared.parsers import nbacom_cdn, nbacom_stats
+from shared.parsers._common import check_day
 from shared.parsers.errors import ParseError
 from shared.scrapers.base import Context, Fetched, Parsed, Scraper, load_json
-from shared.scrapers.errors import InvalidRequest
-from shared.scrapers.sources._nba_schedule import ScheduleScraper, normalize_season
-from shared.timeutil import parse_date, season_of
+from shared.scrapers.sources._nba_schedule import ScheduleScraper, with_season
 
 
 class NbacScheduleApi(ScheduleScraper):
@@ -17,99 +17,85 @@ class NbacScheduleApi(ScheduleScraper):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# playerindex, leaguegamelog, boxscoretraditionalv2, scoreboardV2, player movement (parsers:
-# shared.parsers.nbacom_stats / nbacom_cdn). stats.nba.com answers "no games" with empty rowSets, which is
-# no_data; a 4xx is a failed run (a wrong parameter or a blocked client, never "not yet").
+# playerindex, boxscoretraditionalv3, scoreboardV2/v3, player movement (parsers: shared.parsers.nbacom_stats
+# / nbacom_cdn). stats.nba.com answers "no games" with empty rowSets or lists, which is no_data; a 4xx is a
+# failed run (a wrong parameter or a blocked client, never "not yet").
 
 STATS_SOURCE = "stats.nba.com"
-
-
-def _season_of_date(day: str) -> str:
-    return season_of(parse_date(day))[0]
-
-
-def season_params(params: dict[str, str], *, date_key: str | None = None) -> dict[str, str]:
-    """`season` as "YYYY-YY"; when the request also names a date, the season must be that date's season
-    (stats.nba.com answers a date outside the season with an empty log, which would look like no games)."""
-    out = dict(params)
-    if out.get("season"):
-        out["season"] = normalize_season(out["season"])
-    day = out.get(date_key) if date_key else None
-    if day:
-        expected = _season_of_date(day)
-        if out.get("season") and out["season"] != expected:
-            raise InvalidRequest(
-                "invalid_parameter", f"season {out['season']} does not contain {date_key} {day} (season {expected})"
-            )
-        out.setdefault("season", expected)
-    return out
+SCOREBOARD_OF = "the answer is the scoreboard of"
 
 
 class NbacPlayerList(Scraper):
     """playerindex?Season=YYYY-YY&Historical=0: every player of the season with team and roster status."""
 
     def normalize_params(self, params: dict[str, str], as_of: datetime) -> dict[str, str]:
-        return season_params(params)
+        return with_season(params)
 
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         out = nbacom_stats.parse_player_list(load_json(fetched, STATS_SOURCE), season=ctx.params.get("season"))
         return Parsed(out["summary"]["player_count"], out["summary"], out["records"])
 
 
-class NbacPlayerBoxscore(Scraper):
-    """leaguegamelog?PlayerOrTeam=P for ONE date (DateFrom = DateTo): one row per player and game.
-
-    One request per date (the path has no game id). `game_id`, when given, narrows the record count and the
-    summary to that game; the stored file is still the whole day's answer.
-    """
-
-    def normalize_params(self, params: dict[str, str], as_of: datetime) -> dict[str, str]:
-        return season_params(params, date_key="date")
-
-    def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
-        out = nbacom_stats.parse_league_game_log(load_json(fetched, STATS_SOURCE), player_or_team="P")
-        summary, records = dict(out["summary"]), out["records"]
-        if summary["player_or_team"] != "P":
-            raise ParseError("expected player rows (PlayerOrTeam=P), got team rows", source=STATS_SOURCE)
-        day = ctx.params["date"]
-        other = sorted({str(r.get("game_date"))[:10] for r in records} - {day})
-        if other:
-            raise ParseError(f"asked for {day}, the answer holds games of {', '.join(other[:3])}", source=STATS_SOURCE)
-        game_id = ctx.params.get("game_id")
-        if game_id:
-            records = [r for r in records if r.get("game_id") == game_id]
-            summary["game_id"] = game_id
-            summary["game_row_count"] = len(records)
-        return Parsed(len(records), summary, records)
+def _boxscore(fetched: Fetched, ctx: Context) -> dict[str, Any]:
+    """The box score of the requested game: a boxscoretraditionalv3 answer (what the catalogue asks for), or a
+    v2 one (`resultSets`), which is what the same path held before the move to v3: v2 answers nothing for
+    2025-26 games, but a stored v2 answer of an earlier season must still parse when it is read again.
+    Both give the same summary keys. ParseError when the answer is another game's."""
+    data = load_json(fetched, STATS_SOURCE)
+    if isinstance(data, dict) and "resultSets" in data:
+        out = nbacom_stats.parse_boxscore_traditional(data)
+    else:
+        out = nbacom_stats.parse_boxscore_traditional_v3(data)
+    game_id = ctx.params["game_id"]
+    got = out["summary"].get("game_id")
+    if got and got != game_id:
+        raise ParseError(f"asked for game {game_id}, the answer is game {got}", source=STATS_SOURCE)
+    return out
 
 
 class NbacTeamBoxscore(Scraper):
-    """boxscoretraditionalv2?GameID=: both teams' lines (the records) plus every player line (summary counts).
+    """boxscoretraditionalv3?GameID=: both teams' lines (the records) plus every player line (summary counts).
 
-    Before tip-off stats.nba.com answers the same document with empty rowSets: no_data.
+    A box score in which nobody has played yet (before tip-off: no minutes) counts 0 records: no_data.
     """
 
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
-        out = nbacom_stats.parse_boxscore_traditional(load_json(fetched, STATS_SOURCE))
-        summary = dict(out["summary"])
-        game_id = ctx.params["game_id"]
-        if summary.get("game_id") and summary["game_id"] != game_id:
-            raise ParseError(f"asked for game {game_id}, the answer is game {summary['game_id']}", source=STATS_SOURCE)
-        return Parsed(len(out["teams"]), summary, out["teams"])
+        out = _boxscore(fetched, ctx)
+        summary = out["summary"]
+        return Parsed(len(out["teams"]) if summary["players_played"] else 0, summary, out["teams"])
+
+
+class NbacPlayerBoxscore(Scraper):
+    """boxscoretraditionalv3?GameID=, per game: one record per player listed (who played, and who did not
+    with the comment "DNP - Coach's Decision"); the same answer as nbac_team_boxscore, kept as the players'
+    file. Nobody has played yet: no_data."""
+
+    def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
+        out = _boxscore(fetched, ctx)
+        summary = out["summary"]
+        return Parsed(len(out["records"]) if summary["players_played"] else 0, summary, out["records"])
 
 
 class NbacScoreboardV2(Scraper):
     """scoreboardV2?GameDate=: the day's games; a GameHeader row the API repeats is counted once (by GAME_ID,
-    `duplicate_rows` in the summary), the stored answer keeps it as sent."""
+    `duplicate_rows` in the summary), the stored answer keeps it as sent. The echoed GameDate may be
+    written 02/22/2026 for a request of 2026-02-22: the check compares days (`iso_day`)."""
 
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         out = nbacom_stats.parse_scoreboard_v2(load_json(fetched, STATS_SOURCE), game_date=ctx.params["date"])
         summary = out["summary"]
-        if summary.get("game_date") and str(summary["game_date"])[:10] != ctx.params["date"]:
-            raise ParseError(
-                f"asked for {ctx.params['date']}, the answer is the scoreboard of {summary['game_date']}",
-                source=STATS_SOURCE,
-            )
+        check_day(ctx.params["date"], summary.get("game_date"), source=STATS_SOURCE, what=SCOREBOARD_OF)
+        return Parsed(summary["game_count"], summary, out["records"])
+
+
+class NbacScoreboardV3(Scraper):
+    """scoreboardv3?GameDate=&LeagueID=00: the day's games with status, tip-off, scores and periods; the
+    answer's `scoreboard.gameDate` must be the requested day. A day without games is no_data."""
+
+    def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
+        out = nbacom_stats.parse_scoreboard_v3(load_json(fetched, STATS_SOURCE))
+        summary = out["summary"]
+        check_day(ctx.params["date"], summary.get("game_date"), source=STATS_SOURCE, what=SCOREBOARD_OF)
         return Parsed(summary["game_count"], summary, out["records"])
 
 
@@ -128,5 +114,6 @@ SCRAPERS: dict[str, type[Scraper]] = {
     "nbac_player_boxscore": NbacPlayerBoxscore,
     "nbac_team_boxscore": NbacTeamBoxscore,
     "nbac_scoreboard_v2": NbacScoreboardV2,
+    "nbac_scoreboard_v3": NbacScoreboardV3,
     "nbac_player_movement": NbacPlayerMovement,
 }
