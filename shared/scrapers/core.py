@@ -18,7 +18,14 @@ from shared.parsers.errors import ParseError, UpstreamError
 from shared.paths.template import check_control_chars, check_path_value, fill_path, gcs_uri, placeholders
 from shared.scrapers import registry
 from shared.scrapers.base import Context, Fetched, Output, Scraper
-from shared.scrapers.errors import MAX_ERROR_MESSAGE, InvalidRequest, ScraperFailure, TransientFailure
+from shared.scrapers.errors import (
+    BLOCKED,
+    MAX_ERROR_MESSAGE,
+    NOT_PUBLISHED,
+    InvalidRequest,
+    ScraperFailure,
+    TransientFailure,
+)
 from shared.secrets import scrub
 from shared.timeutil import iso_utc, parse_date, parse_instant
 
@@ -66,7 +73,7 @@ def failure(error_type: str, message: str, *, retries: int = 0, status: int | No
 # A fetch that failed: blocked, not published, fallbacks
 
 # Error types logged at ERROR (an operator must act: another network, a proxy), never a quiet failure.
-ALERTABLE = frozenset({"blocked"})
+ALERTABLE = frozenset({BLOCKED})
 # Decision types whose requests expect the object to exist: a post-game window asks for a finished game's
 # files, so "not published" there is a failure; anywhere else (discovery above all) it means "not yet".
 EXPECTS_PUBLISHED = frozenset({"game_aware_yesterday"})
@@ -118,7 +125,7 @@ def fetch_failure(config: Config, request: ScraperRequest, exc: ScraperFailure |
     - anything else is `failed` as it was raised.
     """
     status = exc.status
-    if exc.error_type == "not_published" and not expects_published(config, request):
+    if exc.error_type == NOT_PUBLISHED and not expects_published(config, request):
         summary: dict[str, Any] = {"record_count": 0, "no_content": True, "not_published": True}
         if status is not None:
             summary["http"] = {"status": status, "retries": exc.retries}
@@ -130,7 +137,7 @@ def fetch_failure(config: Config, request: ScraperRequest, exc: ScraperFailure |
             retry_count=exc.retries,
         )
     result = failure(exc.error_type, exc.message, retries=exc.retries, status=status)
-    if isinstance(exc, TransientFailure) or exc.error_type == "blocked":
+    if isinstance(exc, TransientFailure) or exc.error_type == BLOCKED:
         released = fallback_requests(config, request, exc.error_type)
         if released:
             summary = {**result.summary, "fallback": [r.scraper_name for r in released]}

@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from shared.config import Source
-from shared.scrapers.errors import MAX_ERROR_MESSAGE, ScraperFailure, TransientFailure
+from shared.scrapers.errors import BLOCKED, MAX_ERROR_MESSAGE, NOT_PUBLISHED, ScraperFailure, TransientFailure
 from shared.secrets import get_secret, remember, scrub
 
 USER_AGENT = (
@@ -146,7 +146,6 @@ _BLOCK_PAGE = re.compile(
 _REFERENCE = re.compile(r"reference #([0-9a-f.]+)", re.IGNORECASE)
 # An object store's "no such object" (S3 behind cdn.nba.com answers 403 AccessDenied for a missing key).
 _NOT_PUBLISHED = re.compile(r"<error>\s*<code>\s*(accessdenied|nosuchkey)\s*</code>", re.IGNORECASE)
-BLOCKED, NOT_PUBLISHED = "blocked", "not_published"
 
 
 def classify_denial(status: int, body: bytes) -> tuple[str, str] | None:
@@ -316,7 +315,8 @@ class HttpClient:
                     retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                 )
             if code == 407 and proxy:
-                raise ScraperFailure("proxy_error", f"GET {shown}: the source's proxy refused the credentials (407)")
+                msg = f"GET {shown}: the source's proxy refused the credentials (407)"
+                raise ScraperFailure("proxy_error", _limit(msg), status=code)
             if code >= 300:
                 denial = classify_denial(code, resp.content)
                 error_type, why = denial or (f"http_{code}", _snippet(resp.content))

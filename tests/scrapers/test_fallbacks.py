@@ -19,7 +19,6 @@ from tests.functions_harness import FunctionProcess, function_env, wait_for, wir
 from tests.replay import Reply
 from tests.scrapers.conftest import AS_OF, follow_up_messages, rows
 
-pytestmark = pytest.mark.emulators
 AKAMAI = "nba_officials/error_403_akamai_access_denied_blocked_ua.html"
 STATS = ("stats.nba.com", "/stats/scheduleleaguev2int")
 CDN = ("cdn.nba.com", "/static/json/staticData/scheduleLeagueV2_1.json")
@@ -40,6 +39,7 @@ def as_message(data: dict) -> PubSubMessage:
     return PubSubMessage(data=json.dumps(data).encode(), attributes={}, message_id="m", publish_time=AS_OF)
 
 
+@pytest.mark.emulators
 def test_a_blocked_run_releases_its_fallback_once(srt, rp):
     answers(rp, Reply(403, body=recording(AKAMAI), content_type="text/html"))
     req = schedule_request()
@@ -72,6 +72,7 @@ def test_a_blocked_run_releases_its_fallback_once(srt, rp):
     assert rp.hits(*CDN) == 1
 
 
+@pytest.mark.emulators
 def test_a_redelivery_resuming_after_a_crash_releases_the_same_request(srt, rp):
     answers(rp, Reply(403, body=recording(AKAMAI), content_type="text/html"))
     req = schedule_request("crash")
@@ -95,6 +96,7 @@ def test_a_redelivery_resuming_after_a_crash_releases_the_same_request(srt, rp):
     assert rp.hits(*CDN) == 1 and [r["scraper_name"] for r in rows(srt)].count("nbac_schedule_cdn") == 1
 
 
+@pytest.mark.emulators
 def test_a_transient_failure_that_later_succeeds_releases_nothing(srt, rp, upstream_dir):
     full = upstream_dir / "nbacom_cdn/scheduleleaguev2_2024-25_full.json.gz"
     answers(rp, *[Reply(503, body="busy")] * 3, Reply(file=full))  # the first delivery's 3 attempts fail
@@ -107,6 +109,7 @@ def test_a_transient_failure_that_later_succeeds_releases_nothing(srt, rp, upstr
     assert follow_up_messages(srt, expect=1, timeout=1.0) == [] and rp.hits(*CDN) == 0
 
 
+@pytest.mark.emulators
 def test_the_last_attempt_of_a_transient_failure_releases_the_fallback(srt, rp):
     answers(rp, Reply(503, body="busy"))
     outcome = service.execute(srt, schedule_request("last"), final_attempt=True)
@@ -116,6 +119,7 @@ def test_the_last_attempt_of_a_transient_failure_releases_the_fallback(srt, rp):
     assert released["context"]["fallback_error_type"] == "http_503"
 
 
+@pytest.mark.emulators
 @pytest.mark.parametrize(
     "reply",
     [Reply(403, body="<html>Forbidden</html>"), Reply(body=b'{"resultSets": tru')],
@@ -128,6 +132,7 @@ def test_other_failures_release_nothing(srt, rp, reply):
     assert outcome.follow_ups == [] and "fallback" not in outcome.summary
 
 
+@pytest.mark.emulators
 def test_the_scrapers_function_runs_the_fallback_of_a_blocked_request_once(srt, rp, tmp_path):
     answers(rp, Reply(403, body=recording(AKAMAI), content_type="text/html"))
     req = schedule_request("function")
@@ -147,3 +152,38 @@ def test_the_scrapers_function_runs_the_fallback_of_a_blocked_request_once(srt, 
         ("nbac_schedule_cdn", "success", None, "FOLLOW_UP"),
     ]
     assert len(found) == 2 and rp.hits(*STATS) == 1 and rp.hits(*CDN) == 1
+
+
+def test_fallback_requests_are_narrowed_deterministic_and_only_for_blocked_or_exhausted():
+    """Pure: the box score line the coordinator will add (`fallback: [nbac_cdn_boxscore]`), on a copy of
+    the catalogue with a stand-in entry for the CDN box score that takes `game_id` only."""
+    import dataclasses
+
+    from shared.config import ScraperSpec, get_config
+    from shared.scrapers import core
+    from shared.scrapers.errors import ScraperFailure
+    from tests.scrapers.conftest import request
+
+    cfg = get_config()
+    cdn = ScraperSpec(
+        name="nbac_cdn_boxscore",
+        source="nba_cdn",
+        url="https://cdn.nba.com/static/json/liveData/boxscore/boxscore_{game_id}.json",
+        gcs_path="nba-com/cdn-boxscore/{game_id}/{timestamp}.json",
+        required=("game_id",),
+    )
+    team = dataclasses.replace(cfg.scrapers["nbac_team_boxscore"], fallback=("nbac_cdn_boxscore",))
+    cfg = dataclasses.replace(cfg, scrapers={**cfg.scrapers, team.name: team, cdn.name: cdn})
+    req = request(
+        "nbac_team_boxscore", {"game_id": "0022500560", "game_date": "2026-01-12"}, workflow="post_game_window_2"
+    )
+    (fb,) = core.fallback_requests(cfg, req, "blocked")
+    assert (fb.scraper_name, fb.params, fb.workflow) == ("nbac_cdn_boxscore", {"game_id": "0022500560"}, req.workflow)
+    assert core.fallback_requests(cfg, req, "blocked")[0].request_id == fb.request_id  # same on every redelivery
+    blocked = core.fetch_failure(cfg, req, ScraperFailure("blocked", "Akamai", status=403))
+    exhausted = core.fetch_failure(cfg, req, TransientFailure("timeout", "timed out", retries=2))
+    plain = core.fetch_failure(cfg, req, ScraperFailure("http_404", "not found", status=404))
+    assert [r.request_id for r in blocked.follow_ups] == [fb.request_id]
+    assert [r.request_id for r in exhausted.follow_ups] == [fb.request_id]
+    assert exhausted.summary["fallback"] == ["nbac_cdn_boxscore"] and exhausted.error_type == "timeout"
+    assert plain.follow_ups == () and "fallback" not in plain.summary
