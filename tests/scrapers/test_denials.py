@@ -47,7 +47,12 @@ def test_the_recordings_are_classified_and_other_denials_are_not():
 
 @pytest.mark.emulators
 def test_akamai_page_is_a_blocked_failure_logged_at_error(srt, rp, capsys):
-    rp.add(OFFICIALS, OFFICIALS_PATH, query={"date": "2025-01-09"}, replies=[Reply(403, body=recording(AKAMAI))])
+    rp.add(
+        OFFICIALS,
+        OFFICIALS_PATH,
+        query={"date": "2025-01-09"},
+        replies=[Reply(403, body=recording(AKAMAI), content_type="text/html")],
+    )
     req = request("nbac_referee_assignments", {"date": "2025-01-09"}, workflow="referee_discovery")
     capsys.readouterr()
     outcome = service.execute(srt, req)
