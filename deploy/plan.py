@@ -737,11 +737,13 @@ def secret_id(env_var: str) -> str:
 
 
 def api_key_secrets(cfg: Config) -> dict[str, list[str]]:
-    """Environment variable of each API key (scrapers.yaml sources.*.auth.secret) -> the sources using it."""
+    """Environment variable of each credential of the catalogue -> the sources using it: API keys
+    (sources.*.auth.secret) and proxy URLs (sources.*.proxy_secret, which may carry a password)."""
     out: dict[str, list[str]] = {}
     for src in cfg.sources.values():
-        if src.auth is not None:
-            out.setdefault(src.auth.secret, []).append(src.name)
+        for env_var in (src.auth.secret if src.auth else None, src.proxy_secret):
+            if env_var:
+                out.setdefault(env_var, []).append(src.name)
     return dict(sorted(out.items()))
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
@@ -52,6 +53,9 @@ class Source:
     headers: str | None = None
     min_interval_seconds: float = 0.0
     page_delay_seconds: float = 0.0
+    # The environment variable holding this source's HTTP(S) proxy URL (a secret: it may carry a password).
+    # Unset variable: the source is called directly.
+    proxy_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,16 @@ class ScraperSpec:
     critical: bool = False
     treat_no_data_as_success: bool = False
     depends_on: tuple[str, ...] = ()
+    # Scrapers released (in this order) when a run of this one fails as `blocked` or after its retries.
+    fallback: tuple[str, ...] = ()
 
     @property
     def params(self) -> tuple[str, ...]:
         return self.required + self.optional
+
+    def accepted(self, params: Mapping[str, str]) -> dict[str, str]:
+        """The part of `params` this scraper takes (how a fallback request is built from the failed one)."""
+        return {k: v for k, v in params.items() if k in self.params}
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,17 @@ class Config:
 
     def enabled_workflows(self) -> list[Workflow]:
         return [w for w in self.workflows.values() if w.enabled]
+
+    def fallbacks_of(self, scraper: str) -> tuple[str, ...]:
+        """Every scraper that can stand in for `scraper` (its fallbacks, theirs in turn), in release order."""
+        out: list[str] = []
+        todo = list(self.scrapers[scraper].fallback) if scraper in self.scrapers else []
+        while todo:
+            name = todo.pop(0)
+            if name not in out and name != scraper:
+                out.append(name)
+                todo.extend(self.scrapers[name].fallback)
+        return tuple(out)
 
     def controller_hours(self) -> list[int]:
         """ET hours at which the controller ticks: the configured range plus every fixed window's hour."""
@@ -371,7 +392,7 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
     for name, body in c.mapping(raw.get("sources"), "sources").items():
         key = f"sources.{name}"
         body = c.mapping(body or {}, key)
-        c.only(body, {"auth", "headers", "min_interval_seconds", "page_delay_seconds"}, key)
+        c.only(body, {"auth", "headers", "min_interval_seconds", "page_delay_seconds", "proxy_secret"}, key)
         auth = None
         if "auth" in body:
             a = c.mapping(body["auth"], f"{key}.auth")
@@ -382,12 +403,16 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
             auth = Auth(kind=a["kind"], secret=a["secret"], name=a.get("name"))
         if body.get("headers") is not None and body["headers"] not in HEADER_PROFILES:
             c.fail(f"{key}.headers", f"unknown header profile {body['headers']!r} (allowed: {HEADER_PROFILES})")
+        proxy = body.get("proxy_secret")
+        if proxy is not None and not (isinstance(proxy, str) and re.fullmatch(r"[A-Z][A-Z0-9_]{2,63}", proxy)):
+            c.fail(f"{key}.proxy_secret", "must name the environment variable holding the proxy URL (UPPER_SNAKE)")
         sources[name] = Source(
             name=name,
             auth=auth,
             headers=body.get("headers"),
             min_interval_seconds=float(c.number(body.get("min_interval_seconds", 0), f"{key}.min_interval_seconds")),
             page_delay_seconds=float(c.number(body.get("page_delay_seconds", 0), f"{key}.page_delay_seconds")),
+            proxy_secret=proxy,
         )
 
     allowed = {
@@ -400,6 +425,7 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
         "critical",
         "treat_no_data_as_success",
         "depends_on",
+        "fallback",
     }
     scrapers: dict[str, ScraperSpec] = {}
     for name, body in c.mapping(raw.get("scrapers"), "scrapers").items():
@@ -446,14 +472,24 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
                 body.get("treat_no_data_as_success", False), f"{key}.treat_no_data_as_success"
             ),
             depends_on=c.names(body.get("depends_on"), f"{key}.depends_on"),
+            fallback=c.names(body.get("fallback"), f"{key}.fallback"),
         )
     for name, spec in scrapers.items():
         for dep in spec.depends_on:
             if dep not in scrapers:
                 c.fail(f"scrapers.{name}.depends_on", f"unknown scraper {dep!r}")
-    cycle = _find_cycle({n: s.depends_on for n, s in scrapers.items()})
-    if cycle:
-        c.fail(f"scrapers.{cycle[0]}.depends_on", f"cycle in depends_on: {' -> '.join(cycle)}")
+        for fb in spec.fallback:
+            if fb not in scrapers:
+                c.fail(f"scrapers.{name}.fallback", f"unknown scraper {fb!r}")
+            # A fallback request is the failed request's parameters, narrowed to the ones the fallback takes:
+            # each of its required parameters must be one the failed scraper can carry.
+            lacking = [p for p in scrapers[fb].required if p not in spec.params]
+            if lacking:
+                c.fail(f"scrapers.{name}.fallback", f"{fb} requires {', '.join(lacking)}, which {name} does not take")
+    for field_name in ("depends_on", "fallback"):
+        cycle = _find_cycle({n: getattr(s, field_name) for n, s in scrapers.items()})
+        if cycle:
+            c.fail(f"scrapers.{cycle[0]}.{field_name}", f"cycle in {field_name}: {' -> '.join(cycle)}")
     return sources, scrapers, patterns
 
 

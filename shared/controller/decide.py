@@ -32,6 +32,11 @@ Rules, in order (the first that applies decides):
 - schedule freshness (recorded as workflow "schedule_freshness"): a successful schedule scrape within
   `schedule_freshness_hours` -> SKIP; a RUN of this tick already scrapes it -> SKIP; else RUN it.
 
+Fallbacks (the catalogue's `fallback:`): a run of a scraper's fallback does that scraper's work (the
+schedule from nbac_schedule_cdn when the stats API is blocked; a box score from the CDN), matched on the
+parameters the fallback takes. Decisions that counted one say so: `served_by` in the context, "X served by
+its fallback Y" in the reason (schedule freshness: `schedule_served_by`, "Y (fallback of X)").
+
 "Collected": a game's data from scraper S counts only when S ran after the game was surely over
 (`controller.game_final_after_hours` after the tip, default 3 h); a box score scraped at 22:00 from a game
 still in play is not its final box score, so the next window fetches it again. A per-date scraper (one
@@ -160,22 +165,38 @@ def _runs_by_scraper(cfg: Config, history: History) -> dict[str, list[Run]]:
 # The rules per decision type
 
 
-def _first_done(planned: Sequence[Planned], runs: Mapping[str, Sequence[Run]]) -> list[datetime | None]:
-    """When each planned request was first done (None: not yet): a run of its scraper whose parameters
-    include the request's. Indexed by the request's parameter values (30 rosters x 30 runs stay cheap)."""
+def _first_done(
+    cfg: Config, planned: Sequence[Planned], runs: Mapping[str, Sequence[Run]]
+) -> list[tuple[datetime, str] | None]:
+    """When each planned request was first done and by which scraper (None: not yet): a run of its scraper,
+    or of one of its catalogue fallbacks, whose parameters include the request's (narrowed to those the
+    fallback takes). Indexed by parameter values (30 rosters x 30 runs stay cheap)."""
     index: dict[tuple[str, tuple[str, ...]], dict[tuple[str, ...], datetime]] = {}
-    out: list[datetime | None] = []
+    out: list[tuple[datetime, str] | None] = []
     for p in planned:
-        keys = tuple(sorted(p.params))
-        table = index.get((p.scraper, keys))
-        if table is None:
-            table = index[(p.scraper, keys)] = {}
-            for r in runs.get(p.scraper, ()):
-                k = tuple(str(r.params.get(x)) for x in keys)
-                if k not in table or r.at < table[k]:
-                    table[k] = r.at
-        out.append(table.get(tuple(p.params[x] for x in keys)))
+        best: tuple[datetime, str] | None = None
+        for name in (p.scraper, *cfg.fallbacks_of(p.scraper)):
+            params = p.params if name == p.scraper else cfg.scrapers[name].accepted(p.params)
+            keys = tuple(sorted(params))
+            table = index.get((name, keys))
+            if table is None:
+                table = index[(name, keys)] = {}
+                for r in runs.get(name, ()):
+                    k = tuple(str(r.params.get(x)) for x in keys)
+                    if k not in table or r.at < table[k]:
+                        table[k] = r.at
+            at = table.get(tuple(params[x] for x in keys))
+            if at is not None and (best is None or at < best[0]):
+                best = (at, name)
+        out.append(best)
     return out
+
+
+def _fallback_note(served: Mapping[str, str]) -> str:
+    """The reason's note naming each primary a fallback stood in for ("; X served by its fallback Y")."""
+    if not served:
+        return ""
+    return "; " + ", ".join(f"{p} served by its fallback {f}" for p, f in sorted(served.items()))
 
 
 def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
@@ -187,14 +208,22 @@ def _self_aware(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ve
     phase = rules.self_aware_phase(cfg, wf, tick)
     planned = [p for s in published_scrapers(cfg, wf) for p in resolve(cfg, s, day=d, tick=tick)]
     runs = _runs_by_scraper(cfg, hist)
-    done_at = _first_done(planned, runs)
-    todo = [p for p, at in zip(planned, done_at, strict=True) if at is None]
+    found = _first_done(cfg, planned, runs)
+    todo = [p for p, f in zip(planned, found, strict=True) if f is None]
     done = len(planned) - len(todo)
-    ctx = {"ideal_window": window, "phase": phase, "requests_planned": len(planned), "requests_done": done}
+    ctx: dict[str, Any] = {
+        "ideal_window": window,
+        "phase": phase,
+        "requests_planned": len(planned),
+        "requests_done": done,
+    }
+    served = {p.scraper: f[1] for p, f in zip(planned, found, strict=True) if f is not None and f[1] != p.scraper}
+    if served:
+        ctx["served_by"] = served
     if not todo:
-        last = max((at for at in done_at if at is not None), default=None)
+        last = max((f[0] for f in found if f is not None), default=None)
         when = f", complete at {_hm(cfg, last)} ET" if last else ""
-        return _skip(f"already succeeded today ({len(planned)} requests done{when})", **ctx)
+        return _skip(f"already succeeded today ({len(planned)} requests done{when}){_fallback_note(served)}", **ctx)
     if phase == "before":
         return _skip(f"before the ideal window {window}", **ctx)
     partial = f"; {len(planned) - len(todo)} of {len(planned)} already done today" if len(todo) < len(planned) else ""
@@ -307,12 +336,19 @@ def _lists_game(summary: Mapping[str, Any], g: Game) -> bool:
     return isinstance(teams, list) and g.home in teams and g.away in teams
 
 
-def _collected(cfg: Config, scraper: str, planned: Planned, g: Game, runs: Sequence[Run], final_at: datetime) -> bool:
-    per_game = unit_of(cfg.scrapers[scraper]) == "game"
-    for r in runs:
-        if r.at >= final_at and covers(planned, r.params) and (per_game or _lists_game(r.summary, g)):
-            return True
-    return False
+def _collected(
+    cfg: Config, scraper: str, planned: Planned, g: Game, runs: Mapping[str, Sequence[Run]], final_at: datetime
+) -> str | None:
+    """The scraper whose run after `final_at` collected game `g` for `planned`: `scraper` itself, else one of
+    its catalogue fallbacks (matched on the parameters it takes); None when neither did."""
+    for name in (scraper, *cfg.fallbacks_of(scraper)):
+        spec = cfg.scrapers[name]
+        want = planned if name == scraper else Planned(name, spec.accepted(planned.params))
+        per_game = unit_of(spec) == "game"
+        for r in runs.get(name, ()):
+            if r.at >= final_at and covers(want, r.params) and (per_game or _lists_game(r.summary, g)):
+                return name
+    return None
 
 
 def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
@@ -337,6 +373,7 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
     day_requests = {s: resolve(cfg, s, day=night, tick=tick)[0] for s in scrapers if unit_of(cfg.scrapers[s]) == "day"}
     missing: dict[str, list[str]] = {}
     waiting = _waiting(cfg, scrapers, games)
+    served: dict[str, dict[str, str]] = {}  # game -> {primary: the fallback whose run collected it}
     game_requests: dict[tuple[str, str], Planned] = {}
     for g in games:
         final_at = g.commence_utc + final_after
@@ -348,8 +385,11 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
                 continue
             else:
                 p = game_requests[(s, g.game_id)] = resolve(cfg, s, day=night, tick=tick, games=[g])[0]
-            if not _collected(cfg, s, p, g, runs.get(s, ()), final_at):
+            by = _collected(cfg, s, p, g, runs, final_at)
+            if by is None:
                 todo.append(s)
+            elif by != s:
+                served.setdefault(g.game_id, {})[s] = by
         if todo:
             missing[g.game_id] = todo
     ctx.update(
@@ -360,8 +400,11 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
     wait_note = _wait_note(waiting)
     if waiting:
         ctx["waiting_for_teams"] = waiting
+    if served:
+        ctx["served_by"] = served
+    note = _fallback_note({p: f for by_game in served.values() for p, f in by_game.items()})
     if not missing:
-        return _skip(f"all {_n_games(len(games))} of {night.isoformat()} already collected{wait_note}", **ctx)
+        return _skip(f"all {_n_games(len(games))} of {night.isoformat()} already collected{note}{wait_note}", **ctx)
 
     # Alerts: games an earlier window of the same night could have collected (over by its tick) and did not.
     overdue: list[str] = []
@@ -376,12 +419,13 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
                 overdue.append(g.game_id)
                 break
     ctx["overdue"] = overdue
-    alert, note = "NONE", ""
+    alert = "NONE"
     if overdue and wf.critical_if_missing:
-        alert, note = "CRITICAL", f"; {len(overdue)} game(s) still missing after the earlier windows (last window)"
+        alert = "CRITICAL"
+        note += f"; {len(overdue)} game(s) still missing after the earlier windows (last window)"
     elif wf.warn_missing_fraction is not None and len(overdue) / len(games) > wf.warn_missing_fraction:
         alert = "WARNING"
-        note = (
+        note += (
             f"; {len(overdue)} of {len(games)} games still missing after the earlier window "
             f"(over {wf.warn_missing_fraction:.0%})"
         )
@@ -507,15 +551,19 @@ def decide_freshness(cfg: Config, snap: Snapshot, decisions: Sequence[Decision])
         "schedule_file": snap.schedule_file,
     }
     last = snap.last_schedule_success
+    served = snap.schedule_served_by or name
+    by = name if served == name else f"{served} (fallback of {name})"
+    if last is not None:
+        base["schedule_served_by"] = served
     if snap.freshness_error:
         v = _Verdict("ABORT", f"could not read the schedule scraper's runs: {snap.freshness_error}", "CRITICAL")
         return _finish(cfg, FRESHNESS, "CRITICAL", snap, v, base)
     age = (tick - last).total_seconds() / 3600 if last else None
     base.update(last_success=iso_utc(last) if last else None, age_hours=round(age, 2) if age is not None else None)
     if age is not None and age <= limit:
-        v = _skip(f"schedule fresh: last successful {name} run at {_hm(cfg, last)} ET ({age:.1f} h ago)")  # type: ignore[arg-type]
+        v = _skip(f"schedule fresh: last successful {by} run at {_hm(cfg, last)} ET ({age:.1f} h ago)")  # type: ignore[arg-type]
         return _finish(cfg, FRESHNESS, "CRITICAL", snap, v, base)
-    stale = f"no successful {name} run on record" if age is None else f"last successful {name} run {age:.1f} h ago"
+    stale = f"no successful {name} run on record" if age is None else f"last successful {by} run {age:.1f} h ago"
     covering = [x.workflow for x in decisions if x.action == "RUN" and any(p.scraper == name for p in x.requests)]
     if covering:
         v = _skip(f"schedule stale ({stale}); {covering[0]} scrapes it at this tick")

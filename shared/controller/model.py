@@ -69,7 +69,8 @@ class Snapshot:
 
     `games`: the schedule's games from the day before the tick's operational day to the day after (None when
     no schedule could be read; `games_error` says why); `last_schedule_success`: the newest successful run
-    of the schedule scraper (`freshness_error` when it could not be read).
+    of the schedule scraper or of one of its catalogue fallbacks, `schedule_served_by` that run's scraper
+    (`freshness_error` when they could not be read).
     """
 
     tick: datetime
@@ -79,6 +80,7 @@ class Snapshot:
     games_error: str | None = None
     freshness_error: str | None = None
     schedule_file: str | None = None
+    schedule_served_by: str | None = None
 
 
 @dataclass(frozen=True)

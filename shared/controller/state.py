@@ -68,12 +68,17 @@ class Part:
     odds: frozenset[str] = frozenset()  # quota readings
 
 
+def with_fallbacks(cfg: Config, scrapers: Iterable[str]) -> frozenset[str]:
+    """The scrapers and every catalogue fallback of theirs: a fallback's run can do its primary's work."""
+    return frozenset(n for s in scrapers for n in (s, *cfg.fallbacks_of(s)))
+
+
 def parts_for(cfg: Config) -> list[Part]:
     sched = cfg.controller.schedule_scraper
-    parts = [Part(FRESHNESS, evidence=frozenset({sched}))]
+    parts = [Part(FRESHNESS, evidence=with_fallbacks(cfg, [sched]))]
     for wf in cfg.enabled_workflows():
         odds = frozenset(s for s in wf.scrapers if cfg.scrapers[s].source == "odds_api")
-        evidence = frozenset() if wf.decision_type == "game_aware" else frozenset(published_scrapers(cfg, wf))
+        evidence = frozenset() if wf.decision_type == "game_aware" else with_fallbacks(cfg, published_scrapers(cfg, wf))
         parts.append(Part(wf.name, evidence, odds))
     return parts
 
@@ -348,14 +353,16 @@ def build_snapshot(
             odds_remaining=remaining,
             odds_remaining_at=at,
         )
-    sched = cfg.controller.schedule_scraper
-    fresh = [r.at for r in runs if r.scraper == sched and r.status == "success"]
+    # The newest successful schedule run, of the schedule scraper or of a fallback standing in for it.
+    serving = with_fallbacks(cfg, [cfg.controller.schedule_scraper])
+    fresh = max((r for r in runs if r.scraper in serving and r.status == "success"), key=lambda r: r.at, default=None)
     near = {d - timedelta(days=1), d, d + timedelta(days=1)}  # every rule looks at most one night away
     snap = Snapshot(
         tick=tick,
         games=tuple(g for g in games if g.game_date in near) if games is not None else None,
         history=history,
-        last_schedule_success=max(fresh, default=None),
+        last_schedule_success=fresh.at if fresh else None,
+        schedule_served_by=fresh.scraper if fresh else None,
         games_error=games_error,
         freshness_error=errors.get(FRESHNESS),
         schedule_file=schedule_file,

@@ -62,7 +62,10 @@ Scrape = Callable[[Runtime, Config, date, datetime, bool], str]
 def scrape_schedule(rt: Runtime, cfg: Config, d: date, as_of: datetime, final_attempt: bool) -> str:
     """Run the schedule scraper in-process (logged like any run, source LOCKER); returns the file's name.
 
-    The request id is deterministic (date + as_of), so a redelivered tick reuses the first run's file.
+    The request id is deterministic (date + as_of), so a redelivered tick reuses the first run's file. When
+    the scraper fails and releases its catalogue fallbacks (the stats API blocked: nbac_schedule_cdn), they
+    run here too, in order, until one serves: an unreadable schedule would ABORT every game workflow, so
+    the day cannot wait for the scrapers function. The served file must hold `d`'s season.
     """
     from shared.contracts import ScraperRequest
     from shared.scrapers.service import execute  # lazy: the scraper framework is heavy and rarely needed here
@@ -78,13 +81,33 @@ def scrape_schedule(rt: Runtime, cfg: Config, d: date, as_of: datetime, final_at
         as_of=as_of,
     )
     outcome = execute(rt, request, final_attempt=final_attempt, config=cfg)
-    path = getattr(outcome, "object_name", None) or outcome.gcs_path
+    failures = []
+    pending = []
+    while outcome.status != "success":
+        failures.append(f"{outcome.scraper_name} ended {outcome.status}: {outcome.error_message or 'no file'}")
+        pending.extend(f for f in outcome.follow_ups if f.context.get("fallback_for") == outcome.scraper_name)
+        if not pending:
+            break
+        outcome = execute(rt, pending.pop(0), final_attempt=final_attempt, config=cfg)
+    path = outcome.object_name or outcome.gcs_path
     if outcome.status != "success" or not path:
-        raise ScheduleUnavailable(
-            f"schedule scraper {name} ended {outcome.status}: {getattr(outcome, 'error_message', None) or 'no file'}"
-        )
+        raise ScheduleUnavailable(f"schedule scraper {'; '.join(failures) or name + ' wrote no file'}")
     prefix = f"gs://{rt.bucket}/"
-    return path[len(prefix) :] if path.startswith(prefix) else path
+    path = path[len(prefix) :] if path.startswith(prefix) else path
+    if not path.startswith(schedule_prefix(d)):
+        raise ScheduleUnavailable(
+            f"{outcome.scraper_name} served {path}, not a schedule of {d.isoformat()}'s season "
+            f"({schedule_prefix(d)}); {'; '.join(failures)}"
+        )
+    if failures:
+        log.warning(
+            f"schedule_locker: the schedule of {d.isoformat()} comes from the fallback {outcome.scraper_name}: "
+            + "; ".join(failures),
+            date=d.isoformat(),
+            served_by=outcome.scraper_name,
+            schedule_file=path,
+        )
+    return path
 
 
 def load_schedule(

@@ -17,7 +17,8 @@ JSON envelope, because the catalogue's paths of HTML sources end in .json).
 
 Hooks, all optional: `normalize_params` (canonical parameter values), `query` (extra query parameters),
 `no_data_statuses` (HTTP statuses that mean "nothing published yet": always `no_data`, even with
-`treat_no_data_as_success`, which is about answers that say "nothing"), `path_values` (path placeholders
+`treat_no_data_as_success`, which is about answers that say "nothing"; a block page or an object store's
+"not published" answer of that status is classified by the HTTP layer instead), `path_values` (path placeholders
 taken from the answer), `follow_ups` (requests released by a success), `extra_outputs` (secondary files).
 Attribute `replaces_outputs`: the catalogue path names the latest state (no {timestamp}), so a later
 request replaces the file instead of failing with `path_conflict`.
@@ -169,7 +170,9 @@ class Scraper:
         try:
             resp = self.get(http, url, ctx, self.query(ctx) or None)
         except ScraperFailure as exc:
-            if exc.status in self.no_data_statuses:
+            # Only a plain status: a block page (`blocked`) is never "nothing there", and an unpublished
+            # object (`not_published`) is judged by the request's workflow (core.fetch_failure).
+            if exc.status in self.no_data_statuses and exc.error_type.startswith("http_"):
                 return Fetched(body=None, status=exc.status or 0, url="", retries=exc.retries)
             raise
         return Fetched(

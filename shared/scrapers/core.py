@@ -20,7 +20,14 @@ from shared.parsers.errors import ParseError, UpstreamError
 from shared.paths.template import check_control_chars, check_path_value, fill_path, gcs_uri, placeholders
 from shared.scrapers import registry, shape
 from shared.scrapers.base import Context, Fetched, Output, Scraper
-from shared.scrapers.errors import MAX_ERROR_MESSAGE, InvalidRequest, ScraperFailure
+from shared.scrapers.errors import (
+    BLOCKED,
+    MAX_ERROR_MESSAGE,
+    NOT_PUBLISHED,
+    InvalidRequest,
+    ScraperFailure,
+    TransientFailure,
+)
 from shared.secrets import scrub
 from shared.timeutil import et_date, iso_utc, parse_date, parse_instant
 
@@ -72,6 +79,82 @@ def failure(error_type: str, message: str, *, retries: int = 0, status: int | No
         error_message=scrub(str(message))[:MAX_ERROR_MESSAGE],
         retry_count=retries,
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A fetch that failed: blocked, not published, fallbacks
+
+# Error types logged at ERROR (an operator must act: another network, a proxy), never a quiet failure.
+ALERTABLE = frozenset({BLOCKED})
+# Decision types whose requests expect the object to exist: a post-game window asks for a finished game's
+# files, so "not published" there is a failure; anywhere else (discovery above all) it means "not yet".
+EXPECTS_PUBLISHED = frozenset({"game_aware_yesterday"})
+
+
+def expects_published(config: Config, request: ScraperRequest) -> bool:
+    """Whether `not_published` fails this request: decided by the request's workflow (follow-ups and
+    fallbacks carry their parent's), so the catalogue needs no per-scraper flag."""
+    wf = config.workflows.get(request.workflow)
+    return wf is not None and wf.decision_type in EXPECTS_PUBLISHED
+
+
+def fallback_requests(config: Config, request: ScraperRequest, error_type: str) -> tuple[ScraperRequest, ...]:
+    """The catalogue's fallbacks of a failed request: the same parameters narrowed to what each takes, the
+    same workflow, decision and logical time; ids scoped by the failed request's id, so every redelivery of
+    it releases the same requests (their own claims make a second release a duplicate)."""
+    spec = config.scrapers.get(request.scraper_name)
+    out = []
+    for name in spec.fallback if spec else ():
+        out.append(
+            ScraperRequest.create(
+                name,
+                config.scrapers[name].accepted(request.params),
+                scope=f"fallback:{request.request_id}",
+                workflow=request.workflow,
+                source="FOLLOW_UP",
+                triggered_by=f"fallback:{request.scraper_name}",
+                decision_id=request.decision_id,
+                as_of=request.as_of,
+                context={
+                    **request.context,
+                    "fallback_for": request.scraper_name,
+                    "fallback_error_type": error_type,
+                    "parent_request_id": request.request_id,
+                    "parent_scraper": request.scraper_name,
+                },
+            )
+        )
+    return tuple(out)
+
+
+def fetch_failure(config: Config, request: ScraperRequest, exc: ScraperFailure | TransientFailure) -> Result:
+    """The result of a fetch that raised: `exc` is permanent, or transient on the last delivery attempt.
+
+    - `not_published` is `no_data` (error type kept, so the row says why) unless the request's workflow
+      expects the object (`expects_published`), where it is `failed`;
+    - `blocked`, and any transient failure that reached this point (its retries are over), release the
+      scraper's fallbacks as follow-ups (listed in the summary under `fallback`);
+    - anything else is `failed` as it was raised.
+    """
+    status = exc.status
+    if exc.error_type == NOT_PUBLISHED and not expects_published(config, request):
+        summary: dict[str, Any] = {"record_count": 0, "no_content": True, "not_published": True}
+        if status is not None:
+            summary["http"] = {"status": status, "retries": exc.retries}
+        return Result(
+            status="no_data",
+            summary=summary,
+            error_type=exc.error_type,
+            error_message=scrub(exc.message)[:MAX_ERROR_MESSAGE],
+            retry_count=exc.retries,
+        )
+    result = failure(exc.error_type, exc.message, retries=exc.retries, status=status)
+    if isinstance(exc, TransientFailure) or exc.error_type == BLOCKED:
+        released = fallback_requests(config, request, exc.error_type)
+        if released:
+            summary = {**result.summary, "fallback": [r.scraper_name for r in released]}
+            result = replace(result, summary=summary, follow_ups=released)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from __future__ import annotations
 from shared.errors import PermanentError, RetryLater
 
 MAX_ERROR_MESSAGE = 1000
+# Error types of a denial the HTTP layer recognises (shared.scrapers.http.classify_denial): a WAF block page,
+# and an object store's "no such object" (what each means for a run: shared.scrapers.core.fetch_failure).
+BLOCKED = "blocked"
+NOT_PUBLISHED = "not_published"
 
 
 class ScraperFailure(Exception):

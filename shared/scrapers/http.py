@@ -9,6 +9,13 @@ Why each part:
   permanent. After the last attempt a `TransientFailure` is raised; a 4xx raises `ScraperFailure`.
 - Per-source headers (NBA.com wants browser-like headers), auth (header or query parameter, key from the
   environment, registered for scrubbing) and a per-source minimum interval between calls.
+- Denials told apart (`classify_denial`): a WAF block page (Akamai's "Access Denied", Cloudflare's) is
+  `blocked`, an object store's AccessDenied/NoSuchKey XML (cdn.nba.com before a file exists) is
+  `not_published`; any other 4xx stays `http_<code>`. What each means for the run is decided in
+  `shared.scrapers.core.fetch_failure`.
+- A per-source proxy (`proxy_for`): the URL is a secret named by the source's `proxy_secret`; it and its
+  credentials are registered with the scrubber, and a proxied connection error reports only known phrases
+  of the exception, never its text (which names the proxy).
 - `NBA_ORCH_UPSTREAM_OVERRIDE=http://127.0.0.1:PORT` routes every request to
   `<override>/<original-host>/<original-path>?<query>`, so one local server replays every source.
 
@@ -19,7 +26,10 @@ Retry-After, min interval, page delay; default 1), NBA_ORCH_HTTP_MAX_RETRY_AFTER
 
 from __future__ import annotations
 
+import base64
+import html
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,11 +37,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from shared.config import Source
-from shared.scrapers.errors import MAX_ERROR_MESSAGE, ScraperFailure, TransientFailure
-from shared.secrets import get_secret, scrub
+from shared.scrapers.errors import BLOCKED, MAX_ERROR_MESSAGE, NOT_PUBLISHED, ScraperFailure, TransientFailure
+from shared.secrets import get_secret, remember, scrub
 
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -126,6 +136,72 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+# A WAF's block page (checked on the text of the first 4 KB, HTML entities decoded): Akamai's "Access Denied"
+# with its reference number, Cloudflare's block pages.
+_BLOCK_PAGE = re.compile(
+    r"errors\.edgesuite\.net|reference #\d+\.[0-9a-f]+\.\d+|cf-error-details|attention required! \| cloudflare"
+    r"|sorry, you have been blocked",
+    re.IGNORECASE,
+)
+_REFERENCE = re.compile(r"reference #([0-9a-f.]+)", re.IGNORECASE)
+# An object store's "no such object" (S3 behind cdn.nba.com answers 403 AccessDenied for a missing key).
+_NOT_PUBLISHED = re.compile(r"<error>\s*<code>\s*(accessdenied|nosuchkey)\s*</code>", re.IGNORECASE)
+
+
+def classify_denial(status: int, body: bytes) -> tuple[str, str] | None:
+    """(error_type, why) of a 4xx that is a block page (`blocked`) or an unpublished object
+    (`not_published`); None for any other answer (it stays `http_<status>`)."""
+    if status not in (403, 404):
+        return None
+    text = html.unescape(body[:4096].decode("utf-8", errors="replace"))
+    if status == 403 and _BLOCK_PAGE.search(text):
+        ref = _REFERENCE.search(text)
+        where = f", reference #{ref.group(1)}" if ref else ""
+        return BLOCKED, f"blocked by the host's firewall (a WAF block page{where}); the source needs another network"
+    m = _NOT_PUBLISHED.search(text)
+    if m:
+        return NOT_PUBLISHED, f"the object is not published (object store {m.group(1)})"
+    return None
+
+
+def proxy_for(source: Source) -> str | None:
+    """The source's proxy URL from its `proxy_secret` variable (None: call directly). The URL, its
+    credentials and their Basic token are registered with the scrubber before anything can print them."""
+    if not source.proxy_secret:
+        return None
+    url = get_secret(source.proxy_secret)
+    if not url:
+        return None
+    parts = urlsplit(url)
+    remember(parts.netloc)
+    if parts.password:
+        user = unquote(parts.username or "")
+        for value in (parts.password, unquote(parts.password), f"{parts.username}:{parts.password}"):
+            remember(value)
+        remember(base64.b64encode(f"{user}:{unquote(parts.password)}".encode()).decode())
+    return url
+
+
+# Phrases of a connection error that may be reported when a proxy is in use (its text names the proxy).
+_SAFE_PHRASES = (
+    "Unable to connect to proxy",
+    "Tunnel connection failed",
+    "407 Proxy Authentication Required",
+    "Connection refused",
+    "Connection reset",
+    "Remote end closed connection",
+    "timed out",
+    "Name or service not known",
+    "Temporary failure in name resolution",
+)
+
+
+def _proxied_reason(exc: BaseException) -> str:
+    text = str(exc)
+    found = [p for p in _SAFE_PHRASES if p.lower() in text.lower()]
+    return f"{type(exc).__name__}" + (f" ({'; '.join(found)})" if found else "")
+
+
 def auth_for(source: Source) -> tuple[dict[str, str], dict[str, str]]:
     """(headers, query) carrying the source's key. Missing key: ScraperFailure('missing_secret')."""
     if source.auth is None or source.auth.kind == "service_account":
@@ -199,6 +275,8 @@ class HttpClient:
 
         s = settings or HttpSettings.from_env()
         auth_headers, auth_query = auth_for(source)
+        proxy = proxy_for(source)
+        proxies = {"http": proxy, "https": proxy} if proxy else None
         hdrs = dict(HEADER_PROFILES.get(source.headers or "", DEFAULT_HEADERS))
         hdrs.update(headers or {})
         hdrs.update(auth_headers)
@@ -215,13 +293,19 @@ class HttpClient:
             self._throttle(source, s.backoff_scale)
             self.calls += 1
             try:
-                resp = session.get(target, params=query or None, headers=hdrs, timeout=timeout)
+                resp = session.get(target, params=query or None, headers=hdrs, timeout=timeout, proxies=proxies)
+            except requests.exceptions.ProxyError as exc:
+                msg = f"GET {shown} failed at the source's proxy: {_proxied_reason(exc)}"
+                if "407" in str(exc):  # the proxy refused the credentials: retrying cannot help
+                    raise ScraperFailure("proxy_error", _limit(msg), status=407) from None
+                raise _Retryable("proxy_error", msg) from None
             except requests.Timeout as exc:
                 msg = f"GET {shown} timed out after {s.timeout:g}s ({type(exc).__name__})"
                 raise _Retryable("timeout", msg) from None
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
                 kind = "timeout" if "timed out" in str(exc).lower() else "connection_error"
-                raise _Retryable(kind, f"GET {shown} failed: {type(exc).__name__}: {scrub(str(exc))[:300]}") from None
+                detail = _proxied_reason(exc) if proxy else f"{type(exc).__name__}: {scrub(str(exc))[:300]}"
+                raise _Retryable(kind, f"GET {shown} failed: {detail}") from None
             code = resp.status_code
             if code == 429 or 500 <= code <= 599:
                 raise _Retryable(
@@ -230,10 +314,13 @@ class HttpClient:
                     status=code,
                     retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                 )
+            if code == 407 and proxy:
+                msg = f"GET {shown}: the source's proxy refused the credentials (407)"
+                raise ScraperFailure("proxy_error", _limit(msg), status=code)
             if code >= 300:
-                raise ScraperFailure(
-                    f"http_{code}", _limit(f"GET {shown} answered {code}: {_snippet(resp.content)}"), status=code
-                )
+                denial = classify_denial(code, resp.content)
+                error_type, why = denial or (f"http_{code}", _snippet(resp.content))
+                raise ScraperFailure(error_type, _limit(f"GET {shown} answered {code}: {why}"), status=code)
             return resp
 
         class _RetryAfterTooLong(stop_base):

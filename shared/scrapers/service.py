@@ -38,6 +38,8 @@ Failures: a bad request or a permanent upstream failure (4xx, parse error) is re
 acknowledged; a rejected 200 answer is kept under the quarantine prefix and the row points to it. A
 transient failure (429/5xx/timeout after retries) raises so Pub/Sub redelivers, except on the last delivery
 attempt (`final_attempt`), where it is recorded as `failed` so it is not lost silently.
+A `blocked` run, or one failed on its last attempt, releases the catalogue's `fallback` scrapers as
+follow-ups (`core.fetch_failure`): published like any follow-up, so a redelivery releases the same ids.
 """
 
 from __future__ import annotations
@@ -85,10 +87,11 @@ def _wall_now() -> datetime:
 
 
 def _preload_secrets(config: Config) -> None:
-    # Reading every key once registers its value with the scrubber before anything is logged.
+    # Reading every key (and proxy URL) once registers its value with the scrubber before anything is logged.
     for source in config.sources.values():
         if source.auth is not None:
             get_secret(source.auth.secret)
+        http_layer.proxy_for(source)
 
 
 def _fetch_and_compute(
@@ -105,12 +108,12 @@ def _fetch_and_compute(
         try:
             fetched = scraper.fetch(http, ctx)
         except ScraperFailure as exc:
-            return core.failure(exc.error_type, exc.message, retries=exc.retries, status=exc.status), None, scraper
+            return core.fetch_failure(config, request, exc), None, scraper
         except TransientFailure as exc:
             if not final_attempt:
                 raise
-            msg = f"{exc.message}; last delivery attempt, recorded as failed"
-            return core.failure(exc.error_type, msg, retries=exc.retries, status=exc.status), None, scraper
+            exc.message = f"{exc.message}; last delivery attempt, recorded as failed"
+            return core.fetch_failure(config, request, exc), None, scraper
     return core.compute(scraper, ctx, fetched), fetched, scraper
 
 
@@ -288,7 +291,8 @@ def _run(
         bq.insert_rows(rt, LOG_TABLE, [row], row_ids=[outcome.execution_id])
         _step("after_row", request)
     claim.update(_wall_now(), stage="done")
-    log.info(
+    # A blocked source is an ERROR (alertable: someone must give it another network); its fallbacks are named.
+    (log.error if outcome.error_type in core.ALERTABLE else log.info)(
         f"scrapers: {outcome.scraper_name} {outcome.status}",
         scraper_name=outcome.scraper_name,
         execution_id=outcome.execution_id,
@@ -298,6 +302,7 @@ def _run(
         gcs_path=outcome.gcs_path,
         error_type=outcome.error_type,
         follow_ups=len(outcome.follow_ups),
+        fallback=outcome.summary.get("fallback"),
         resumed_from=claim.previous_stage,
     )
     safekeeping.log_drift(outcome)

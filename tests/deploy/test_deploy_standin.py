@@ -354,7 +354,7 @@ def test_teardown_keep_data_keeps_bucket_dataset_and_secrets(deployed: FakeCloud
     s = deployed.state()
     assert list(s["buckets"]) == ["nba-scraped-data"]
     assert list(s["datasets"]) == ["nba_orchestration"]
-    assert len(s["secrets"]) == 4
+    assert len(s["secrets"]) == 5  # four API keys and the stats API's proxy URL
     assert s["functions"] == {} and s["jobs"] == {} and s["service_accounts"] == {}
 
 

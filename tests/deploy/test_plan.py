@@ -70,6 +70,7 @@ def test_api_key_secrets_come_from_the_catalogue() -> None:
         "BALLDONTLIE_API_KEY": ["balldontlie"],
         "BETTINGPROS_API_KEY": ["bettingpros"],
         "BIGDATABALL_SERVICE_ACCOUNT_JSON": ["bigdataball"],
+        "NBA_STATS_PROXY_URL": ["nba_stats"],
         "ODDS_API_KEY": ["odds_api"],
     }
     assert secret_id("BALLDONTLIE_API_KEY") == "balldontlie-api-key"

@@ -96,6 +96,36 @@ BAD = [
     ),
     (
         "scrapers.yaml",
+        lambda d: d["scrapers"]["nbac_schedule_api"].update(fallback=["nbac_schedule_nope"]),
+        "scrapers.nbac_schedule_api.fallback",
+        "unknown scraper 'nbac_schedule_nope'",
+    ),
+    (
+        "scrapers.yaml",
+        lambda d: d["scrapers"]["nbac_schedule_cdn"].update(fallback=["nbac_schedule_api"]),
+        "fallback",
+        "cycle in fallback: nbac_schedule_api -> nbac_schedule_cdn -> nbac_schedule_api",
+    ),
+    (
+        "scrapers.yaml",
+        lambda d: d["scrapers"]["bdl_games"].update(fallback=["bdl_games"]),
+        "scrapers.bdl_games.fallback",
+        "cycle in fallback: bdl_games -> bdl_games",
+    ),
+    (
+        "scrapers.yaml",
+        lambda d: d["scrapers"]["nbac_schedule_api"].update(fallback=["nbac_play_by_play"]),
+        "scrapers.nbac_schedule_api.fallback",
+        "nbac_play_by_play requires game_id, date, which nbac_schedule_api does not take",
+    ),
+    (
+        "scrapers.yaml",
+        lambda d: d["sources"]["nba_stats"].update(proxy_secret="http://user:pw@proxy:8080"),
+        "sources.nba_stats.proxy_secret",
+        "must name the environment variable",
+    ),
+    (
+        "scrapers.yaml",
         lambda d: d["scrapers"]["bdl_games"].update(gcs_path="../x/{date}.json"),
         "scrapers.bdl_games.gcs_path",
         "without '..'",

@@ -168,6 +168,7 @@ def _explain(args: argparse.Namespace) -> int:
         ]
     if args.workflow == FRESHNESS:
         inputs["last_schedule_success"] = iso_utc(snap.last_schedule_success) if snap.last_schedule_success else None
+        inputs["schedule_served_by"] = snap.schedule_served_by
         inputs["freshness_error"] = snap.freshness_error
     else:
         wf = cfg.workflows[args.workflow]
