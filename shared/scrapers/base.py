@@ -36,7 +36,7 @@ from shared.contracts import ScraperRequest, inherit_context
 from shared.limits import clip
 from shared.parsers.errors import ParseError
 from shared.paths.template import derived_values, fill_path, fill_url
-from shared.scrapers.errors import ScraperFailure
+from shared.scrapers.errors import NOT_PUBLISHED, ScraperFailure
 
 # Each kept upstream header value (object metadata) is clipped to this many bytes.
 HEADER_VALUE_BYTES = 512
@@ -137,6 +137,9 @@ class Scraper:
     content_type: ClassVar[str] = "application/json"
     # HTTP statuses meaning "nothing there (yet)": recorded as no_data instead of failed.
     no_data_statuses: ClassVar[tuple[int, ...]] = ()
+    # True: an object store's not-published answer (403/404 with its XML) is handed to this scraper's own
+    # `fetch` like a plain no-data status, because it knows when the object is due (the injury report).
+    judges_not_published: ClassVar[bool] = False
     # True when the output path has no {timestamp} (e.g. basketball-ref/season-rosters/{season}/{teamAbbr}.json):
     # each run refreshes the same file, so a file written by an earlier request is replaced, not a conflict.
     replaces_outputs: ClassVar[bool] = False
@@ -172,7 +175,10 @@ class Scraper:
         except ScraperFailure as exc:
             # Only a plain status: a block page (`blocked`) is never "nothing there", and an unpublished
             # object (`not_published`) is judged by the request's workflow (core.fetch_failure).
-            if exc.status in self.no_data_statuses and exc.error_type.startswith("http_"):
+            plain = exc.error_type.startswith("http_")
+            if exc.status in self.no_data_statuses and (
+                plain or (exc.error_type == NOT_PUBLISHED and self.judges_not_published)
+            ):
                 return Fetched(body=None, status=exc.status or 0, url="", retries=exc.retries)
             raise
         return Fetched(

@@ -35,7 +35,10 @@ def cdn_cfg(cfg):
         required=("game_id", "game_date"),
     )
     team = dataclasses.replace(cfg.scrapers["nbac_team_boxscore"], fallback=("nbac_cdn_boxscore",))
-    return dataclasses.replace(cfg, scrapers={**cfg.scrapers, team.name: team, cdn.name: cdn})
+    # The shipped catalogue names the CDN box score as nbac_player_boxscore's fallback too (by `date`); these
+    # tests are about one primary, the team box score, so the stand-in is its fallback alone.
+    player = dataclasses.replace(cfg.scrapers["nbac_player_boxscore"], fallback=())
+    return dataclasses.replace(cfg, scrapers={**cfg.scrapers, team.name: team, player.name: player, cdn.name: cdn})
 
 
 def test_the_fallbacks_runs_are_read_for_the_decisions_that_count_them(cfg, cdn_cfg):

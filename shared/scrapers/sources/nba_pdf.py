@@ -39,6 +39,9 @@ class NbacInjuryReport(BinaryDocument):
     """
 
     no_data_statuses: ClassVar[tuple[int, ...]] = (403, 404)
+    # The report's own schedule says whether a missing report is "not yet" or "missing" (fetch below), so
+    # the object store's not-published answer is judged here, not by the request's workflow.
+    judges_not_published: ClassVar[bool] = True
 
     def normalize_params(self, params: dict[str, str], as_of: datetime) -> dict[str, str]:
         """The report's own name: date, hour, period, and minute only in the 15-minute era."""
