@@ -20,6 +20,12 @@ PREFIXES: dict[str, str] = {
     "scraper_requests": ROOT + "requests/",
     # scrapers -> controller: one record per finished run, filed by operational day
     "runs": ROOT + "runs/",
+    # alerts (shared.alerts): one object per alert key, the alert's current state (the BigQuery table is the audit)
+    "alerts": ROOT + "alerts/",
+    # controller and cleanup: one marker per tick that ran, filed by operational day (the ticks-ran SLAs)
+    "ticks": ROOT + "ticks/",
+    # notifier: one flood-control state per alert rule
+    "notifier": ROOT + "notifier/",
 }
 
 

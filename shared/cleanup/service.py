@@ -255,13 +255,20 @@ def run_cleanup(
     if not tick.dry_run:
         _claim_run(rt, cid, cfg.leases.cleanup_run_seconds)
     try:
-        return _run_claimed(
+        summary = _run_claimed(
             rt, cfg, tick, s, cid, last_end, window, t0, publish=publish, catalogue=catalogue, max_files=max_files
         )
     except BaseException:
         if not tick.dry_run:  # a failed run gives its claim back: the redelivery need not wait for the lease
             claims.release(rt, run_claim_name(cid))
         raise
+    if not tick.dry_run:  # the SLAs at this tick (failures logged, never failing the run)
+        from shared.alerts.service import evaluate_safely
+
+        alerts = evaluate_safely(rt, cfg, now, "cleanup")
+        if alerts is not None:
+            summary["alerts"] = alerts
+    return summary
 
 
 def _run_claimed(

@@ -1,0 +1,137 @@
+"""Alerts on the emulators: a tick opens, counts and resolves alerts (GCS state, BigQuery audit, alerts
+topic), idempotently; the notifier delivers to a real local webhook and SMTP server without flooding."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared import run_ledger
+from shared.alerts import notifier, service, sla
+from shared.config import get_config
+from shared.contracts import PubSubMessage
+from shared.errors import RetryLater
+from tests.alerts.receivers import smtp_receiver, webhook_receiver
+from tests.conftest import pull_all
+from tooling.cli.alerts import list_alerts
+from tooling.provision import ensure_pull_subscription
+
+CFG = get_config()
+# Only the rules the run ledger feeds (no schedule in these runtimes): blocking and drift.
+ACFG = sla.AlertsConfig(
+    tuple(r for r in sla.load_alerts_config().rules if r.name in ("source_not_blocked", "schema_drift")),
+    sla.load_alerts_config().notify,
+)
+T0 = datetime(2026, 1, 10, 15, 0, tzinfo=UTC)  # 10:00 ET
+
+
+def run_row(at: datetime, *, error_type: str | None = None, status: str = "failed") -> dict:
+    return {
+        "execution_id": uuid.uuid4().hex,
+        "scraper_name": "nbac_player_list",
+        "workflow": "morning_operations",
+        "status": status,
+        "triggered_at": at,
+        "error_type": error_type,
+        "data_summary": {},
+        "opts": {"params": {}},
+    }
+
+
+def tick(rt, now: datetime) -> dict:
+    states = service.read_states(rt, CFG, now)
+    return service.evaluate_tick(rt, CFG, now, "cleanup", acfg=ACFG, states=states)
+
+
+def test_a_blocked_source_opens_once_counts_resolves_and_is_audited(rt, capsys) -> None:
+    sub = ensure_pull_subscription(rt, "alerts", f"{rt.topic('alerts')}-t{uuid.uuid4().hex[:6]}")
+    for i in range(8):
+        run_ledger.write(rt, CFG, run_row(T0 + timedelta(minutes=10 * i), error_type="blocked"))
+    source = CFG.scrapers["nbac_player_list"].source
+    key = sla.alert_key("source_not_blocked", source)
+    first = T0 + timedelta(minutes=75)
+    assert tick(rt, first)["opened"] == 1
+    assert tick(rt, first) == {"breaches": 1, "opened": 0, "repeated": 0, "resolved": 0, "republished": 0}  # redelivery
+    assert tick(rt, first + timedelta(minutes=15))["repeated"] == 1
+    run_ledger.write(rt, CFG, run_row(first + timedelta(minutes=20), status="success"))
+    assert tick(rt, first + timedelta(minutes=30))["resolved"] == 1
+    assert tick(rt, first + timedelta(minutes=45))["resolved"] == 0
+
+    stored = service.list_alerts(rt)[key]
+    assert stored.count == 2 and stored.resolved_at == first + timedelta(minutes=30)
+    msgs = pull_all(rt, "alerts", sub, expect=8)
+    events = [json.loads(m.data)["event"] for m in msgs]
+    assert sorted(e for e in events if e != "flush") == ["opened", "repeated", "resolved"]
+    assert events.count("flush") == 5  # one per tick (the notifier sends due digests on it)
+    # the contract with the log-based metrics: one line per step, at the alert's own severity
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"alert_event"' in x]
+    assert [(x["alert_event"], x["severity"], x["alert_severity"], x["alert_key"]) for x in lines] == [
+        ("opened", "ERROR", "ERROR", key),
+        ("repeated", "ERROR", "ERROR", key),
+        ("resolved", "ERROR", "ERROR", key),
+    ]
+    listed = list_alerts(rt, CFG, T0.date())
+    assert [(a["key"], a["event"], a["count"]) for a in listed] == [(key, "resolved", 2)]
+    assert list_alerts(rt, CFG, T0.date(), only_open=True) == []
+
+
+def message(data: dict, mid: str = "m1") -> PubSubMessage:
+    return PubSubMessage(json.dumps(data).encode(), {}, mid, T0)
+
+
+def event(kind: str, key: str, at: datetime, count: int = 1, opened: datetime = T0) -> dict:
+    return {
+        "event": kind,
+        "key": key,
+        "rule": "source_not_blocked",
+        "subject": key,
+        "severity": "ERROR",
+        "detail": "blocked since 10:00 ET",
+        "count": count,
+        "opened_at": opened.isoformat(),
+        "at": at.isoformat(),
+        "token": f"{key}@{opened.isoformat()}#{kind}#{count}",
+    }
+
+
+def test_the_notifier_reaches_webhook_and_smtp_once_and_resolves_once(rt, monkeypatch) -> None:
+    with webhook_receiver() as (url, hooks), smtp_receiver() as (smtp, mails):
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
+        monkeypatch.setenv("NBA_ORCH_SMTP_URL", smtp)
+        monkeypatch.setenv("NBA_ORCH_ALERT_EMAIL_TO", "oncall@example.org, data@example.org")
+        for e in [event("opened", "nba_com", T0)] * 2 + [event("repeated", "nba_com", T0 + timedelta(minutes=15), 2)]:
+            notifier.handle(message(e), rt=rt)  # the open redelivered, then a repeat within the cool-down
+        notifier.handle(message(event("resolved", "nba_com", T0 + timedelta(minutes=30), 2)), rt=rt)
+        assert [h["text"].split("\n")[0] for h in hooks] == [
+            "OPEN [ERROR] source_not_blocked: nba_com",
+            "RESOLVED [ERROR] source_not_blocked: nba_com",
+        ]
+        assert [m["Subject"] for m in mails] == [h["text"].split("\n")[0] for h in hooks]
+        assert mails[0]["X-Rcpt"] == "oncall@example.org,data@example.org"
+        assert all("secretpath" not in json.dumps(h) for h in hooks)
+
+
+def test_a_failing_channel_is_retried_from_the_outbox(rt, monkeypatch) -> None:
+    with webhook_receiver(status=500) as (url, hooks):
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
+        with pytest.raises(RetryLater) as exc:
+            notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)
+        assert "secretpath" not in str(exc.value)  # the webhook URL is a secret: scrubbed
+    with webhook_receiver() as (url, hooks):
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
+        notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)  # the redelivery
+        notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)  # once more: nothing left to send
+        assert [h["text"].split("\n")[0] for h in hooks] == ["OPEN [ERROR] source_not_blocked: odds_api"]
+
+
+def test_a_burst_is_digested_and_flushed_by_a_tick(rt, monkeypatch) -> None:
+    with webhook_receiver() as (url, hooks):
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
+        for i in range(40):
+            notifier.handle(message(event("opened", f"s{i}", T0)), rt=rt)
+        assert len(hooks) == 3
+        notifier.handle(message({"event": "flush", "at": (T0 + timedelta(minutes=15)).isoformat()}), rt=rt)
+        assert len(hooks) == 4 and hooks[-1]["text"].startswith("DIGEST [ERROR] source_not_blocked: 37 event(s)")
