@@ -2,7 +2,7 @@
 email, without flooding (per-rule cap, digests, per-key cool-down). A redelivered event notifies nothing new.
 
 Thin, like every role: the edge (shared.edge.run) decodes the CloudEvent, hands the message to
-`shared.alerts.notifier.handle` and decides ack or retry (a malformed message or bad input is logged and
+`shared.notifier.service.handle` and decides ack or retry (a malformed message or bad input is logged and
 acknowledged; a failing dependency raises, so Pub/Sub redelivers). Google client libraries are imported on first
 use, not at cold start.
 """
@@ -12,7 +12,7 @@ import functions_framework
 from shared.edge import run
 
 # The role's work, imported by the first message (shared.edge.resolve), not at cold start.
-HANDLER = "shared.alerts.notifier.handle"
+HANDLER = "shared.notifier.service.handle"
 
 
 @functions_framework.cloud_event

@@ -6,5 +6,5 @@
   resolves when its condition clears (pure transitions);
 - `notify`: the pure flood-control plan of the notifier (cool-down, per-rule hourly cap, digests);
 - `service`: the ticks' edge (read the day's state cheaply, apply the life cycle in GCS, audit in BigQuery,
-  publish to the alerts topic); `channels`: webhook and SMTP delivery; `notifier`: the fifth role.
+  publish to the alerts topic); `channels`: webhook and SMTP delivery; the fifth role is shared.notifier.
 """

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared import run_ledger
-from shared.alerts import notifier, service, sla
+from shared.alerts import service, sla
+from shared.notifier import service as notifier
 from shared.config import get_config
 from shared.contracts import PubSubMessage
 from shared.errors import RetryLater

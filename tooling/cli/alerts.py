@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _test(args: argparse.Namespace) -> int:
     from shared.alerts import channels
-    from shared.alerts.notifier import deliver
+    from shared.notifier.service import deliver
     from shared.alerts.notify import Notification
 
     chans = channels.configured()
