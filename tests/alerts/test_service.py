@@ -11,10 +11,10 @@ import pytest
 
 from shared import run_ledger
 from shared.alerts import service, sla
-from shared.notifier import service as notifier
 from shared.config import get_config
 from shared.contracts import PubSubMessage
 from shared.errors import RetryLater
+from shared.notifier import service as notifier
 from tests.alerts.receivers import smtp_receiver, webhook_receiver
 from tests.conftest import pull_all
 from tooling.cli.alerts import list_alerts

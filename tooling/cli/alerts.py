@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _test(args: argparse.Namespace) -> int:
     from shared.alerts import channels
-    from shared.notifier.service import deliver
     from shared.alerts.notify import Notification
+    from shared.notifier.service import deliver
 
     chans = channels.configured()
     if not chans:
