@@ -1,7 +1,8 @@
 """The day's health report: the checks our users ran by hand on their first day, now automatic.
 
 `collect` reads one operational day (05:00 ET on D to 05:00 ET on D+1) from BigQuery; `evaluate` is pure and
-turns those rows into checks and per-workflow figures, so it is tested without any cloud.
+turns those rows into checks and per-workflow figures, so it is tested without any cloud. The checks are SLA
+rules of shared/config/alerts.yaml (shared.alerts.sla), the same mechanism the ticks alert on.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared import rules
+from shared.alerts import sla
 from shared.config import Config
 from shared.runtime import Runtime
-from shared.timeutil import to_et
 
 
 @dataclass
@@ -117,85 +118,58 @@ def _slot(cfg: Config, t: datetime) -> str:
     return rules.tick_key(cfg, t)
 
 
-def evaluate(cfg: Config, data: DayData) -> dict[str, Any]:
-    """Checks and per-workflow figures for one operational day (pure)."""
-    checks: list[Check] = []
-    tz = cfg.timezone
-    lock_time = datetime.combine(data.date, cfg.schedule_lock_time, tzinfo=tz)
+# The checks of this report by their historical names -> the SLA rule (shared/config/alerts.yaml) behind each.
+CHECK_RULES: dict[str, str] = {
+    "schedule_locked": "schedule_locked",
+    "controller_every_hour": "controller_ticks_ran",
+    "decisions_have_reasons": "decisions_have_reasons",
+    "cleanup_every_interval": "cleanup_ticks_ran",
+    "files_without_notification": "files_without_notification",
+    "no_critical_errors": "no_critical_errors",
+}
 
-    # 1. Schedule locked at 05:00 with at least 5 rows.
+
+def day_state(cfg: Config, data: DayData) -> sla.DayState:
+    """The SLA state of the day from its audit rows (pure): what the ticks read from GCS, read here from
+    BigQuery, plus what only this report reads (decisions, files without notification)."""
     locked = [r["locked_at"] for r in data.expected if r.get("locked_at")]
-    if not data.expected:
-        checks.append(Check("schedule_locked", False, "no expected-schedule rows for the day"))
-    else:
-        first = min(locked)
-        on_time = lock_time <= first < lock_time + timedelta(hours=1)
-        enough = len(data.expected) >= 5
-        checks.append(
-            Check("schedule_locked", on_time and enough, f"{len(data.expected)} rows locked at {to_et(first):%H:%M} ET")
-        )
-
-    # 2. The controller ran at every configured hour.
-    ticks = rules.controller_ticks(cfg, data.date)
-    seen_slots = {_slot(cfg, r["decision_time"]) for r in data.decisions}
-    missing = [to_et(t).strftime("%H:%M") for t in ticks if _slot(cfg, t) not in seen_slots]
-    checks.append(
-        Check(
-            "controller_every_hour",
-            not missing,
-            f"{len(ticks) - len(missing)} of {len(ticks)} controller hours have decisions"
-            + (f"; missing {', '.join(missing)}" if missing else ""),
-        )
-    )
-
-    # 3. Every decision logged with a reason.
-    no_reason = [r["decision_id"] for r in data.decisions if not (r.get("reason") or "").strip()]
-    checks.append(
-        Check(
-            "decisions_have_reasons",
-            bool(data.decisions) and not no_reason,
-            f"{len(data.decisions)} decisions, {len(no_reason)} without a reason",
-        )
-    )
-
-    # 4. Cleanup ran every interval.
-    interval = cfg.cleanup.interval_minutes
-    expected_slots = int((data.end - data.start).total_seconds() // 60 // interval)
-    cleanup_slots = {
-        int((r["cleanup_time"] - data.start).total_seconds() // 60 // interval)
-        for r in data.cleanups
-        if not r.get("dry_run")
-    }
-    checks.append(
-        Check(
-            "cleanup_every_interval",
-            len(cleanup_slots) >= expected_slots,
-            f"cleanup ran in {len(cleanup_slots)} of {expected_slots} {interval}-minute slots",
-        )
-    )
-
-    # 5. Files without notification at the end.
-    if data.unnotified_files is not None:
-        n = len(data.unnotified_files)
-        checks.append(
-            Check(
-                "files_without_notification",
-                n == 0,
-                f"{n} file(s) without a notification" + (f": {data.unnotified_files[:5]}" if n else ""),
-            )
-        )
-
-    # 6. Critical errors.
-    critical = [r for r in data.decisions if r.get("alert_level") == "CRITICAL"]
     crit_scrapers = {n for n, s in cfg.scrapers.items() if s.critical}
-    failed_critical = [e for e in data.executions if e["status"] == "failed" and e["scraper_name"] in crit_scrapers]
-    checks.append(
-        Check(
-            "no_critical_errors",
-            not critical and not failed_critical,
-            f"{len(critical)} CRITICAL decision(s), {len(failed_critical)} failed critical scraper run(s)",
+    runs = tuple(
+        sla.RunFact(
+            scraper=e["scraper_name"],
+            at=e["triggered_at"],
+            status=e["status"],
+            source=cfg.scrapers[e["scraper_name"]].source if e["scraper_name"] in cfg.scrapers else "",
+            error_type=e.get("error_type"),
         )
+        for e in data.executions
+        if e.get("source") != "RECOVERY"
     )
+    return sla.DayState(
+        day=data.date,
+        runs=runs,
+        controller_ticks=frozenset(_slot(cfg, r["decision_time"]) for r in data.decisions),
+        cleanup_ticks=frozenset(r["cleanup_time"] for r in data.cleanups if not r.get("dry_run")),
+        schedule_lock=(min(locked) if locked else None, len(data.expected)),
+        decisions=(len(data.decisions), sum(not (r.get("reason") or "").strip() for r in data.decisions)),
+        unnotified_files=tuple(data.unnotified_files) if data.unnotified_files is not None else None,
+        critical=(
+            sum(r.get("alert_level") == "CRITICAL" for r in data.decisions),
+            sum(e["status"] == "failed" and e["scraper_name"] in crit_scrapers for e in data.executions),
+        ),
+    )
+
+
+def evaluate(cfg: Config, data: DayData, *, now: datetime | None = None) -> dict[str, Any]:
+    """Checks (SLA results of the day, shared.alerts.sla) and per-workflow figures for one operational day
+    (pure). `now` defaults to the day's end plus an hour: the whole day is judged."""
+    now = now or data.end + timedelta(hours=1)
+    ev = sla.evaluate(cfg, sla.load_alerts_config(), [day_state(cfg, data)], now)
+    checks: list[Check] = []
+    for name, rule in CHECK_RULES.items():
+        got = [r for r in ev.results if r.rule == rule]
+        if got:
+            checks.append(Check(name, all(r.ok for r in got), "; ".join(r.detail for r in got)))
 
     per_wf: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"expected": 0, "run": 0, "skip": 0, "abort": 0, "executions": Counter()}
@@ -211,6 +185,7 @@ def evaluate(cfg: Config, data: DayData) -> dict[str, Any]:
         "date": data.date.isoformat(),
         "ok": all(c.ok for c in checks),
         "checks": [c.to_json() for c in checks],
+        "sla": [r.to_json() for r in sorted(ev.results, key=lambda r: (r.rule, r.subject))],
         "workflows": workflows,
         "totals": {
             "expected_runs": len(data.expected),

@@ -64,7 +64,7 @@ def _ticks_of(rt: Runtime, cfg: Config, d: date) -> tuple[frozenset[str], frozen
             at = parse_instant(meta["as_of"])
         except (KeyError, ValueError):
             continue
-        if "/controller/" in name:
+        if "/master_controller/" in name:
             ctrl.add(rules.tick_key(cfg, at))
         elif "/cleanup/" in name:
             clean.add(at)
@@ -115,11 +115,22 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
     except Exception:  # noqa: BLE001 - no schedule: the game SLAs are not evaluated (schedule_fresh is)
         games = None
     runs = tuple(r for f in run_fs for r in _run_facts(cfg, f.result()))
-    states = []
-    for d, tf in zip(days, tick_fs, strict=True):
-        ctrl, clean = tf.result()
-        states.append(sla.DayState(day=d, games=games, runs=runs, controller_ticks=ctrl, cleanup_ticks=clean))
-    return states
+    ticks = [tf.result() for tf in tick_fs]
+    # Ticks are expected from the first one this installation recorded (a new deploy is not a missed day).
+    keys = {k for ctrl, _ in ticks for k in ctrl}
+    first = min([t for _, clean in ticks for t in clean] + [_key_instant(cfg, k) for k in keys], default=now)
+    return [
+        sla.DayState(day=d, games=games, runs=runs, controller_ticks=ctrl, cleanup_ticks=clean, ticks_since=first)
+        for d, (ctrl, clean) in zip(days, ticks, strict=True)
+    ]
+
+
+def _key_instant(cfg: Config, key: str) -> datetime:
+    """The instant of a controller tick key "YYYY-MM-DDTHH" (its first occurrence)."""
+    from datetime import time
+
+    d, h = key.split("T")
+    return rules.wall_instant(cfg, date.fromisoformat(d), time(int(h))) or datetime.max.replace(tzinfo=cfg.timezone)
 
 
 def list_alerts(rt: Runtime) -> dict[str, Alert]:

@@ -158,6 +158,7 @@ class DayState:
     runs: tuple[RunFact, ...] | None = None  # runs of the day (and the day before, for freshness/blocking)
     controller_ticks: frozenset[str] | None = None  # tick keys (rules.tick_key) that ran
     cleanup_ticks: frozenset[datetime] | None = None  # as_of of the cleanup ticks that ran
+    ticks_since: datetime | None = None  # ticks are expected from here (the first one recorded); None: all
     dead_letters: int | None = None  # messages waiting in the dead-letter subscription
     schedule_lock: tuple[datetime | None, int] | None = None  # (first locked_at, rows); (None, 0): not locked
     decisions: tuple[int, int] | None = None  # (decisions, decisions without a reason)
@@ -284,7 +285,7 @@ def _ticks(
     rule: Rule, s: DayState, now: datetime, expected: list[datetime], seen: Callable[[datetime], bool], what: str
 ) -> list[Result]:
     grace = timedelta(minutes=float(rule.p("grace_minutes", 20)))
-    due = [t for t in expected if t + grace <= now]
+    due = [t for t in expected if t + grace <= now and (s.ticks_since is None or t >= s.ticks_since)]
     if not due:
         return []
     missing = [t for t in due if not seen(t)]

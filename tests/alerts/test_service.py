@@ -136,3 +136,18 @@ def test_a_burst_is_digested_and_flushed_by_a_tick(rt, monkeypatch) -> None:
         assert len(hooks) == 3
         notifier.handle(message({"event": "flush", "at": (T0 + timedelta(minutes=15)).isoformat()}), rt=rt)
         assert len(hooks) == 4 and hooks[-1]["text"].startswith("DIGEST [ERROR] source_not_blocked: 37 event(s)")
+
+
+def test_ticks_are_marked_and_a_missed_controller_tick_opens_one_alert(rt) -> None:
+    from shared.adapters.gcs import iter_objects
+    from shared.controller.service import run_tick
+
+    et10 = datetime(2026, 1, 10, 11, 0, tzinfo=UTC)  # 06:00 ET
+    for h in (0, 1, 3, 4):  # 06, 07, 09, 10 ET ran; 08 ET did not
+        run_tick(rt, CFG, et10 + timedelta(hours=h), games=())
+    names = [n for n, _c, _m in iter_objects(rt, "_nba-orch/ticks/2026-01-10/master_controller/")]
+    assert len(names) == 4
+    alerts = service.list_alerts(rt)
+    ticks = alerts[sla.alert_key("controller_ticks_ran", "2026-01-10")]
+    assert ticks.open and "missing 08:00 ET" in ticks.detail
+    assert ticks.opened_at == et10 + timedelta(hours=3)  # due once its grace passed (the 09:00 tick)
