@@ -77,6 +77,11 @@ def render(data: DayData, summary: dict[str, Any]) -> str:
                 ["triggered_at", "scraper_name", "workflow", "status", "source", "error_type", "gcs_path"],
             ),
             _table(
+                "Alerts (newest state of each; the notifier delivered them without flooding)",
+                data.alerts,
+                ["opened_at", "severity", "rule", "subject", "event", "count", "resolved_at", "detail"],
+            ),
+            _table(
                 "Cleanup runs",
                 data.cleanups,
                 ["cleanup_time", "files_checked", "missing_files_found", "republished_count"],

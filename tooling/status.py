@@ -28,6 +28,7 @@ class DayData:
     executions: list[dict[str, Any]] = field(default_factory=list)
     cleanups: list[dict[str, Any]] = field(default_factory=list)
     unnotified_files: list[str] | None = None  # None: not checked
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # newest state of each alert of the day
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,38 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
         "ORDER BY cleanup_time",
         window,
     )
+    data.alerts = list_alerts(rt, cfg, d)
     if check_files:
         data.unnotified_files = unnotified_files(rt, data, cfg)
     return data
+
+
+def newest_per_alert(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest row of each alert (key + opened_at): its current state (pure)."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    order = {"opened": 0, "repeated": 1, "resolved": 2}
+    for r in rows:
+        k = (r["key"], str(r["opened_at"]))
+        rank = (r["event_time"], order.get(r["event"], 0), r.get("count") or 0)
+        cur = best.get(k)
+        if cur is None or rank > (cur["event_time"], order.get(cur["event"], 0), cur.get("count") or 0):
+            best[k] = r
+    return sorted(best.values(), key=lambda r: (r["opened_at"], r["key"]))
+
+
+def list_alerts(rt: Runtime, cfg: Config, d: date, *, only_open: bool = False) -> list[dict[str, Any]]:
+    """The alerts of operational day `d` (opened or changed in it, or about it), newest state of each."""
+    from shared.adapters.bigquery import query
+
+    start, end = rules.operational_day_bounds(cfg, d)
+    rows = query(
+        rt,
+        "SELECT key, rule, subject, severity, event, event_time, opened_at, last_seen, count, resolved_at, detail "
+        "FROM {dataset}.alerts WHERE (event_time >= @start AND event_time < @end) OR day = @d",
+        {"start": start, "end": end, "d": d},
+    )
+    out = newest_per_alert(rows)
+    return [r for r in out if r.get("resolved_at") is None] if only_open else out
 
 
 def unnotified_files(rt: Runtime, data: DayData, cfg: Config | None = None) -> list[str]:
@@ -185,6 +215,11 @@ def evaluate(cfg: Config, data: DayData, *, now: datetime | None = None) -> dict
         "date": data.date.isoformat(),
         "ok": all(c.ok for c in checks),
         "checks": [c.to_json() for c in checks],
+        "alerts": {
+            "total": len(data.alerts),
+            "open": sum(a.get("resolved_at") is None for a in data.alerts),
+            "by_rule": dict(Counter(a["rule"] for a in data.alerts)),
+        },
         "sla": [r.to_json() for r in sorted(ev.results, key=lambda r: (r.rule, r.subject))],
         "workflows": workflows,
         "totals": {

@@ -15,10 +15,11 @@ from shared.config import get_config
 from shared.contracts import PubSubMessage
 from shared.errors import RetryLater
 from shared.notifier import service as notifier
-from tests.alerts.receivers import smtp_receiver, webhook_receiver
+from tests.alerts.receivers import smtp_receiver
 from tests.conftest import pull_all
-from tooling.cli.alerts import list_alerts
+from tooling.local.receiver import webhook_receiver
 from tooling.provision import ensure_pull_subscription
+from tooling.status import list_alerts
 
 CFG = get_config()
 # Only the rules the run ledger feeds (no schedule in these runtimes): blocking and drift.
@@ -99,43 +100,46 @@ def event(kind: str, key: str, at: datetime, count: int = 1, opened: datetime = 
 
 
 def test_the_notifier_reaches_webhook_and_smtp_once_and_resolves_once(rt, monkeypatch) -> None:
-    with webhook_receiver() as (url, hooks), smtp_receiver() as (smtp, mails):
+    with webhook_receiver() as hook, smtp_receiver() as (smtp, mails):
+        url = hook.url
         monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
         monkeypatch.setenv("NBA_ORCH_SMTP_URL", smtp)
         monkeypatch.setenv("NBA_ORCH_ALERT_EMAIL_TO", "oncall@example.org, data@example.org")
         for e in [event("opened", "nba_com", T0)] * 2 + [event("repeated", "nba_com", T0 + timedelta(minutes=15), 2)]:
             notifier.handle(message(e), rt=rt)  # the open redelivered, then a repeat within the cool-down
         notifier.handle(message(event("resolved", "nba_com", T0 + timedelta(minutes=30), 2)), rt=rt)
-        assert [h["text"].split("\n")[0] for h in hooks] == [
+        assert [h["text"].split("\n")[0] for h in hook.bodies] == [
             "OPEN [ERROR] source_not_blocked: nba_com",
             "RESOLVED [ERROR] source_not_blocked: nba_com",
         ]
-        assert [m["Subject"] for m in mails] == [h["text"].split("\n")[0] for h in hooks]
+        assert [m["Subject"] for m in mails] == [h["text"].split("\n")[0] for h in hook.bodies]
         assert mails[0]["X-Rcpt"] == "oncall@example.org,data@example.org"
-        assert all("secretpath" not in json.dumps(h) for h in hooks)
+        assert all("localsecretpath" not in json.dumps(h) for h in hook.bodies)
 
 
 def test_a_failing_channel_is_retried_from_the_outbox(rt, monkeypatch) -> None:
-    with webhook_receiver(status=500) as (url, hooks):
+    with webhook_receiver(status=500) as hook:
+        url = hook.url
         monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
         with pytest.raises(RetryLater) as exc:
             notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)
-        assert "secretpath" not in str(exc.value)  # the webhook URL is a secret: scrubbed
-    with webhook_receiver() as (url, hooks):
-        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
+        assert "localsecretpath" not in str(exc.value)  # the webhook URL is a secret: scrubbed
+    with webhook_receiver() as hook:
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", hook.url)
         notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)  # the redelivery
         notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)  # once more: nothing left to send
-        assert [h["text"].split("\n")[0] for h in hooks] == ["OPEN [ERROR] source_not_blocked: odds_api"]
+        assert [h["text"].split("\n")[0] for h in hook.bodies] == ["OPEN [ERROR] source_not_blocked: odds_api"]
 
 
 def test_a_burst_is_digested_and_flushed_by_a_tick(rt, monkeypatch) -> None:
-    with webhook_receiver() as (url, hooks):
-        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
+    with webhook_receiver() as hook:
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", hook.url)
+        hooks = hook.received
         for i in range(40):
             notifier.handle(message(event("opened", f"s{i}", T0)), rt=rt)
         assert len(hooks) == 3
         notifier.handle(message({"event": "flush", "at": (T0 + timedelta(minutes=15)).isoformat()}), rt=rt)
-        assert len(hooks) == 4 and hooks[-1]["text"].startswith("DIGEST [ERROR] source_not_blocked: 37 event(s)")
+        assert len(hooks) == 4 and hooks[-1][1]["text"].startswith("DIGEST [ERROR] source_not_blocked: 37 event(s)")
 
 
 def test_ticks_are_marked_and_a_missed_controller_tick_opens_one_alert(rt) -> None:
@@ -151,3 +155,23 @@ def test_ticks_are_marked_and_a_missed_controller_tick_opens_one_alert(rt) -> No
     ticks = alerts[sla.alert_key("controller_ticks_ran", "2026-01-10")]
     assert ticks.open and "missing 08:00 ET" in ticks.detail
     assert ticks.opened_at == et10 + timedelta(hours=3)  # due once its grace passed (the 09:00 tick)
+
+
+def test_alerts_test_command_reports_each_channel(monkeypatch, capsys) -> None:
+    from tooling.cli import main
+
+    with webhook_receiver() as hook, smtp_receiver() as (smtp, mails):
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", hook.url)
+        monkeypatch.setenv("NBA_ORCH_SMTP_URL", smtp)
+        monkeypatch.setenv("NBA_ORCH_ALERT_EMAIL_TO", "oncall@example.org")
+        assert main(["alerts", "test"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert [(c["channel"], c["result"]) for c in out["channels"]] == [("webhook", "ok"), ("email", "ok")]
+        assert "localsecretpath" not in json.dumps(out)
+        assert len(hook.bodies) == 1 and len(mails) == 1 and mails[0]["Subject"] == "TEST nba-orch notification"
+    monkeypatch.setenv("NBA_ORCH_SMTP_URL", smtp)  # the SMTP server is gone now: that channel fails, and says so
+    with webhook_receiver() as hook:
+        monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", hook.url)
+        assert main(["alerts", "test"]) == 1
+        out = json.loads(capsys.readouterr().out)
+        assert out["channels"][0]["result"] == "ok" and out["channels"][1]["result"].startswith("smtp: ")

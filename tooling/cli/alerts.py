@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
 from tooling.cli import emit
 
@@ -42,34 +41,6 @@ def _test(args: argparse.Namespace) -> int:
     return 0 if all(v == "ok" for v in results.values()) else 1
 
 
-def newest_per_alert(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest row of each alert (key + opened_at): its current state (pure)."""
-    best: dict[tuple[str, str], dict[str, Any]] = {}
-    order = {"opened": 0, "repeated": 1, "resolved": 2}
-    for r in rows:
-        k = (r["key"], str(r["opened_at"]))
-        rank = (r["event_time"], order.get(r["event"], 0), r.get("count") or 0)
-        cur = best.get(k)
-        if cur is None or rank > (cur["event_time"], order.get(cur["event"], 0), cur.get("count") or 0):
-            best[k] = r
-    return sorted(best.values(), key=lambda r: (r["opened_at"], r["key"]))
-
-
-def list_alerts(rt: Any, cfg: Any, d: Any, *, only_open: bool = False) -> list[dict[str, Any]]:
-    from shared import rules
-    from shared.adapters.bigquery import query
-
-    start, end = rules.operational_day_bounds(cfg, d)
-    rows = query(
-        rt,
-        "SELECT key, rule, subject, severity, event, event_time, opened_at, last_seen, count, resolved_at, detail "
-        "FROM {dataset}.alerts WHERE (event_time >= @start AND event_time < @end) OR day = @d",
-        {"start": start, "end": end, "d": d},
-    )
-    out = newest_per_alert(rows)
-    return [r for r in out if r.get("resolved_at") is None] if only_open else out
-
-
 def _list(args: argparse.Namespace) -> int:
     from shared import rules
     from shared.config import get_config
@@ -84,6 +55,8 @@ def _list(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"nba-orch alerts list: {exc}", file=sys.stderr)
         return 2
+    from tooling.status import list_alerts
+
     alerts = list_alerts(Runtime.from_env(), cfg, d, only_open=args.open)
     emit({"date": d.isoformat(), "open_only": args.open, "count": len(alerts), "alerts": alerts})
     return 0
