@@ -289,7 +289,7 @@ def _ticks(
     if not due:
         return []
     missing = [t for t in due if not seen(t)]
-    detail = f"{len(due) - len(missing)} of {len(due)} {what} ticks due ran" + (
+    detail = f"{len(due) - len(missing)} of {len(due)} {what} ran" + (
         f"; missing {', '.join(_hm(t) for t in missing[:12])}" if missing else ""
     )
     return [_ok(rule, s.day.isoformat(), not missing, detail, s.day)]
@@ -300,7 +300,12 @@ def _controller_ticks_ran(cfg: Config, rule: Rule, s: DayState, now: datetime) -
         return None
     seen = s.controller_ticks
     return _ticks(
-        rule, s, now, day_rules.controller_ticks(cfg, s.day), lambda t: day_rules.tick_key(cfg, t) in seen, "controller"
+        rule,
+        s,
+        now,
+        day_rules.controller_ticks(cfg, s.day),
+        lambda t: day_rules.tick_key(cfg, t) in seen,
+        "controller hours",
     )
 
 
@@ -321,7 +326,12 @@ def _cleanup_ticks_ran(cfg: Config, rule: Rule, s: DayState, now: datetime) -> l
     step = timedelta(minutes=cfg.cleanup.interval_minutes)
     ran = {int(t.timestamp() // step.total_seconds()) for t in s.cleanup_ticks}
     return _ticks(
-        rule, s, now, cleanup_slots(cfg, s.day), lambda t: int(t.timestamp() // step.total_seconds()) in ran, "cleanup"
+        rule,
+        s,
+        now,
+        cleanup_slots(cfg, s.day),
+        lambda t: int(t.timestamp() // step.total_seconds()) in ran,
+        "cleanup slots",
     )
 
 

@@ -11,6 +11,7 @@ from shared.alerts import lifecycle, notify, sla
 from shared.alerts.sla import DayState, RunFact
 from shared.config import ConfigError, get_config
 from shared.nba.schedule import Game
+from tests.alerts.events import alert_event as ev_msg
 
 CFG = get_config()
 ACFG = sla.load_alerts_config()
@@ -154,22 +155,6 @@ def test_life_cycle_opens_once_counts_repeats_and_ignores_redelivery() -> None:
 
 # ---------------------------------------------------------------------------------------------------------
 # Flood control
-
-
-def ev_msg(event: str, key: str, at: datetime, count: int = 1, opened: datetime | None = None) -> dict:
-    opened = opened or at
-    return {
-        "event": event,
-        "key": key,
-        "rule": "source_not_blocked",
-        "subject": key,
-        "severity": "ERROR",
-        "detail": "blocked",
-        "count": count,
-        "opened_at": opened.isoformat(),
-        "at": at.isoformat(),
-        "token": f"{key}@{opened.isoformat()}#{event}#{count}",
-    }
 
 
 S = sla.NotifySettings()

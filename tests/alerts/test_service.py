@@ -15,6 +15,7 @@ from shared.config import get_config
 from shared.contracts import PubSubMessage
 from shared.errors import RetryLater
 from shared.notifier import service as notifier
+from tests.alerts.events import alert_event
 from tests.alerts.receivers import smtp_receiver
 from tests.conftest import pull_all
 from tooling.local.receiver import webhook_receiver
@@ -84,30 +85,17 @@ def message(data: dict, mid: str = "m1") -> PubSubMessage:
     return PubSubMessage(json.dumps(data).encode(), {}, mid, T0)
 
 
-def event(kind: str, key: str, at: datetime, count: int = 1, opened: datetime = T0) -> dict:
-    return {
-        "event": kind,
-        "key": key,
-        "rule": "source_not_blocked",
-        "subject": key,
-        "severity": "ERROR",
-        "detail": "blocked since 10:00 ET",
-        "count": count,
-        "opened_at": opened.isoformat(),
-        "at": at.isoformat(),
-        "token": f"{key}@{opened.isoformat()}#{kind}#{count}",
-    }
-
-
 def test_the_notifier_reaches_webhook_and_smtp_once_and_resolves_once(rt, monkeypatch) -> None:
     with webhook_receiver() as hook, smtp_receiver() as (smtp, mails):
         url = hook.url
         monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
         monkeypatch.setenv("NBA_ORCH_SMTP_URL", smtp)
         monkeypatch.setenv("NBA_ORCH_ALERT_EMAIL_TO", "oncall@example.org, data@example.org")
-        for e in [event("opened", "nba_com", T0)] * 2 + [event("repeated", "nba_com", T0 + timedelta(minutes=15), 2)]:
+        for e in [alert_event("opened", "nba_com", T0)] * 2 + [
+            alert_event("repeated", "nba_com", T0 + timedelta(minutes=15), 2)
+        ]:
             notifier.handle(message(e), rt=rt)  # the open redelivered, then a repeat within the cool-down
-        notifier.handle(message(event("resolved", "nba_com", T0 + timedelta(minutes=30), 2)), rt=rt)
+        notifier.handle(message(alert_event("resolved", "nba_com", T0 + timedelta(minutes=30), 2)), rt=rt)
         assert [h["text"].split("\n")[0] for h in hook.bodies] == [
             "OPEN [ERROR] source_not_blocked: nba_com",
             "RESOLVED [ERROR] source_not_blocked: nba_com",
@@ -122,12 +110,12 @@ def test_a_failing_channel_is_retried_from_the_outbox(rt, monkeypatch) -> None:
         url = hook.url
         monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", url)
         with pytest.raises(RetryLater) as exc:
-            notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)
+            notifier.handle(message(alert_event("opened", "odds_api", T0)), rt=rt)
         assert "localsecretpath" not in str(exc.value)  # the webhook URL is a secret: scrubbed
     with webhook_receiver() as hook:
         monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", hook.url)
-        notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)  # the redelivery
-        notifier.handle(message(event("opened", "odds_api", T0)), rt=rt)  # once more: nothing left to send
+        notifier.handle(message(alert_event("opened", "odds_api", T0)), rt=rt)  # the redelivery
+        notifier.handle(message(alert_event("opened", "odds_api", T0)), rt=rt)  # once more: nothing left to send
         assert [h["text"].split("\n")[0] for h in hook.bodies] == ["OPEN [ERROR] source_not_blocked: odds_api"]
 
 
@@ -136,7 +124,7 @@ def test_a_burst_is_digested_and_flushed_by_a_tick(rt, monkeypatch) -> None:
         monkeypatch.setenv("NBA_ORCH_ALERT_WEBHOOK_URL", hook.url)
         hooks = hook.received
         for i in range(40):
-            notifier.handle(message(event("opened", f"s{i}", T0)), rt=rt)
+            notifier.handle(message(alert_event("opened", f"s{i}", T0)), rt=rt)
         assert len(hooks) == 3
         notifier.handle(message({"event": "flush", "at": (T0 + timedelta(minutes=15)).isoformat()}), rt=rt)
         assert len(hooks) == 4 and hooks[-1][1]["text"].startswith("DIGEST [ERROR] source_not_blocked: 37 event(s)")
