@@ -133,31 +133,26 @@ def _key_instant(cfg: Config, key: str) -> datetime:
     return rules.wall_instant(cfg, date.fromisoformat(d), time(int(h))) or datetime.max.replace(tzinfo=cfg.timezone)
 
 
-def list_alerts(rt: Runtime) -> dict[str, Alert]:
-    """The stored alerts by key (their state rides in each object's metadata: one listing)."""
+def read_alerts(rt: Runtime) -> tuple[dict[str, Alert], list[Event]]:
+    """The stored alerts by key, and the steps stored but not yet published (a crash between the commit and
+    the publish): one listing, the state riding in each object's metadata."""
     from shared.adapters.gcs import iter_objects
 
-    out = {}
+    alerts, unpublished = {}, []
     for _name, _c, meta in iter_objects(rt, prefix("alerts")):
         try:
             a = Alert.from_json(json.loads(meta["alert"]))
         except (KeyError, ValueError, TypeError):
             continue
-        out[a.key] = a
-    return out
+        alerts[a.key] = a
+        if meta.get("event") and meta.get("event") != meta.get("published") and meta.get("kind") in lifecycle.EVENTS:
+            unpublished.append(Event(meta["kind"], a))
+    return alerts, unpublished
 
 
-def _unpublished(rt: Runtime) -> list[Event]:
-    from shared.adapters.gcs import iter_objects
-
-    out = []
-    for _name, _c, meta in iter_objects(rt, prefix("alerts")):
-        if meta.get("event") and meta.get("event") != meta.get("published") and meta.get("kind"):
-            try:
-                out.append(Event(meta["kind"], Alert.from_json(json.loads(meta["alert"]))))
-            except (KeyError, ValueError, TypeError):
-                continue
-    return out
+def list_alerts(rt: Runtime) -> dict[str, Alert]:
+    """The stored alerts by key."""
+    return read_alerts(rt)[0]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -272,8 +267,10 @@ def evaluate_tick(
     record_tick(rt, cfg, role, now)
     states = states if states is not None else read_states(rt, cfg, now)
     ev = sla.evaluate(cfg, acfg, states, now)
-    stored = list_alerts(rt)
-    pending = [e for e in _unpublished(rt) if e.alert.changed_at < now]  # a crash after an earlier commit
+    stored, unpublished = read_alerts(rt)
+    # a crash between an earlier commit and its publish (a concurrent tick's step may be sent twice: the
+    # notifier and BigQuery dedupe on its token)
+    pending = [e for e in unpublished if e.alert.changed_at <= now]
     done: list[Event] = []
     for e in lifecycle.apply(stored, ev, now):
         committed = _commit(rt, ev, e, now)

@@ -163,3 +163,26 @@ def test_alerts_test_command_reports_each_channel(monkeypatch, capsys) -> None:
         assert main(["alerts", "test"]) == 1
         out = json.loads(capsys.readouterr().out)
         assert out["channels"][0]["result"] == "ok" and out["channels"][1]["result"].startswith("smtp: ")
+
+
+def test_a_step_committed_but_not_published_is_published_by_the_next_tick(rt, monkeypatch) -> None:
+    from shared.adapters import pubsub
+
+    sub = ensure_pull_subscription(rt, "alerts", f"{rt.topic('alerts')}-t{uuid.uuid4().hex[:6]}")
+    for i in range(8):
+        run_ledger.write(rt, CFG, run_row(T0 + timedelta(minutes=10 * i), error_type="blocked"))
+    real = pubsub.publish_many
+
+    def down(*a, **k):
+        raise ConnectionError("pubsub down")
+
+    monkeypatch.setattr(pubsub, "publish_many", down)
+    first = T0 + timedelta(minutes=75)
+    with pytest.raises(ConnectionError):
+        tick(rt, first)  # the alert is stored (opened) but its event never left
+    monkeypatch.setattr(pubsub, "publish_many", real)
+    again = tick(rt, first)  # the redelivery: nothing new to apply, but the stored step is sent
+    assert again["opened"] == 0 and again["republished"] == 1
+    msgs = pull_all(rt, "alerts", sub, expect=2)
+    assert sorted(json.loads(m.data)["event"] for m in msgs) == ["flush", "opened"]
+    assert tick(rt, first + timedelta(minutes=15))["republished"] == 0
