@@ -240,3 +240,22 @@ def evaluate(cfg: Config, data: DayData, *, now: datetime | None = None) -> dict
             if e["status"] == "failed"
         ],
     }
+
+
+def overview(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several days at a glance (pure): per day, its SLA results and alerts in one row."""
+    rows = []
+    for s in summaries:
+        sla_results = s.get("sla", [])
+        rows.append(
+            {
+                "date": s["date"],
+                "ok": s["ok"],
+                "failed_checks": [c["check"] for c in s["checks"] if not c["ok"]],
+                "sla_met": sum(r["ok"] for r in sla_results),
+                "sla_missed": sum(not r["ok"] for r in sla_results),
+                "alerts": s.get("alerts", {}).get("total", 0),
+                "alerts_open": s.get("alerts", {}).get("open", 0),
+            }
+        )
+    return rows

@@ -186,3 +186,20 @@ def test_a_step_committed_but_not_published_is_published_by_the_next_tick(rt, mo
     msgs = pull_all(rt, "alerts", sub, expect=2)
     assert sorted(json.loads(m.data)["event"] for m in msgs) == ["flush", "opened"]
     assert tick(rt, first + timedelta(minutes=15))["republished"] == 0
+
+
+def test_status_and_report_over_a_range_of_days(rt, monkeypatch, capsys, tmp_path) -> None:
+    from tooling.cli import main
+
+    for k, v in rt.env().items():
+        monkeypatch.setenv(k, v)
+    assert main(["status", "--from", "2026-01-09", "--to", "2026-01-10"]) == 1  # nothing ran on those days
+    out = json.loads(capsys.readouterr().out)
+    assert [d["date"] for d in out["days"]] == ["2026-01-09", "2026-01-10"]
+    assert "schedule_locked" in out["days"][0]["failed_checks"]
+    assert main(["report", "--from", "2026-01-09", "--to", "2026-01-10", "--out", str(tmp_path / "r.html")]) == 0
+    assert "r-2026-01-10.html" in (tmp_path / "r.html").read_text()
+    assert (tmp_path / "r-2026-01-09.html").exists()
+    with pytest.raises(SystemExit) as exc:
+        main(["status", "--date", "2026-01-09", "--to", "2026-01-10"])
+    assert exc.value.code == 2

@@ -150,3 +150,18 @@ def test_report_timeline_is_drawn_in_headless_chromium(tmp_path):
     assert 'class="mark RUN"' in dom and 'class="mark cleanup"' in dom and 'class="mark success"' in dom
     # 5 expected lanes? one per workflow with expected runs, decisions per workflow, one scraper, cleanup
     assert re.search(r'data-lanes="(\d+)"', dom).group(1) == "6"
+
+
+def test_several_days_at_a_glance():
+    from tooling.report_html import render_overview
+    from tooling.status import overview
+
+    good = evaluate(CFG, healthy_day())
+    bad_data = healthy_day()
+    bad_data.cleanups = bad_data.cleanups[:-1]
+    bad = evaluate(CFG, bad_data)
+    rows = overview([good, bad])
+    assert [(r["ok"], r["failed_checks"]) for r in rows] == [(True, []), (False, ["cleanup_every_interval"])]
+    assert rows[1]["sla_missed"] == 1 and rows[0]["sla_missed"] == 0
+    page = render_overview(rows, {rows[0]["date"]: "report-day.html"})
+    assert "href='report-day.html'" in page and "cleanup_every_interval" in page
