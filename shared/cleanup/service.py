@@ -255,20 +255,13 @@ def run_cleanup(
     if not tick.dry_run:
         _claim_run(rt, cid, cfg.leases.cleanup_run_seconds)
     try:
-        summary = _run_claimed(
+        return _run_claimed(
             rt, cfg, tick, s, cid, last_end, window, t0, publish=publish, catalogue=catalogue, max_files=max_files
         )
     except BaseException:
         if not tick.dry_run:  # a failed run gives its claim back: the redelivery need not wait for the lease
             claims.release(rt, run_claim_name(cid))
         raise
-    if not tick.dry_run:  # the SLAs at this tick (failures logged, never failing the run)
-        from shared.alerts.service import evaluate_safely
-
-        alerts = evaluate_safely(rt, cfg, now, "cleanup")
-        if alerts is not None:
-            summary["alerts"] = alerts
-    return summary
 
 
 def _run_claimed(
@@ -330,9 +323,16 @@ def _run_claimed(
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
             bq.insert_rows(rt, LOG_TABLE, chunk, row_ids=[r["execution_id"] for r in chunk])
+    alerts = None
+    if not tick.dry_run:  # the SLAs at this tick, before the run is recorded (failures logged, never fatal)
+        from shared.alerts.service import evaluate_safely
+
+        alerts = evaluate_safely(rt, cfg, now, "cleanup")
     report.duration_seconds = time.perf_counter() - t0
     bq.insert_rows(rt, OPS_TABLE, [report.ops_row(rt.environment, s.max_reported_files)], row_ids=[cid])
     summary = report.to_json(max_files=s.max_reported_files if max_files is None else max_files)
+    if alerts is not None:
+        summary["alerts"] = alerts
     fields = {k: v for k, v in summary.items() if k != "missing_files"}
     if len(missing) >= s.warn_missing_threshold:
         log.warning(f"cleanup: {len(missing)} files were missing their notification", **fields)

@@ -2,7 +2,8 @@
 whose evaluation opened (or resolved) an alert to the local webhook receiving the notification, p50/p95.
 
 Runs `nba-orch simulate` (the five functions, the notifier included, and a local webhook receiver the
-simulation starts) on its own emulator stack (ports 18xxx/19xxx, state in a temporary folder), then stops it.
+simulation starts) on its own emulator stack (ports 18xxx/19xxx unless NBA_ORCH_*_PORT are set, state in a
+temporary folder), then stops it.
 A notification is attributed to the latest tick published before it arrived, so the figure includes the
 tick's own work (the evaluation runs at the end of the tick), the alerts topic, the push delivery and the
 notifier's state swap and POST.
@@ -29,7 +30,9 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_simulate_day import own_stack_env
 
+    ports = {k: v for k, v in os.environ.items() if k.startswith("NBA_ORCH_") and k.endswith("_PORT")}
     state = own_stack_env("nba-orch-bench-alerts-")
+    os.environ.update(ports)  # ports given by the caller win (a machine shared with other stacks)
     os.environ.pop("NBA_ORCH_ALERT_WEBHOOK_URL", None)  # the simulation's own receiver
     from shared.timeutil import parse_date
     from tooling.local import stack
