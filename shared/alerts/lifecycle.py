@@ -86,8 +86,11 @@ def in_scope(alert: Alert, ev: Evaluation) -> bool:
     return alert.day is None or not ev.days or alert.day <= max(ev.days)
 
 
-def step(current: Alert | None, result: Result | None, now: datetime, scoped: bool) -> Event | None:
-    """The one transition of one key at `now` (None: nothing changes)."""
+def step(
+    current: Alert | None, result: Result | None, now: datetime, scoped: bool, ev_days: frozenset[date] = frozenset()
+) -> Event | None:
+    """The one transition of one key at `now` (None: nothing changes). An open alert of a day the evaluation
+    no longer covers (`ev_days`) is closed with its day, saying so: a miss is not a recovery."""
     breach = result is not None and not result.ok
     if current is not None and now <= current.changed_at:
         return None  # this evaluation is not newer than the alert's last change (a redelivery, a late tick)
@@ -103,7 +106,12 @@ def step(current: Alert | None, result: Result | None, now: datetime, scoped: bo
             replace(current, last_seen=now, count=current.count + 1, detail=result.detail, severity=result.severity),
         )
     if current is not None and current.open and scoped:
-        detail = result.detail if result is not None else "no longer in breach"
+        if result is not None:
+            detail = result.detail
+        elif current.day is not None and ev_days and current.day not in ev_days:
+            detail = f"closed with its day {current.day.isoformat()}: no longer evaluated ({current.detail})"[:1000]
+        else:
+            detail = "no longer in breach"
         return Event("resolved", replace(current, resolved_at=now, detail=detail))
     return None
 
@@ -120,7 +128,7 @@ def apply(current: Mapping[str, Alert], ev: Evaluation, now: datetime) -> list[E
     for key in sorted(current.keys() - results.keys()):
         a = current[key]
         if a.open:
-            e = step(a, None, now, in_scope(a, ev))
+            e = step(a, None, now, in_scope(a, ev), ev.days)
             if e is not None:
                 out.append(e)
     return out

@@ -8,8 +8,8 @@ replace (at most 5 an hour per signature, aggregation after 3, a 60-minute cool-
   rule's digest;
 - a digest (every waiting event, so none is lost) is sent at most once per `cooldown_minutes` per rule; the
   first one waits `group_wait_minutes` for more alerts to join it;
-- a repeat is counted, and recalled at most once per `remind_after_minutes` per key (and never within the
-  key's cool-down);
+- a repeat is counted, and recalled at most once per `remind_after_minutes` per rule (one reminder for the
+  rule, saying how many of its alerts are still open; never within the key's cool-down);
 - a resolution is sent for an alert that was notified (on its own, or in a digest, when the budget is spent);
   an alert that opened and resolved while waiting is listed in the digest as both;
 - a redelivered event (same token) changes nothing.
@@ -56,6 +56,7 @@ class RuleState:
     open_keys: list[str] = field(default_factory=list)
     pending: list[dict[str, Any]] = field(default_factory=list)  # events waiting for a digest
     last_digest: str | None = None
+    last_reminder: str | None = None  # one reminder per rule per remind_after (Alertmanager: per group)
     digests: int = 0  # digests sent in the current storm (the interval doubles with each, up to remind_after)
     seen: list[str] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)  # planned, not yet confirmed sent
@@ -79,6 +80,16 @@ def _single(kind: str, e: dict[str, Any]) -> Notification:
     if kind == "resolved":
         text += f", resolved {e.get('resolved_at')}"
     return Notification(kind, e["rule"], e["severity"], title, text, [e["token"]], id=f"{kind}:{e['token']}")
+
+
+def _reminder(state: RuleState, e: dict[str, Any]) -> Notification:
+    """One reminder for the rule: the alert that triggered it, and how many of the rule are still open."""
+    n = _single("reminder", e)
+    others = len(state.open_keys) - 1
+    if others > 0:
+        n.title += f" (and {others} more of {e['rule']} still open)"
+        n.text = n.title + n.text[n.text.index("\n") :]
+    return n
 
 
 def _digest(rule: str, pending: list[dict[str, Any]], now: datetime) -> Notification:
@@ -133,9 +144,11 @@ def plan(
             loud
             and key in state.notified
             and since(state.notified[key]) >= timedelta(minutes=max(s.remind_after_minutes, s.cooldown_minutes))
+            and since(state.last_reminder) >= timedelta(minutes=s.remind_after_minutes)
             and budget()
         ):
-            out.append(_single("reminder", event))
+            out.append(_reminder(state, event))
+            state.last_reminder = iso_utc(now)
     elif kind == "resolved":
         if key in state.open_keys:
             state.open_keys.remove(key)

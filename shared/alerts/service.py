@@ -167,13 +167,10 @@ def _commit(rt: Runtime, ev: sla.Evaluation, event: Event, now: datetime) -> Eve
     name = alert_object(event.alert.key)
     results = {r.key: r for r in ev.results}
     for _ in range(5):
-        body = json.dumps(event.alert.to_json(), separators=(",", ":"))
-        meta = {"alert": body, "event": event.token, "kind": event.event}
         current = claims.read(rt, name)
         stored = Alert.from_json(json.loads(current.data)) if current is not None else None
-        again = lifecycle.step(
-            stored, results.get(event.alert.key), now, stored is not None and lifecycle.in_scope(stored, ev)
-        )
+        scoped = stored is not None and lifecycle.in_scope(stored, ev)
+        again = lifecycle.step(stored, results.get(event.alert.key), now, scoped, ev.days)
         if again is None:
             return None
         event = again

@@ -158,7 +158,9 @@ class DayState:
     runs: tuple[RunFact, ...] | None = None  # runs of the day (and the day before, for freshness/blocking)
     controller_ticks: frozenset[str] | None = None  # tick keys (rules.tick_key) that ran
     cleanup_ticks: frozenset[datetime] | None = None  # as_of of the cleanup ticks that ran
-    ticks_since: datetime | None = None  # ticks are expected from here (the first one recorded); None: all
+    # The first tick this installation recorded: ticks are expected, and games judged, from here (a new deploy
+    # is not a missed day); None: everything is judged.
+    ticks_since: datetime | None = None
     dead_letters: int | None = None  # messages waiting in the dead-letter subscription
     schedule_lock: tuple[datetime | None, int] | None = None  # (first locked_at, rows); (None, 0): not locked
     decisions: tuple[int, int] | None = None  # (decisions, decisions without a reason)
@@ -205,7 +207,8 @@ def _ok(rule: Rule, subject: str, ok: bool, detail: str, day: date | None) -> Re
 
 
 def _day_games(cfg: Config, s: DayState) -> list[Game]:
-    return day_rules.operational_day_games(s.games or (), s.day, cfg.games.include_types)
+    games = day_rules.operational_day_games(s.games or (), s.day, cfg.games.include_types)
+    return [g for g in games if s.ticks_since is None or g.commence_utc >= s.ticks_since]
 
 
 def _hm(t: datetime) -> str:

@@ -3,9 +3,11 @@
 
 State: one GCS object per rule (`_nba-orch/notifier/<rule>.json`, shared.claims compare-and-swap), holding
 the rule's flood-control state and an outbox. Order: plan and store the plan (the notifications join the
-outbox) in one swap, then send the outbox, then remove what was sent. A redelivered event is recognised by
-its token and plans nothing, but still sends what a crashed delivery left in the outbox: at-least-once
-delivery of every planned notification, never a second plan. A channel that fails raises RetryLater, so
+outbox, stamped with the wall-clock time they were planned) in one swap, then send what this delivery planned,
+then remove what was sent. Concurrent deliveries of one rule each send only their own plan; a notification
+left in the outbox for ORPHAN_SECONDS (its delivery failed or crashed) is sent by the next delivery, a
+redelivery included (it plans nothing new: the event's token was seen): at-least-once delivery of every
+planned notification, never a second plan. A channel that fails raises RetryLater, so
 Pub/Sub redelivers and the outbox is sent again (a notification that reached one channel of two may then be
 sent twice to that one: preferred over losing it).
 """
@@ -77,6 +79,25 @@ def _update(rt: Runtime, name: str, rule: str, change: Any) -> tuple[Any, notify
     raise RetryLater(f"notifier state {name} kept changing")
 
 
+# A planned notification still in the outbox after this long was left by a delivery that failed or crashed:
+# any delivery sends it (wall clock: it is about real processes, like a claim's lease).
+ORPHAN_SECONDS = 60.0
+
+
+def _wall_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _orphan(item: dict[str, Any]) -> bool:
+    try:
+        planned = parse_instant(str(item.get("planned_at")))
+    except ValueError:
+        return True
+    return (_wall_now() - planned).total_seconds() >= ORPHAN_SECONDS
+
+
 def deliver(n: notify.Notification, chans: list[channels.Channel]) -> dict[str, str]:
     """Send one notification through every channel: channel -> "ok" or the (scrubbed) error."""
     out = {}
@@ -90,7 +111,7 @@ def deliver(n: notify.Notification, chans: list[channels.Channel]) -> dict[str, 
 
 
 def _send_outbox(rt: Runtime, name: str, state: notify.RuleState, chans: list[channels.Channel]) -> tuple[int, dict]:
-    """Send the outbox, then remove what was sent (a concurrent writer: the next delivery re-sends)."""
+    """Send these outbox items, then remove what was sent and mark what failed (sent by a later delivery)."""
     sent, failed = [], {}
     for item in list(state.outbox):
         n = notify.Notification.from_json(item)
@@ -100,13 +121,16 @@ def _send_outbox(rt: Runtime, name: str, state: notify.RuleState, chans: list[ch
             log.info(f"notifier: sent {n.kind} {n.title}", rule=n.rule, notification=n.kind, channels=list(results))
         else:
             failed[n.id] = results
-    if sent:
+    if sent or failed:
 
-        def drop(st: notify.RuleState) -> notify.RuleState:
+        def settle(st: notify.RuleState) -> notify.RuleState:
             st.outbox = [o for o in st.outbox if o.get("id") not in sent]
+            for o in st.outbox:
+                if o.get("id") in failed:
+                    o["planned_at"] = ""  # failed: any later delivery (the redelivery first) sends it
             return st
 
-        _update(rt, name, state.rule, drop)
+        _update(rt, name, state.rule, settle)
     return len(sent), failed
 
 
@@ -117,15 +141,33 @@ def process(rt: Runtime, event: dict[str, Any], *, settings: NotifySettings | No
     s = settings or load_alerts_config().notify
     now = parse_instant(event["at"])
     chans = channels.configured()
+    mine: set[str] = set()
+
+    def stamped(step: Any) -> Any:
+        """Apply `step` and stamp what it added to the outbox: this delivery sends those (and orphans)."""
+
+        def change(st: notify.RuleState) -> notify.RuleState:
+            before = {o.get("id") for o in st.outbox}
+            st = step(st)
+            wall = _wall_now()
+            for o in st.outbox:
+                if o.get("id") not in before:
+                    o["planned_at"] = wall.isoformat()
+                    mine.add(o["id"])
+            return st
+
+        return change
+
     if event["event"] == "flush":
         names = [n for n, _c, _m in iter_objects(rt, prefix("notifier"))]
-        todo = [(n, lambda st: notify.flush(st, now, s)[0]) for n in names]
+        todo = [(n, stamped(lambda st: notify.flush(st, now, s)[0])) for n in names]
     else:
-        todo = [(state_object(event["rule"]), lambda st: notify.plan(st, event, now, s)[0])]
+        todo = [(state_object(event["rule"]), stamped(lambda st: notify.plan(st, event, now, s)[0]))]
     sent, failed = 0, {}
     for name, change in todo:
         rule = name[len(prefix("notifier")) : -len(".json")]
         _claim, state = _update(rt, name, rule, change)
+        state.outbox = [o for o in state.outbox if o.get("id") in mine or _orphan(o)]
         n, f = _send_outbox(rt, name, state, chans)
         sent += n
         failed.update(f)

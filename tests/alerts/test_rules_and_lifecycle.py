@@ -214,3 +214,30 @@ def test_flush_sends_a_due_digest_without_a_new_event() -> None:
     assert out == []  # still within group_wait
     state, out = notify.flush(state, t0 + timedelta(minutes=15), S)
     assert [n.kind for n in out] == ["digest"] and len(out[0].tokens) == 2 and not state.pending
+
+
+def test_an_alert_of_a_closed_day_is_closed_saying_so() -> None:
+    d = date(2026, 1, 10)
+    now = datetime(2026, 1, 11, 17, 0, tzinfo=UTC)
+    st = DayState(d, controller_ticks=frozenset())
+    stored = {e.alert.key: e.alert for e in lifecycle.apply({}, sla.evaluate(CFG, ACFG, [st], now), now)}
+    assert sla.alert_key("controller_ticks_ran", d.isoformat()) in stored
+    later = now + timedelta(days=2)  # the evaluation now covers the 12th and 13th only
+    states = [DayState(d + timedelta(days=k), controller_ticks=frozenset()) for k in (2, 3)]
+    closed = [e for e in lifecycle.apply(stored, sla.evaluate(CFG, ACFG, states, later), later) if e.alert.day == d]
+    assert [e.event for e in closed] == ["resolved"] and closed[0].alert.detail.startswith("closed with its day")
+
+
+def test_games_before_the_first_recorded_tick_are_not_judged() -> None:
+    d = date(2026, 1, 10)
+    g = game("0022600502", datetime(2026, 1, 11, 0, 0, tzinfo=UTC), d)
+    now = g.commence_utc + timedelta(hours=1)
+    installed = DayState(d, games=(g,), runs=(), ticks_since=g.commence_utc + timedelta(minutes=30))
+    r, _ = results([installed], now, "injury_report_before_tip")
+    assert r == {}
+    r, _ = results(
+        [DayState(d, games=(g,), runs=(), ticks_since=g.commence_utc - timedelta(hours=8))],
+        now,
+        "injury_report_before_tip",
+    )
+    assert not r[f"{d}/0022600502"].ok
