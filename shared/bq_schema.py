@@ -131,6 +131,29 @@ TABLES: dict[str, TableSpec] = {
             partition_field="cleanup_time",
             description="One row per cleanup run: what was reconciled and republished.",
         ),
+        TableSpec(
+            "alerts",
+            (
+                f("key", "STRING", "REQUIRED"),
+                f("rule", "STRING", "REQUIRED"),
+                f("subject", "STRING", "REQUIRED"),
+                f("severity", "STRING", "REQUIRED"),
+                f("event", "STRING", "REQUIRED"),
+                f("event_time", "TIMESTAMP", "REQUIRED"),
+                f("opened_at", "TIMESTAMP", "REQUIRED"),
+                f("last_seen", "TIMESTAMP"),
+                f("count", "INT64"),
+                f("resolved_at", "TIMESTAMP"),
+                f("detail", "STRING"),
+                f("day", "DATE"),
+                f("evaluated_by", "STRING"),
+                f("environment", "STRING"),
+            ),
+            partition_field="event_time",
+            clustering=("rule", "event"),
+            description="One row per alert life-cycle event (opened, repeated, resolved); the newest row of a "
+            "key and opened_at is the alert's state.",
+        ),
     )
 }
 

@@ -25,6 +25,12 @@ PREFIXES: dict[str, str] = {
     "quarantine": ROOT + "quarantine/",
     # scrapers: one baseline answer shape per scraper (schema drift), compare-and-swap on its generation
     "shapes": ROOT + "shapes/",
+    # alerts (shared.alerts): one object per alert key, the alert's current state (the BigQuery table is the audit)
+    "alerts": ROOT + "alerts/",
+    # controller and cleanup: one marker per tick that ran, filed by operational day (the ticks-ran SLAs)
+    "ticks": ROOT + "ticks/",
+    # notifier: one flood-control state per alert rule
+    "notifier": ROOT + "notifier/",
 }
 
 

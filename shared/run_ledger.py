@@ -32,7 +32,8 @@ from shared.timeutil import iso_utc, parse_instant
 RUNS_PREFIX = prefix("runs")
 RECORD_VERSION = 1
 # What the controller uses from data_summary; the rest of a run's summary is audit, in BigQuery only.
-SUMMARY_KEYS = ("record_count", "game_ids", "team_tricodes", "quota")
+# `schema_drift: true`: the scraper saw the upstream answer's shape change (a WARNING; the schema-drift SLA).
+SUMMARY_KEYS = ("record_count", "game_ids", "team_tricodes", "quota", "schema_drift")
 # Custom metadata is limited to 8 KiB per object; a record larger than this is read from the body.
 METADATA_LIMIT = 6000
 
@@ -73,7 +74,7 @@ def record_of(row: Mapping[str, Any]) -> dict[str, Any]:
         "triggered_at": iso_utc(triggered) if isinstance(triggered, datetime) else str(triggered),
         "params": dict(opts.get("params") or {}),
         "data_summary": {k: summary[k] for k in SUMMARY_KEYS if k in summary},
-    }
+    } | ({"error_type": str(row["error_type"])} if row.get("error_type") else {})  # e.g. `blocked` (an SLA)
 
 
 def record_name(cfg: Config, record: Mapping[str, Any]) -> str:

@@ -18,6 +18,7 @@ TOPIC_DEFAULTS: dict[str, str] = {
     "scraper_complete": "nba-scraper-complete",
     "dead_letter": "nba-orch-dead-letter",
     "gcs_events": "nba-orch-gcs-events",
+    "alerts": "nba-orch-alerts",
 }
 
 

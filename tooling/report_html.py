@@ -78,6 +78,11 @@ def render(data: DayData, summary: dict[str, Any]) -> str:
                 ["triggered_at", "scraper_name", "workflow", "status", "source", "error_type", "gcs_path"],
             ),
             _table(
+                "Alerts (newest state of each; the notifier delivered them without flooding)",
+                data.alerts,
+                ["opened_at", "severity", "rule", "subject", "event", "count", "resolved_at", "detail"],
+            ),
+            _table(
                 "Cleanup runs",
                 data.cleanups,
                 ["cleanup_time", "files_checked", "missing_files_found", "republished_count"],
@@ -105,3 +110,24 @@ scraper runs <b style="color:#1565c0">success</b> / <b style="color:#f9a825">no_
 <script>{_SCRIPT}</script>
 </body></html>
 """
+
+
+def render_overview(rows: list[dict[str, Any]], links: dict[str, str]) -> str:
+    """Several days on one page: per-day SLA results and alerts, each day linking to its own page."""
+    body = "".join(
+        f"<tr class='{'ok' if r['ok'] else 'fail'}'><td><a href='{html.escape(links.get(r['date'], ''))}'>"
+        f"{html.escape(r['date'])}</a></td><td>{'PASS' if r['ok'] else 'FAIL'}</td>"
+        f"<td>{r['sla_met']}</td><td>{r['sla_missed']}</td><td>{html.escape(', '.join(r['failed_checks']))}</td>"
+        f"<td>{r['alerts']}</td><td>{r['alerts_open']}</td></tr>"
+        for r in rows
+    )
+    head = "".join(
+        f"<th>{h}</th>" for h in ("day", "checks", "SLA met", "SLA missed", "failed checks", "alerts", "still open")
+    )
+    title = f"nba-orch {rows[0]['date']} to {rows[-1]['date']}" if rows else "nba-orch"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif}td,th{padding:2px 8px}.fail{color:#b00}.ok{color:#070}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        "</body></html>"
+    )

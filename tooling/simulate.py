@@ -1,6 +1,6 @@
 """`nba-orch simulate`: a whole operational day through the real pipeline, offline.
 
-The local emulator stack, the four functions under functions-framework (wired by push subscriptions with the
+The local emulator stack, the five functions under functions-framework (wired by push subscriptions with the
 deployed dead-letter and retry policies) and a replay server for the upstream APIs; then a simulated clock
 walks 05:00 ET on D to 05:00 ET on D+1 and publishes every scheduler tick (locker, controller, cleanup, on the
 configured crons) with its `as_of`. The clock only advances when the pipeline is quiet: the tick's function has
@@ -33,6 +33,13 @@ from shared.timeutil import et_at, iso_utc, to_et
 # acknowledged anyway; cleanup must republish the missed notification.
 SAMPLE_DAY_CRASH = "after_write:bdl_standings:lose:1"
 TICK_FUNCTIONS = {"locker_tick": "schedule_locker", "controller_tick": "master_controller", "cleanup_tick": "cleanup"}
+# The notifier's settings (secrets) passed from this process to the functions it runs.
+ALERT_SETTINGS = (
+    "NBA_ORCH_ALERT_WEBHOOK_URL",
+    "NBA_ORCH_SMTP_URL",
+    "NBA_ORCH_ALERT_EMAIL_TO",
+    "NBA_ORCH_ALERT_EMAIL_FROM",
+)
 _ORDER = {"locker_tick": 0, "controller_tick": 1, "cleanup_tick": 2}
 
 
@@ -196,6 +203,8 @@ class SimulationResult:
     waiting_seconds: float = 0.0
     summary: dict[str, Any] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)  # what the local webhook received
+    alert_latencies: list[float] = field(default_factory=list)  # seconds from a tick's publish to its webhook post
 
     @property
     def ok(self) -> bool:
@@ -221,6 +230,7 @@ def reset_day(rt: Runtime, cfg: Config, d: date) -> None:
         ("workflow_decisions", "decision_time"),
         ("scraper_execution_log", "triggered_at"),
         ("cleanup_operations", "cleanup_time"),
+        ("alerts", "event_time"),
     ):
         query(rt, f"DELETE FROM {{dataset}}.{table} WHERE {col} >= @start AND {col} < @end", window)
     client = storage_client(rt.project)
@@ -244,12 +254,17 @@ def run(
     upstream_faults: float = 0.0,
     seed: int = 0,
     reset: bool = True,
+    alert_webhook_url: str | None = None,
 ) -> SimulationResult:
     """Simulate operational day `d` end to end; returns the figures and the day's checks.
 
     `rt` (default: the names from the environment) must be provisioned on the running local stack; tests pass
     an isolated one. `faults` (NBA_ORCH_FAULTS syntax) defaults to the sample day's crash between the file
     write and the notification, which only cleanup can repair.
+
+    The notifier runs with the others, on the alerts topic. Its settings come from this process's environment
+    (NBA_ORCH_ALERT_WEBHOOK_URL, NBA_ORCH_SMTP_URL, NBA_ORCH_ALERT_EMAIL_TO/FROM) or `alert_webhook_url`;
+    with none, a local webhook receiver is started and what it received is in the result.
     """
     from shared import clients
     from shared.adapters.pubsub import publish
@@ -298,11 +313,24 @@ def run(
         result.faults = [str(f) for f in day.faults]
         if fn_env["NBA_ORCH_FAULTS"]:
             result.faults.append(f"scraper run fault injected: {fn_env['NBA_ORCH_FAULTS']} (see tooling/faults.py)")
+    from tooling.local.receiver import WebhookReceiver
+
+    receiver: WebhookReceiver | None = None
+    for k in ALERT_SETTINGS:
+        if os.environ.get(k):
+            fn_env[k] = os.environ[k]
+    if alert_webhook_url:
+        fn_env["NBA_ORCH_ALERT_WEBHOOK_URL"] = alert_webhook_url
+    elif "NBA_ORCH_ALERT_WEBHOOK_URL" not in fn_env:
+        receiver = WebhookReceiver().start()
+        fn_env["NBA_ORCH_ALERT_WEBHOOK_URL"] = receiver.url
+    published: list[float] = []  # monotonic publish time of each tick
     pubsub_cfg = cfg.pubsub
     procs: dict[str, FunctionProcess] = {}
     quiet: Quiescence | None = None
     try:
-        for target, key in (("scrapers", "scraper_requests"), *((v, k) for k, v in TICK_FUNCTIONS.items())):
+        roles = (("scrapers", "scraper_requests"), *((v, k) for k, v in TICK_FUNCTIONS.items()), ("notifier", "alerts"))
+        for target, key in roles:
             fn = FunctionProcess(target, env=fn_env, log_path=out_dir / f"{target}.log").start()
             procs[target] = fn
             # `duplicates` > 1 wires that many push subscriptions: every message is then delivered that many
@@ -333,6 +361,7 @@ def run(
                     f"[{local:%Y-%m-%d %H:%M} ET] ticks {result.ticks}/{len(events)}, scraper requests "
                     f"{quiet.seen_requests}, elapsed {time.monotonic() - t0:.1f} s"
                 )
+            published.append(time.monotonic())
             message_id = publish(rt, ev.topic_key, json.dumps(ev.body(d)).encode(), {"source": "simulation"})
             w0 = time.monotonic()
             line = wait_for_tick(tails[ev.topic_key], message_id, tick_timeout)
@@ -343,6 +372,8 @@ def run(
                 result.stalled.append(f"scraper requests still pending after {ev.topic_key} at {iso_utc(ev.at)}")
             result.waiting_seconds += time.monotonic() - w0
             result.ticks += 1
+        if "notifier" in procs:  # let the last ticks' alert events reach the webhook
+            _settle(procs["notifier"].log_path)
     finally:
         if replay is not None and replay.chaos_log:
             kinds: dict[str, int] = {}
@@ -355,10 +386,40 @@ def run(
             fn.stop()
         if replay:
             replay.stop()
+        if receiver is not None:
+            receiver.stop()
+            result.notifications = receiver.bodies
+            result.alert_latencies = _latencies(published, [t for t, _ in receiver.received])
     data = collect(rt, cfg, d)
     result.summary = evaluate(cfg, data)
+    result.summary["notifications"] = [n.get("text", "").split("\n")[0] for n in result.notifications]
     from tooling.report_html import render
 
     (out_dir / "report.html").write_text(render(data, result.summary))
     result.wall_seconds = time.monotonic() - t0
     return result
+
+
+def _settle(log_path: Path, quiet_seconds: float = 1.5, timeout: float = 20.0) -> None:
+    """Wait until a function's log has been quiet for `quiet_seconds` (the notifier after the last tick)."""
+    deadline = time.monotonic() + timeout
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_size = log_path.stat().st_size if log_path.exists() else 0
+        if now_size != size:
+            size, since = now_size, time.monotonic()
+        elif time.monotonic() - since >= quiet_seconds:
+            return
+        time.sleep(0.1)
+
+
+def _latencies(published: list[float], received: list[float]) -> list[float]:
+    """Each notification's delay from the publish of the latest tick before it (pure): the alert latency."""
+    import bisect
+
+    out = []
+    for t in received:
+        i = bisect.bisect_right(published, t) - 1
+        if i >= 0:
+            out.append(t - published[i])
+    return out

@@ -1,7 +1,8 @@
 """The day's health report: the checks our users ran by hand on their first day, now automatic.
 
 `collect` reads one operational day (05:00 ET on D to 05:00 ET on D+1) from BigQuery; `evaluate` is pure and
-turns those rows into checks and per-workflow figures, so it is tested without any cloud.
+turns those rows into checks and per-workflow figures, so it is tested without any cloud. The checks are SLA
+rules of shared/config/alerts.yaml (shared.alerts.sla), the same mechanism the ticks alert on.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared import rules
+from shared.alerts import sla
 from shared.config import Config
 from shared.runtime import Runtime
-from shared.timeutil import to_et
 
 
 @dataclass
@@ -27,6 +28,7 @@ class DayData:
     executions: list[dict[str, Any]] = field(default_factory=list)
     cleanups: list[dict[str, Any]] = field(default_factory=list)
     unnotified_files: list[str] | None = None  # None: not checked
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # newest state of each alert of the day
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,38 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
         "ORDER BY cleanup_time",
         window,
     )
+    data.alerts = list_alerts(rt, cfg, d)
     if check_files:
         data.unnotified_files = unnotified_files(rt, data, cfg)
     return data
+
+
+def newest_per_alert(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest row of each alert (key + opened_at): its current state (pure)."""
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    order = {"opened": 0, "repeated": 1, "resolved": 2}
+    for r in rows:
+        k = (r["key"], str(r["opened_at"]))
+        rank = (r["event_time"], order.get(r["event"], 0), r.get("count") or 0)
+        cur = best.get(k)
+        if cur is None or rank > (cur["event_time"], order.get(cur["event"], 0), cur.get("count") or 0):
+            best[k] = r
+    return sorted(best.values(), key=lambda r: (r["opened_at"], r["key"]))
+
+
+def list_alerts(rt: Runtime, cfg: Config, d: date, *, only_open: bool = False) -> list[dict[str, Any]]:
+    """The alerts of operational day `d` (opened or changed in it, or about it), newest state of each."""
+    from shared.adapters.bigquery import query
+
+    start, end = rules.operational_day_bounds(cfg, d)
+    rows = query(
+        rt,
+        "SELECT key, rule, subject, severity, event, event_time, opened_at, last_seen, count, resolved_at, detail "
+        "FROM {dataset}.alerts WHERE (event_time >= @start AND event_time < @end) OR day = @d",
+        {"start": start, "end": end, "d": d},
+    )
+    out = newest_per_alert(rows)
+    return [r for r in out if r.get("resolved_at") is None] if only_open else out
 
 
 def unnotified_files(rt: Runtime, data: DayData, cfg: Config | None = None) -> list[str]:
@@ -117,85 +148,58 @@ def _slot(cfg: Config, t: datetime) -> str:
     return rules.tick_key(cfg, t)
 
 
-def evaluate(cfg: Config, data: DayData) -> dict[str, Any]:
-    """Checks and per-workflow figures for one operational day (pure)."""
-    checks: list[Check] = []
-    tz = cfg.timezone
-    lock_time = datetime.combine(data.date, cfg.schedule_lock_time, tzinfo=tz)
+# The checks of this report by their historical names -> the SLA rule (shared/config/alerts.yaml) behind each.
+CHECK_RULES: dict[str, str] = {
+    "schedule_locked": "schedule_locked",
+    "controller_every_hour": "controller_ticks_ran",
+    "decisions_have_reasons": "decisions_have_reasons",
+    "cleanup_every_interval": "cleanup_ticks_ran",
+    "files_without_notification": "files_without_notification",
+    "no_critical_errors": "no_critical_errors",
+}
 
-    # 1. Schedule locked at 05:00 with at least 5 rows.
+
+def day_state(cfg: Config, data: DayData) -> sla.DayState:
+    """The SLA state of the day from its audit rows (pure): what the ticks read from GCS, read here from
+    BigQuery, plus what only this report reads (decisions, files without notification)."""
     locked = [r["locked_at"] for r in data.expected if r.get("locked_at")]
-    if not data.expected:
-        checks.append(Check("schedule_locked", False, "no expected-schedule rows for the day"))
-    else:
-        first = min(locked)
-        on_time = lock_time <= first < lock_time + timedelta(hours=1)
-        enough = len(data.expected) >= 5
-        checks.append(
-            Check("schedule_locked", on_time and enough, f"{len(data.expected)} rows locked at {to_et(first):%H:%M} ET")
-        )
-
-    # 2. The controller ran at every configured hour.
-    ticks = rules.controller_ticks(cfg, data.date)
-    seen_slots = {_slot(cfg, r["decision_time"]) for r in data.decisions}
-    missing = [to_et(t).strftime("%H:%M") for t in ticks if _slot(cfg, t) not in seen_slots]
-    checks.append(
-        Check(
-            "controller_every_hour",
-            not missing,
-            f"{len(ticks) - len(missing)} of {len(ticks)} controller hours have decisions"
-            + (f"; missing {', '.join(missing)}" if missing else ""),
-        )
-    )
-
-    # 3. Every decision logged with a reason.
-    no_reason = [r["decision_id"] for r in data.decisions if not (r.get("reason") or "").strip()]
-    checks.append(
-        Check(
-            "decisions_have_reasons",
-            bool(data.decisions) and not no_reason,
-            f"{len(data.decisions)} decisions, {len(no_reason)} without a reason",
-        )
-    )
-
-    # 4. Cleanup ran every interval.
-    interval = cfg.cleanup.interval_minutes
-    expected_slots = int((data.end - data.start).total_seconds() // 60 // interval)
-    cleanup_slots = {
-        int((r["cleanup_time"] - data.start).total_seconds() // 60 // interval)
-        for r in data.cleanups
-        if not r.get("dry_run")
-    }
-    checks.append(
-        Check(
-            "cleanup_every_interval",
-            len(cleanup_slots) >= expected_slots,
-            f"cleanup ran in {len(cleanup_slots)} of {expected_slots} {interval}-minute slots",
-        )
-    )
-
-    # 5. Files without notification at the end.
-    if data.unnotified_files is not None:
-        n = len(data.unnotified_files)
-        checks.append(
-            Check(
-                "files_without_notification",
-                n == 0,
-                f"{n} file(s) without a notification" + (f": {data.unnotified_files[:5]}" if n else ""),
-            )
-        )
-
-    # 6. Critical errors.
-    critical = [r for r in data.decisions if r.get("alert_level") == "CRITICAL"]
     crit_scrapers = {n for n, s in cfg.scrapers.items() if s.critical}
-    failed_critical = [e for e in data.executions if e["status"] == "failed" and e["scraper_name"] in crit_scrapers]
-    checks.append(
-        Check(
-            "no_critical_errors",
-            not critical and not failed_critical,
-            f"{len(critical)} CRITICAL decision(s), {len(failed_critical)} failed critical scraper run(s)",
+    runs = tuple(
+        sla.RunFact(
+            scraper=e["scraper_name"],
+            at=e["triggered_at"],
+            status=e["status"],
+            source=cfg.scrapers[e["scraper_name"]].source if e["scraper_name"] in cfg.scrapers else "",
+            error_type=e.get("error_type"),
         )
+        for e in data.executions
+        if e.get("source") != "RECOVERY"
     )
+    return sla.DayState(
+        day=data.date,
+        runs=runs,
+        controller_ticks=frozenset(_slot(cfg, r["decision_time"]) for r in data.decisions),
+        cleanup_ticks=frozenset(r["cleanup_time"] for r in data.cleanups if not r.get("dry_run")),
+        schedule_lock=(min(locked) if locked else None, len(data.expected)),
+        decisions=(len(data.decisions), sum(not (r.get("reason") or "").strip() for r in data.decisions)),
+        unnotified_files=tuple(data.unnotified_files) if data.unnotified_files is not None else None,
+        critical=(
+            sum(r.get("alert_level") == "CRITICAL" for r in data.decisions),
+            sum(e["status"] == "failed" and e["scraper_name"] in crit_scrapers for e in data.executions),
+        ),
+    )
+
+
+def evaluate(cfg: Config, data: DayData, *, now: datetime | None = None) -> dict[str, Any]:
+    """Checks (SLA results of the day, shared.alerts.sla) and per-workflow figures for one operational day
+    (pure). `now` defaults to the day's end plus an hour: the whole day is judged."""
+    now = now or data.end + timedelta(hours=1)
+    ev = sla.evaluate(cfg, sla.load_alerts_config(), [day_state(cfg, data)], now)
+    checks: list[Check] = []
+    for name, rule in CHECK_RULES.items():
+        got = [r for r in ev.results if r.rule == rule]
+        if got:
+            checks.append(Check(name, all(r.ok for r in got), "; ".join(r.detail for r in got)))
 
     per_wf: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"expected": 0, "run": 0, "skip": 0, "abort": 0, "executions": Counter()}
@@ -211,6 +215,12 @@ def evaluate(cfg: Config, data: DayData) -> dict[str, Any]:
         "date": data.date.isoformat(),
         "ok": all(c.ok for c in checks),
         "checks": [c.to_json() for c in checks],
+        "alerts": {
+            "total": len(data.alerts),
+            "open": sum(a.get("resolved_at") is None for a in data.alerts),
+            "by_rule": dict(Counter(a["rule"] for a in data.alerts)),
+        },
+        "sla": [r.to_json() for r in sorted(ev.results, key=lambda r: (r.rule, r.subject))],
         "workflows": workflows,
         "totals": {
             "expected_runs": len(data.expected),
@@ -230,3 +240,22 @@ def evaluate(cfg: Config, data: DayData) -> dict[str, Any]:
             if e["status"] == "failed"
         ],
     }
+
+
+def overview(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several days at a glance (pure): per day, its SLA results and alerts in one row."""
+    rows = []
+    for s in summaries:
+        sla_results = s.get("sla", [])
+        rows.append(
+            {
+                "date": s["date"],
+                "ok": s["ok"],
+                "failed_checks": [c["check"] for c in s["checks"] if not c["ok"]],
+                "sla_met": sum(r["ok"] for r in sla_results),
+                "sla_missed": sum(not r["ok"] for r in sla_results),
+                "alerts": s.get("alerts", {}).get("total", 0),
+                "alerts_open": s.get("alerts", {}).get("open", 0),
+            }
+        )
+    return rows

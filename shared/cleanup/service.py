@@ -323,9 +323,16 @@ def _run_claimed(
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
             bq.insert_rows(rt, LOG_TABLE, chunk, row_ids=[r["execution_id"] for r in chunk])
+    alerts = None
+    if not tick.dry_run:  # the SLAs at this tick, before the run is recorded (failures logged, never fatal)
+        from shared.alerts.service import evaluate_safely
+
+        alerts = evaluate_safely(rt, cfg, now, "cleanup")
     report.duration_seconds = time.perf_counter() - t0
     bq.insert_rows(rt, OPS_TABLE, [report.ops_row(rt.environment, s.max_reported_files)], row_ids=[cid])
     summary = report.to_json(max_files=s.max_reported_files if max_files is None else max_files)
+    if alerts is not None:
+        summary["alerts"] = alerts
     fields = {k: v for k, v in summary.items() if k != "missing_files"}
     if len(missing) >= s.warn_missing_threshold:
         log.warning(f"cleanup: {len(missing)} files were missing their notification", **fields)

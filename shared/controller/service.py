@@ -8,6 +8,8 @@ Order, and why:
    decisions. Every RUN keeps its exact requests in its decision, so the slot's requests are fixed here.
 4. Write the decisions to `workflow_decisions` (insertId = decision_id) and publish the requests, at the
    same time (both follow from the claim, neither from the other).
+5. Evaluate the SLAs (shared.alerts.service): alerts open, count or resolve; a failure there is logged and
+   never fails the tick.
 A redelivered tick (or the repeated fall-back 01:00, or a crash after step 3) finds the claim, decides
 nothing again, writes the rows that are missing and publishes the recorded requests once more: the same
 request ids (deterministic from decision id + scraper + parameters), which the scrapers function treats as
@@ -254,6 +256,10 @@ def run_tick(
             result.written = len(rows)
     claims.mark(rt, reads.ledger_name, {"written": "1"})
     _log(result)
+    if fresh:  # the SLAs at this tick (a redelivery would change nothing: alerts are monotonic in time)
+        from shared.alerts.service import evaluate_safely
+
+        evaluate_safely(rt, cfg, result.tick, "master_controller")
     return result
 
 

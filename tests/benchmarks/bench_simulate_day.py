@@ -93,13 +93,9 @@ class Sampler(threading.Thread):
             time.sleep(0.2)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--date", default="2025-01-15")
-    ap.add_argument("--hours", default=None, help="a shortened day, e.g. 5,6,22,1,4")
-    args = ap.parse_args()
-
-    state = tempfile.mkdtemp(prefix="nba-orch-bench-day-")
+def own_stack_env(prefix: str) -> str:
+    """Point this process at a stack of its own (ports 18xxx/19xxx, state in a new temporary folder)."""
+    state = tempfile.mkdtemp(prefix=prefix)
     os.environ.update(
         {
             "NBA_ORCH_STATE_DIR": state,
@@ -111,6 +107,16 @@ def main() -> int:
     )
     for k in ("PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "BIGQUERY_EMULATOR_HOST"):
         os.environ.pop(k, None)
+    return state
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--date", default="2025-01-15")
+    ap.add_argument("--hours", default=None, help="a shortened day, e.g. 5,6,22,1,4")
+    args = ap.parse_args()
+
+    state = own_stack_env("nba-orch-bench-day-")
 
     from shared.timeutil import parse_date
     from tooling.local import stack

@@ -128,13 +128,14 @@ def test_changed_configuration_updates_functions_job_and_delivery_policy(deploye
     res = deployed.deploy(env=deployed.env(NBA_ORCH_CONFIG_DIR=str(config)))
     assert res.returncode == 0, res.stderr
     muts = deployed.mutations()
-    # The configuration ships with every function, so all four are redeployed with it...
+    # The configuration ships with every function, so all five are redeployed with it...
     deploys = [m[3] for m in muts if m[1:3] == ["functions", "deploy"]]
     assert deploys == [
         "nba-orch-schedule-locker",
         "nba-orch-master-controller",
         "nba-orch-cleanup",
         "nba-orch-scrapers",
+        "nba-orch-notifier",
     ]
     # ...the cleanup job gets its new cron and nothing else...
     jobs = [m for m in muts if m[1:3] == ["scheduler", "jobs"]]
@@ -153,7 +154,7 @@ def test_changed_configuration_updates_functions_job_and_delivery_policy(deploye
     ]
     # ...and each trigger's subscription gets the new dead-letter attempts, not the unchanged retry policy.
     subs = [m for m in muts if m[1:3] == ["pubsub", "subscriptions"]]
-    assert len(subs) == 4
+    assert len(subs) == 5
     for m in subs:
         assert m[3] == "update"
         assert [a for a in m if a.startswith("--")] == [
@@ -161,7 +162,7 @@ def test_changed_configuration_updates_functions_job_and_delivery_policy(deploye
             "--max-delivery-attempts=10",
             "--project=nba-test-proj",
         ]
-    assert len(muts) == 4 + 1 + 4
+    assert len(muts) == 5 + 1 + 5
     # The staged functions carry the edited configuration.
     staged = deployed.build_dir / "stage" / "cleanup" / "shared" / "config" / "settings.yaml"
     assert "interval_minutes: 30" in staged.read_text()

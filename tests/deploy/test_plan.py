@@ -78,10 +78,10 @@ def test_api_key_secrets_come_from_the_catalogue() -> None:
 
 def test_shipped_settings_are_valid_and_least_privilege() -> None:
     s = load_settings()
-    assert set(s.functions) == {"schedule_locker", "master_controller", "cleanup", "scrapers"}
+    assert set(s.functions) == {"schedule_locker", "master_controller", "cleanup", "scrapers", "notifier"}
     assert len(s.service_accounts) == len(s.functions) + 1  # one per function role plus the scheduler's
     assert all(fn.timeout_seconds <= 540 for fn in s.functions.values())
-    assert len({fn.service_account for fn in s.functions.values()}) == 4
+    assert len({fn.service_account for fn in s.functions.values()}) == 5
     # No primitive roles, and nothing granted project-wide except BigQuery job creation.
     for sa in s.service_accounts.values():
         roles = [*sa.project, *sa.dataset, *sa.bucket, *sa.secrets, *(r for rs in sa.topics.values() for r in rs)]

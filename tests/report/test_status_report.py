@@ -188,3 +188,18 @@ def test_a_hostile_scraped_value_cannot_blank_the_timeline(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     marks = int(re.search(r'data-marks="(\d+)"', out.stdout).group(1))
     assert marks == len(data.expected) + len(data.decisions) + len(data.executions) + len(data.cleanups)
+
+
+def test_several_days_at_a_glance():
+    from tooling.report_html import render_overview
+    from tooling.status import overview
+
+    good = evaluate(CFG, healthy_day())
+    bad_data = healthy_day()
+    bad_data.cleanups = bad_data.cleanups[:-1]
+    bad = evaluate(CFG, bad_data)
+    rows = overview([good, bad])
+    assert [(r["ok"], r["failed_checks"]) for r in rows] == [(True, []), (False, ["cleanup_every_interval"])]
+    assert rows[1]["sla_missed"] == 1 and rows[0]["sla_missed"] == 0
+    page = render_overview(rows, {rows[0]["date"]: "report-day.html"})
+    assert "href='report-day.html'" in page and "cleanup_every_interval" in page

@@ -1,5 +1,5 @@
 """The main job end to end on a shortened day: the locker, controller ticks (morning, afternoon, the three
-post-game windows), cleanup, the four functions under functions-framework fed by push subscriptions, the
+post-game windows), cleanup, the five functions under functions-framework fed by push subscriptions, the
 scrapers against the sample day, and the report's figures."""
 
 from __future__ import annotations
@@ -54,3 +54,17 @@ def test_shortened_day_through_the_real_pipeline(rt, tmp_path):
     assert totals["republished"] == 1  # the injected crash between file write and notification
     assert totals["executions"].get("failed", 0) == 1  # the sample day's missing BigDataBall file
     assert (tmp_path / "report.html").stat().st_size > 10_000
+    # The SLAs: a shortened day misses controller hours, so that alert opens (once) and reaches the local
+    # webhook the simulation started; it is listed with the day and shown in the report.
+    alerts = {a["rule"]: a for a in collect_alerts(rt)}
+    assert "controller_ticks_ran" in alerts and alerts["controller_ticks_ran"]["resolved_at"] is None
+    opened = [n for n in result.summary["notifications"] if n.startswith("OPEN [ERROR] controller_ticks_ran")]
+    assert len(opened) == 1, result.summary["notifications"]
+    assert result.summary["alerts"]["open"] >= 1
+    assert "controller_ticks_ran" in (tmp_path / "report.html").read_text()
+
+
+def collect_alerts(rt) -> list[dict]:
+    from tooling.status import list_alerts
+
+    return list_alerts(rt, get_config(), DEFAULT_DATE)
