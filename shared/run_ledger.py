@@ -73,7 +73,10 @@ def record_of(row: Mapping[str, Any]) -> dict[str, Any]:
         "status": str(row["status"]),
         "triggered_at": iso_utc(triggered) if isinstance(triggered, datetime) else str(triggered),
         "params": dict(opts.get("params") or {}),
-        "data_summary": {k: summary[k] for k in SUMMARY_KEYS if k in summary},
+        # The drift's detail (paths, fingerprints) stays in the audit row; the record says only that it drifted.
+        "data_summary": {
+            k: (bool(summary[k]) if k == "schema_drift" else summary[k]) for k in SUMMARY_KEYS if k in summary
+        },
     } | ({"error_type": str(row["error_type"])} if row.get("error_type") else {})  # e.g. `blocked` (an SLA)
 
 

@@ -23,7 +23,7 @@ from shared.bucket_layout import prefix
 from shared.parsers import odds_api as odds_parser
 from shared.scrapers import service
 from tests.replay import ODDS_QUOTA_HEADERS, Reply, historical_data
-from tests.scrapers.conftest import AS_OF, ODDS_KEY, completions, data_objects, request, rows
+from tests.scrapers.conftest import AS_OF, ODDS_KEY, completions, data_objects, request, rows, run_records
 from tests.scrapers.test_faults import Crash, crash_once
 from tests.scrapers.test_hooks_and_cli import emitted
 
@@ -259,6 +259,9 @@ def test_a_changed_shape_is_a_warning_and_the_same_shape_is_not(srt, replay, ups
         ("WARNING", retyped.execution_id),
     ]
     assert warned[0]["added"] == ["$[].sportTitle"]
+    # The run ledger (what the controller and the schema-drift SLA read) says only that a run drifted.
+    drifted = {r["execution_id"]: r["data_summary"].get("schema_drift") for r in run_records(srt)}
+    assert drifted[renamed.execution_id] is True and drifted[same.execution_id] is None
 
 
 @pytest.mark.emulators
