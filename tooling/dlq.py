@@ -6,8 +6,9 @@ with the original data and attributes plus its own: `CloudPubSubDeadLetterSource
 `...SourceSubscription` (the short name), `...SourceSubscriptionProject` and `...SourceTopicPublishTime`. The
 Pub/Sub emulator sets the same four (checked in tests/reliability/test_dead_letters.py); what it does not set
 is the push body's `deliveryAttempt`, so locally a function never knows its last attempt (see
-tests/reliability/test_poison_messages.py). Every attribute is still optional here. No attribute says *why* the deliveries failed: that is in the function's log lines, so each entry carries the
-Cloud Logging filter that finds them (the message's request id or scraper, and the source subscription).
+tests/reliability/test_poison_messages.py). Every attribute is still optional here. No attribute says *why*
+the deliveries failed: that is in the function's log lines, so each entry carries the Cloud Logging filter
+that finds them (the message's request id or scraper, else the source subscription).
 
 Listing pulls without acknowledging and then releases every message at once (ack deadline 0), so it changes
 nothing. Replay republishes the data and the original attributes (the dead-letter ones dropped, a
