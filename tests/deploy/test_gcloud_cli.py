@@ -77,10 +77,15 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
 
 
 def run_batch(commands: list[list[str]], env: dict[str, str]) -> list[dict]:
+    return run_sdk_script(BATCH, commands, env)  # type: ignore[return-value]
+
+
+def run_sdk_script(script: Path, payload: object, env: dict[str, str]) -> object:
+    """Run one of our helper scripts with the SDK's Python: JSON in on stdin, JSON out on stdout."""
     root = sdk_root()
     res = subprocess.run(
-        [sdk_python(root), str(BATCH), str(root)],
-        input=json.dumps(commands),
+        [sdk_python(root), str(script), str(root)],
+        input=json.dumps(payload),
         capture_output=True,
         text=True,
         env=env,
@@ -217,17 +222,7 @@ FILE_KINDS = {
 
 
 def check_messages(files: list[list[str]], env: dict[str, str]) -> list[str]:
-    root = sdk_root()
-    res = subprocess.run(
-        [sdk_python(root), str(MESSAGES), str(root)],
-        input=json.dumps(files),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=110,
-    )
-    assert res.returncode == 0, res.stderr[-2000:]
-    return json.loads(res.stdout)
+    return run_sdk_script(MESSAGES, files, env)  # type: ignore[return-value]
 
 
 def monitoring_files(lines: list[list[str]]) -> list[list[str]]:
