@@ -521,7 +521,7 @@ class Dashboard(_Listed):
         return ctx.gcloud(*self.group, "update", name, f"--{self.file_flag}={path}")
 
     def placeholder(self, ctx: Ctx) -> str:
-        return f"projects/{ctx.fact('project_number', 'PROJECT_NUMBER')}/dashboards/ID_OF_dashboard"
+        return f"projects/{ctx.facts.get('project_number', 'PROJECT_NUMBER')}/dashboards/ID_OF_dashboard"
 
 
 def monitoring_steps(ctx: Ctx) -> list[Step]:
