@@ -153,3 +153,15 @@ def test_a_malformed_event_is_logged_with_the_function_label(capsys):
     (line,) = lines(capsys)
     assert line["severity"] == "ERROR" and line["error_type"] == "malformed_message"
     assert line[log.LABELS] == {"function": "master_controller"} and line["event_id"] == "e-2"
+
+
+def test_the_edge_and_the_log_import_no_client_library_at_cold_start():
+    """Cold start stays cheap: the edge (and the log it imports) loads no Google or HTTP library (stdlib
+    `logging` it does: functions-framework has loaded it before main.py anyway)."""
+    import subprocess
+    import sys
+
+    heavy = ("google.cloud.pubsub_v1", "google.api_core", "google.auth", "requests", "urllib3", "yaml")
+    code = f"import shared.edge, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
