@@ -57,7 +57,7 @@ def log_context(cloud_event: Any, function: str, msg: PubSubMessage | None) -> d
     """The fields every line of this delivery carries: the function, the message's identifiers (its attributes
     that are log labels: workflow, scraper_name, request_id, decision_id) and the trace."""
     attrs = msg.attributes if msg else {}
-    fields: dict[str, Any] = {"function": function, "message_id": msg.message_id if msg else None}
+    fields: dict[str, Any] = {"function": function}
     fields.update({k: attrs[k] for k in log.LABEL_KEYS if k != "function" and attrs.get(k)})
     parent = _event_attr(cloud_event, "traceparent") or next(
         (attrs[a] for a in TRACEPARENT_ATTRIBUTES if attrs.get(a)), None

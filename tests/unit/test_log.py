@@ -99,14 +99,14 @@ def test_stdlib_records_come_out_in_the_same_format_through_one_handler(capsys, 
     monkeypatch.setenv("NBA_ORCH_TEST_TOKEN", "tok-SECRET-42")
     secrets.get_secret("NBA_ORCH_TEST_TOKEN")
     with log.bound(function="scrapers"):
-        logging.getLogger("urllib3.connectionpool").warning("retrying with %s", "tok-SECRET-42")
+        logging.getLogger("nba_orch_test.library").warning("retrying with %s", "tok-SECRET-42")
         try:
             raise RuntimeError("boom")
         except RuntimeError:
-            logging.getLogger("google.cloud").exception("upload failed")
+            logging.getLogger("nba_orch_test.other").exception("upload failed")
     warn, exc = lines(capsys)
     assert warn["severity"] == "WARNING" and warn["message"] == "retrying with ***"
-    assert warn["logger"] == "urllib3.connectionpool" and warn[log.LABELS] == {"function": "scrapers"}
+    assert warn["logger"] == "nba_orch_test.library" and warn[log.LABELS] == {"function": "scrapers"}
     assert warn["logging.googleapis.com/sourceLocation"]["line"].isdigit()
     assert exc["severity"] == "ERROR" and "RuntimeError: boom" in exc["traceback"]
 
@@ -143,7 +143,7 @@ def test_the_edge_binds_function_message_labels_and_trace(capsys, monkeypatch):
     working, done, working2, _ = lines(capsys)
     want = {"function": "scrapers", "scraper_name": "odds_api_events", "workflow": "betting_lines", "request_id": "r9"}
     assert working[log.LABELS] == done[log.LABELS] == want
-    assert working["message_id"] == "m-1" and working[log.TRACE] == f"projects/p1/traces/{TRACE_ID}"
+    assert done["message_id"] == "m-1" and working[log.TRACE] == f"projects/p1/traces/{TRACE_ID}"
     assert working2[log.LABELS] == {"function": "cleanup"} and working2[log.TRACE].endswith(TRACE_ID)
 
 
