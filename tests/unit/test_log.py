@@ -165,3 +165,22 @@ def test_the_edge_and_the_log_import_no_client_library_at_cold_start():
     code = f"import shared.edge, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_critical_decision_is_logged_at_critical_and_a_warning_at_warning(capsys):
+    from types import SimpleNamespace
+
+    from shared.controller import service
+
+    def decision(level: str, did: str) -> SimpleNamespace:
+        return SimpleNamespace(alert_level=level, decision_id=did, workflow="w", action="ABORT", reason="r")
+
+    decisions = [
+        decision("CRITICAL", "d1"),
+        decision("WARNING", "d2"),
+        decision("NONE", "d3"),
+        decision("CRITICAL", "d4"),
+    ]
+    service._log(SimpleNamespace(decisions=decisions, reused={"d4"}))  # d4 was logged by an earlier delivery
+    got = [(line["severity"], line["decision_id"], line[log.LABELS]["decision_id"]) for line in lines(capsys)]
+    assert got == [("CRITICAL", "d1", "d1"), ("WARNING", "d2", "d2")]
