@@ -31,6 +31,7 @@ PHASES = {
     5: "Secret Manager secrets",
     6: "Cloud Functions",
     7: "Cloud Scheduler jobs",
+    8: "Cloud Monitoring: log-based metrics, notification channels, alert policies, dashboard",
 }
 TICK_BODY = json.dumps({"v": 1, "source": "SCHEDULER"}, separators=(",", ":"))
 INVOKER_ROLE = "roles/run.invoker"
@@ -135,6 +136,7 @@ class Step:
     redescribe = False  # describe again after a change, to record facts the change produced
     preview_note = "if different (only the differing settings are passed)"  # --dry-run heading of updates
     updates_with_create = False  # the create command also updates (so --dry-run prints it once)
+    empty_is_missing = False  # describe is a filtered `list`: an empty answer means "missing"
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -1188,4 +1190,7 @@ def build_steps(ctx: Ctx) -> list[Step]:
             TriggerSubscription(fn),
         ]
     steps += [SchedulerJob(job) for job in s.scheduler_jobs.values()]
+    from deploy.monitoring import monitoring_steps  # it builds on this module's Step and Ctx
+
+    steps += monitoring_steps(ctx)
     return steps

@@ -101,6 +101,13 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def _described(step: Step, runner: Runner, describe: Cmd | None) -> Any:
+    if describe is None:
+        return None
+    current = runner.describe(describe)
+    return MISSING if step.empty_is_missing and current == [] else current
+
+
 def execute(steps: list[Step], ctx: Ctx, runner: Runner) -> Outcome:
     """Bring every step's resource to its desired state, in order; stops at the first error."""
     out = Outcome()
@@ -110,7 +117,7 @@ def execute(steps: list[Step], ctx: Ctx, runner: Runner) -> Outcome:
             phase = step.phase
             print(f"== {phase}/{len(PHASES)} {PHASES[phase]}", file=runner.log, flush=True)
         describe = step.describe(ctx)
-        current = runner.describe(describe) if describe is not None else None
+        current = _described(step, runner, describe)
         ctx.notes.clear()
         if current is MISSING:
             if not step.creatable:
@@ -125,7 +132,7 @@ def execute(steps: list[Step], ctx: Ctx, runner: Runner) -> Outcome:
             detail = f" ({'; '.join(ctx.notes)})" if ctx.notes else ""
             print(f"  {verb}: {step.label}{detail}", file=runner.log, flush=True)
             if step.redescribe and describe is not None:
-                current = runner.describe(describe)
+                current = _described(step, runner, describe)
                 if current is MISSING:
                     raise DeployError(f"{step.label} is still missing after it was created")
         else:

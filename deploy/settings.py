@@ -35,6 +35,8 @@ _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
 _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^\d+[smhd]$")
+_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+_ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -78,6 +80,17 @@ class JobSpec:
 
 
 @dataclass(frozen=True)
+class MonitoringSpec:
+    """Cloud Monitoring (deploy/monitoring.py): who is told, and the one tunable threshold."""
+
+    notification_emails: tuple[str, ...] = ()
+    webhook_url_env: str | None = None  # the variable holding a webhook URL at deploy time (a secret)
+    function_errors_threshold: int = 0
+    function_errors_window_seconds: int = 900
+    dashboard: str = "nba-orch"
+
+
+@dataclass(frozen=True)
 class DeploySettings:
     region: str
     runtime: str
@@ -92,6 +105,7 @@ class DeploySettings:
     dead_letter_retention: str
     scheduler_jobs: dict[str, JobSpec]
     gcs_notification_event_types: tuple[str, ...]
+    monitoring: MonitoringSpec = field(default_factory=MonitoringSpec)
 
 
 class _Check(Checker):
@@ -154,6 +168,7 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
             "dead_letter_subscription",
             "scheduler_jobs",
             "gcs_notification_event_types",
+            "monitoring",
         },
         "settings",
     )
@@ -280,6 +295,41 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         c.text(bucket, "bucket", re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$"), "a bucket name")
     if dataset is not None:
         c.text(dataset, "dataset", re.compile(r"^[A-Za-z0-9_]{1,1024}$"), "letters, digits and _")
+    mon = c.mapping(raw.get("monitoring") or {}, "monitoring")
+    c.only(
+        mon,
+        {
+            "notification_emails",
+            "webhook_url_env",
+            "function_errors_threshold",
+            "function_errors_window_seconds",
+            "dashboard",
+        },
+        "monitoring",
+    )
+    default = MonitoringSpec()
+    env_name = mon.get("webhook_url_env")
+    monitoring = MonitoringSpec(
+        notification_emails=c.strings(
+            mon.get("notification_emails"), "monitoring.notification_emails", _EMAIL, "an email address"
+        ),
+        webhook_url_env=c.text(env_name, "monitoring.webhook_url_env", _ENV_VAR, "a variable name")
+        if env_name is not None
+        else None,
+        function_errors_threshold=c.integer(
+            mon.get("function_errors_threshold", default.function_errors_threshold),
+            "monitoring.function_errors_threshold",
+            0,
+            100000,
+        ),
+        function_errors_window_seconds=c.integer(
+            mon.get("function_errors_window_seconds", default.function_errors_window_seconds),
+            "monitoring.function_errors_window_seconds",
+            60,
+            86400,
+        ),
+        dashboard=c.text(mon.get("dashboard", default.dashboard), "monitoring.dashboard"),
+    )
     return DeploySettings(
         region=region,
         runtime=runtime,
@@ -294,4 +344,5 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         dead_letter_retention=dl_retention,
         scheduler_jobs=jobs,
         gcs_notification_event_types=events,
+        monitoring=monitoring,
     )

@@ -3,8 +3,9 @@
     deploy/teardown.sh --project P [--region R] [--keep-data] [--yes] [--dry-run]
 
 First every resource is described (read only) and the ones that exist are listed; nothing is deleted until
-the project id is typed back (or --yes). Then they are deleted in reverse deploy order: scheduler jobs first
-(no new ticks), then functions (with their Eventarc triggers and subscriptions), secrets, bucket, dataset,
+the project id is typed back (or --yes). Then they are deleted in reverse deploy order: the Cloud Monitoring
+dashboard, alert policies, notification channels (those the settings name) and log-based metrics, scheduler
+jobs (no new ticks), then functions (with their Eventarc triggers and subscriptions), secrets, bucket, dataset,
 subscriptions and topics, IAM bindings, service accounts. `--keep-data` keeps the bucket, the dataset and
 the secrets. Enabled APIs are left enabled: other things in the project may use them. Running it again
 finds nothing and deletes nothing.
@@ -34,10 +35,31 @@ class Target:
     preview: Any = None  # for --dry-run: the state to show the delete commands for
 
 
+def monitoring_targets(ctx: Ctx) -> list[Target]:
+    """Phase 8 in reverse: the dashboard, the policies, the channels of the settings, the log-based metrics."""
+    from deploy.monitoring import LogMetric, monitoring_steps
+
+    g = ctx.gcloud
+    out: list[Target] = []
+    for step in reversed(monitoring_steps(ctx)):
+        if isinstance(step, LogMetric):
+            delete = lambda cur, n=step.name: [g("logging", "metrics", "delete", n, quiet=True)]  # noqa: E731
+            preview = None
+        else:
+            group = step.group  # type: ignore[attr-defined]
+
+            def delete(cur: Any, group: tuple[str, ...] = group) -> list[Cmd]:
+                return [g(*group, "delete", item["name"], quiet=True) for item in cur or [] if item.get("name")]
+
+            preview = [{"name": step.placeholder(ctx)}]  # type: ignore[attr-defined]
+        out.append(Target(step.label, step.describe(ctx), delete, preview=preview))  # type: ignore[arg-type]
+    return out
+
+
 def targets(ctx: Ctx) -> list[Target]:
     """What deploy creates, in deletion order (the reverse of deploy)."""
     s, g = ctx.settings, ctx.gcloud
-    out: list[Target] = []
+    out: list[Target] = monitoring_targets(ctx)
     for job in s.scheduler_jobs.values():
         loc = f"--location={ctx.region}"
         out.append(

@@ -6,11 +6,15 @@ Outcomes, the same for all four functions:
 - any other exception propagates: functions-framework answers 500 and Pub/Sub redelivers (bounded by the
   subscription's dead-letter policy);
 - success: the result is logged and returned.
+
+Every line written while a message is handled (ours and the libraries' stdlib records) carries the function,
+the message's identifiers and its trace (see shared/log.py), so Cloud Logging joins them up.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -20,6 +24,9 @@ from shared.contracts import MalformedMessage, PubSubMessage, decode_event
 from shared.errors import PermanentError, RetryLater
 
 Handler = Callable[[PubSubMessage], dict[str, Any] | None]
+# Where a W3C trace context can come from: the CloudEvent's extension (Eventarc), else the Pub/Sub message's
+# attribute (a publisher that propagates it; the Pub/Sub client's OpenTelemetry names it googclient_...).
+TRACEPARENT_ATTRIBUTES = ("traceparent", "googclient_traceparent")
 
 
 def is_final_attempt(delivery_attempt: int | None, max_delivery_attempts: int) -> bool:
@@ -39,27 +46,52 @@ def resolve(handler: str) -> Handler:
     return fn
 
 
+def _event_attr(cloud_event: Any, name: str) -> Any:
+    try:
+        return cloud_event.get(name) if hasattr(cloud_event, "get") else None
+    except Exception:  # a CloudEvent without the attribute may raise instead of answering None
+        return None
+
+
+def log_context(cloud_event: Any, function: str, msg: PubSubMessage | None) -> dict[str, Any]:
+    """The fields every line of this delivery carries: the function, the message's identifiers (its attributes
+    that are log labels: workflow, scraper_name, request_id, decision_id) and the trace."""
+    attrs = msg.attributes if msg else {}
+    fields: dict[str, Any] = {"function": function}
+    fields.update({k: attrs[k] for k in log.LABEL_KEYS if k != "function" and attrs.get(k)})
+    parent = _event_attr(cloud_event, "traceparent") or next(
+        (attrs[a] for a in TRACEPARENT_ATTRIBUTES if attrs.get(a)), None
+    )
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GCP_PROJECT")
+    fields.update(log.trace_fields(parent, project))
+    return fields
+
+
 def run(cloud_event: Any, function: str, handler: Handler | str) -> Any:
     """Decode `cloud_event`, hand the message to the role's `handle` (a callable, or its dotted name, see
     `resolve`), log the outcome; raise to redeliver."""
+    log.install()
     work = resolve(handler) if isinstance(handler, str) else handler
     try:
         msg = decode_event(cloud_event)
     except MalformedMessage as exc:
-        event_id = cloud_event.get("id") if hasattr(cloud_event, "get") else None
-        log.error(
-            f"{function}: malformed event, acknowledged without retry: {exc}",
-            function=function,
-            event_id=event_id,
-            error_type="malformed_message",
-        )
+        with log.bound(**log_context(cloud_event, function, None)):
+            log.error(
+                f"{function}: malformed event, acknowledged without retry: {exc}",
+                event_id=_event_attr(cloud_event, "id"),
+                error_type="malformed_message",
+            )
         return None
+    with log.bound(**log_context(cloud_event, function, msg)):
+        return _handle(function, work, msg)
+
+
+def _handle(function: str, work: Handler, msg: PubSubMessage) -> Any:
     try:
         result = work(msg)
     except (MalformedMessage, PermanentError) as exc:
         log.error(
             f"{function}: rejected message {msg.message_id}, acknowledged without retry: {exc}",
-            function=function,
             message_id=msg.message_id,
             error_type=type(exc).__name__,
             delivery_attempt=msg.delivery_attempt,
@@ -68,7 +100,6 @@ def run(cloud_event: Any, function: str, handler: Handler | str) -> Any:
     except RetryLater as exc:
         log.warning(
             f"{function}: message {msg.message_id} will be retried: {exc}",
-            function=function,
             message_id=msg.message_id,
             delivery_attempt=msg.delivery_attempt,
         )
@@ -76,10 +107,9 @@ def run(cloud_event: Any, function: str, handler: Handler | str) -> Any:
     except Exception as exc:
         log.error(
             f"{function}: failed on message {msg.message_id}, will be retried: {exc!r}",
-            function=function,
             message_id=msg.message_id,
             delivery_attempt=msg.delivery_attempt,
         )
         raise
-    log.info(f"{function}: done", function=function, message_id=msg.message_id, result=result)
+    log.info(f"{function}: done", message_id=msg.message_id, result=result)
     return result

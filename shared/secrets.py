@@ -37,16 +37,24 @@ def get_secret(name: str) -> str | None:
 
 def remember(value: str) -> None:
     """Scrub `value` (in every form of `variants`) from now on too: also a credential derived at run time
-    (e.g. an OAuth access token)."""
-    if value and len(value) >= 4:
-        _known.update(variants(value))
+    (e.g. an OAuth access token). A service-account JSON key's `private_key` is remembered on its own too."""
+    if not value or len(value) < 4:
+        return
+    _known.update(variants(value))
+    if value.startswith("{"):
+        try:
+            doc = json.loads(value)
+        except ValueError:
+            return
+        if isinstance(doc, dict) and isinstance(doc.get("private_key"), str):
+            remember(doc["private_key"].strip())
 
 
 def scrub(text: str) -> str:
     """Replace every known secret value, and any credential-looking query parameter, with ***."""
     if not text:
         return text
-    for value in sorted(_known, key=len, reverse=True):  # longest first: a variant inside another is not half-done
+    for value in sorted(_known, key=len, reverse=True):  # longest first: a whole key before its private part
         if value in text:
             text = text.replace(value, "***")
     return _SENSITIVE.sub(r"\1***", text)

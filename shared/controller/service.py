@@ -288,7 +288,7 @@ def _wall_now() -> datetime:
 def _log(result: TickResult) -> None:
     for d in result.decisions:
         if d.alert_level in ("WARNING", "CRITICAL") and d.decision_id not in result.reused:
-            emit = log.error if d.alert_level == "CRITICAL" else log.warning
+            emit = log.critical if d.alert_level == "CRITICAL" else log.warning
             emit(
                 f"master_controller: {d.workflow} {d.action} ({d.alert_level}): {d.reason}",
                 workflow=d.workflow,

@@ -66,7 +66,29 @@ GCLOUD_COMMANDS = [
     "scheduler jobs create pubsub",
     "scheduler jobs update pubsub",
     "scheduler jobs delete",
+    "logging metrics describe",
+    "logging metrics create",
+    "logging metrics update",
+    "logging metrics delete",
+    "beta monitoring channels list",
+    "beta monitoring channels create",
+    "beta monitoring channels update",
+    "beta monitoring channels delete",
+    "alpha monitoring policies list",
+    "alpha monitoring policies create",
+    "alpha monitoring policies update",
+    "alpha monitoring policies delete",
+    "monitoring dashboards list",
+    "monitoring dashboards create",
+    "monitoring dashboards update",
+    "monitoring dashboards delete",
 ]
+# Monitoring resources with server-made ids: state key, collection in the resource name, file flag.
+_LISTED = {
+    "beta monitoring channels": ("channels", "notificationChannels", "channel-content-from-file"),
+    "alpha monitoring policies": ("policies", "alertPolicies", "policy-from-file"),
+    "monitoring dashboards": ("dashboards", "dashboards", "config-from-file"),
+}
 _LEGACY_TYPES = {"INT64": "INTEGER", "FLOAT64": "FLOAT", "BOOL": "BOOLEAN", "STRUCT": "RECORD"}
 _DATASET_ROLES = {"roles/bigquery.dataEditor": "WRITER", "roles/bigquery.dataViewer": "READER"}
 
@@ -113,6 +135,10 @@ class Cloud:
             "functions",
             "triggers",
             "jobs",
+            "metrics",
+            "channels",
+            "policies",
+            "dashboards",
         ):
             state.setdefault(key, [] if key == "services" else {})
         state.setdefault("counter", 0)
@@ -204,7 +230,65 @@ class Cloud:
             return trig
         if path.startswith("scheduler jobs"):
             return self.jobs(path, pos, f)
+        if path.startswith("logging metrics"):
+            return self.metrics(path.split()[-1], pos, f)
+        group = path.rsplit(" ", 1)[0]
+        if group in _LISTED:
+            return self.listed(group, path.split()[-1], pos, f)
         raise Fail(f"fakecloud: unhandled gcloud command {path}", 3)
+
+    def metrics(self, verb: str, pos: list[str], f: dict[str, Any]) -> Any:
+        metrics, name = self.s["metrics"], pos[0]
+        if verb == "create":
+            if name in metrics:
+                raise Fail(f"ERROR: (gcloud.logging.metrics.create) ALREADY_EXISTS: metric {name} exists")
+            body = json.loads(Path(f["config-from-file"]).read_text())
+            metrics[name] = self.metric_resource(name, body)
+            return metrics[name]
+        if name not in metrics:
+            raise not_found("gcloud.logging.metrics", f"Metric {name}")
+        if verb == "describe":
+            return metrics[name]
+        if verb == "update":
+            metrics[name] = self.metric_resource(name, json.loads(Path(f["config-from-file"]).read_text()))
+            return metrics[name]
+        del metrics[name]
+        return None
+
+    def metric_resource(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """As the API answers: name, times and the descriptor's own fields added, defaults left out."""
+        out = json.loads(json.dumps(body))
+        md = out.setdefault("metricDescriptor", {})
+        md.update(
+            name=f"projects/{self.pid()}/metricDescriptors/logging.googleapis.com/user/{name}",
+            type=f"logging.googleapis.com/user/{name}",
+        )
+        return {"name": name, "createTime": "2026-01-01T00:00:00Z", **out}
+
+    def listed(self, group: str, verb: str, pos: list[str], f: dict[str, Any]) -> Any:
+        key, collection, flag = _LISTED[group]
+        items = self.s[key]
+        if verb == "list":
+            m = re.fullmatch(r'displayName="(.*)"', str(f.get("filter", "")))
+            return [v for v in items.values() if m is None or v.get("displayName") == m.group(1)]
+        if verb == "create":
+            body = json.loads(Path(f[flag]).read_text())
+            parent = self.project["projectNumber"] if key == "dashboards" else self.pid()
+            name = f"projects/{parent}/{collection}/{self.next_id()}"
+            items[name] = {**_drop_defaults(body), "name": name, "etag": "e1"}
+            return items[name]
+        name = pos[0]
+        if name not in items:
+            raise not_found(f"gcloud.{group.replace(' ', '.')}", name)
+        if verb == "update":
+            body = json.loads(Path(f[flag]).read_text())
+            if key == "dashboards" and body.get("etag") != items[name]["etag"]:
+                raise Fail("ERROR: (gcloud.monitoring.dashboards.update) ABORTED: etag mismatch")
+            etag = f"e{int(items[name]['etag'][1:]) + 1}"
+            items[name] = {**_drop_defaults(body), "name": name, "etag": etag}
+            return items[name]
+        del items[name]
+        return None
 
     def service_accounts(self, verb: str, pos: list[str], f: dict[str, Any]) -> Any:
         accounts = self.s["service_accounts"]
@@ -637,6 +721,15 @@ def _legacy(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
             g["fields"] = _legacy(f["fields"])
         out.append(g)
     return out
+
+
+def _drop_defaults(value: Any) -> Any:
+    """Proto3 JSON leaves default values out of the API's answers (0, "0s", false, empty)."""
+    if isinstance(value, dict):
+        return {k: _drop_defaults(v) for k, v in value.items() if v not in (0, "0s", False, "", [], {})}
+    if isinstance(value, list):
+        return [_drop_defaults(v) for v in value]
+    return value
 
 
 def _seconds(duration: str) -> str:

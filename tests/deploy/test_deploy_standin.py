@@ -313,6 +313,9 @@ def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) ->
     assert res.returncode == 0, res.stderr
     kinds = [" ".join(w for w in m[1:4] if not w.startswith("-")) for m in deployed.mutations()]
     order = [
+        "monitoring dashboards delete",
+        "alpha monitoring policies",
+        "logging metrics delete",
         "scheduler jobs delete",
         "functions delete",
         "secrets delete",
@@ -337,6 +340,9 @@ def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) ->
         "secrets",
         "functions",
         "jobs",
+        "metrics",
+        "policies",
+        "dashboards",
     ):
         assert s[key] == {}, key
     assert all(not b["members"] for b in s["iam"].get("project", [])), "project bindings removed"

@@ -77,10 +77,15 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
 
 
 def run_batch(commands: list[list[str]], env: dict[str, str]) -> list[dict]:
+    return run_sdk_script(BATCH, commands, env)  # type: ignore[return-value]
+
+
+def run_sdk_script(script: Path, payload: object, env: dict[str, str]) -> object:
+    """Run one of our helper scripts with the SDK's Python: JSON in on stdin, JSON out on stdout."""
     root = sdk_root()
     res = subprocess.run(
-        [sdk_python(root), str(BATCH), str(root)],
-        input=json.dumps(commands),
+        [sdk_python(root), str(script), str(root)],
+        input=json.dumps(payload),
         capture_output=True,
         text=True,
         env=env,
@@ -204,3 +209,69 @@ def test_the_checks_reject_what_the_real_clis_reject(
     show = next(a for a in printed if a[0] == "bq" and "show" in a)
     assert bq_verdict(*run_bq(show, cli_env, unauthorised_api))
     assert not bq_verdict(*run_bq([*show[:2], "--no_such_flag", *show[2:]], cli_env, unauthorised_api))
+
+
+MESSAGES = Path(__file__).parent / "gcloud_messages.py"
+# The file flag of each monitoring command group -> the API message its file holds.
+FILE_KINDS = {
+    ("logging", "metrics"): ("--config-from-file=", "LogMetric"),
+    ("alpha", "monitoring", "policies"): ("--policy-from-file=", "AlertPolicy"),
+    ("beta", "monitoring", "channels"): ("--channel-content-from-file=", "NotificationChannel"),
+    ("monitoring", "dashboards"): ("--config-from-file=", "Dashboard"),
+}
+
+
+def check_messages(files: list[list[str]], env: dict[str, str]) -> list[str]:
+    return run_sdk_script(MESSAGES, files, env)  # type: ignore[return-value]
+
+
+def monitoring_files(lines: list[list[str]]) -> list[list[str]]:
+    out = []
+    for argv in lines:
+        for group, (flag, kind) in FILE_KINDS.items():
+            if tuple(argv[1 : 1 + len(group)]) == group and argv[1 + len(group)] in ("create", "update"):
+                out += [[kind, a.removeprefix(flag)] for a in argv if a.startswith(flag)]
+    return _unique(out)
+
+
+def test_every_monitoring_file_is_made_of_fields_the_api_defines(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """gcloud reads --policy-from-file and the like only once it has credentials, so parsing does not check
+    them: each file the dry run writes (with email and webhook channels configured) is decoded into the API
+    message class the installed gcloud sends, and an unknown field or enum value fails. A broken copy shows
+    the check can fail."""
+    from tests.deploy.conftest import edited_copy
+
+    def edit(d: dict) -> None:
+        d["monitoring"]["notification_emails"] = ["oncall@example.com"]
+
+    settings = edited_copy(REPO / "deploy" / "settings.yaml", tmp_path / "settings.yaml", edit)
+    env = {**cli_env, "NBA_ORCH_MONITORING_WEBHOOK_URL": "https://hooks.example.com/services/T0/B0/x"}
+    res = subprocess.run(
+        [
+            str(REPO / "deploy" / "deploy.sh"),
+            "--project",
+            PROJECT,
+            "--build-dir",
+            str(tmp_path / "build"),
+            "--settings",
+            str(settings),
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    assert "hooks.example.com" not in res.stdout + res.stderr  # the webhook URL is a secret: in a file only
+    files = monitoring_files([shlex.split(x) for x in res.stdout.splitlines() if x and not x.startswith("#")])
+    assert {k for k, _ in files} == {"LogMetric", "AlertPolicy", "NotificationChannel", "Dashboard"}
+    assert len([1 for k, _ in files if k == "NotificationChannel"]) == 2  # the email and the webhook
+    assert check_messages(files, cli_env) == []
+    policy = next(p for k, p in files if k == "AlertPolicy")
+    broken = json.loads(Path(policy).read_text())
+    broken["conditions"][0]["conditionThreshold"]["comparison"] = "COMPARISON_MORE"
+    broken["escalation"] = True
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    found = check_messages([["AlertPolicy", str(tmp_path / "broken.json")]], cli_env)
+    assert len(found) == 2 and any("escalation" in p for p in found) and any("comparison" in p for p in found)
