@@ -1,10 +1,12 @@
 """Dead letters you can act on, through the real scrapers function (functions-framework, a push subscription
 with the deployed dead-letter policy, 1 s backoff) on the Pub/Sub emulator:
 
-- a request whose upstream answers 503 for every delivery dead-letters after max_delivery_attempts;
+- a request whose every delivery raises (its BigQuery dataset does not exist yet, so the run's row cannot be
+  written) dead-letters after max_delivery_attempts (an upstream failing forever no longer does: the last
+  delivery records it as failed);
 - `nba-orch dlq list` shows it (what: its payload and attributes, where from: the source subscription and its
   topic, how many attempts, the log filter for why) and leaves it there;
-- once the upstream answers again, `nba-orch dlq replay --id ID` republishes it to scraper_requests with its
+- once the dataset exists, `nba-orch dlq replay --id ID` republishes it to scraper_requests with its
   attributes: the function runs it to success and the dead-letter subscription is empty; `--dry-run` before
   that published nothing;
 - the function's JSON lines of those deliveries join up: the same labels (function, scraper, workflow,
@@ -20,7 +22,6 @@ import pytest
 from shared import log
 from shared.adapters.pubsub import publish
 from tests.functions_harness import FunctionProcess, LogTail, function_env, wait_for, wire
-from tests.replay import Reply
 from tests.scrapers.conftest import request, rows
 from tooling import dlq
 from tooling.cli import main
@@ -44,13 +45,17 @@ def test_a_dead_letter_is_listed_then_replayed_to_success(
 ):
     for k, v in rt.env().items():
         monkeypatch.setenv(k, v)
-    api = "api.balldontlie.io"
-    replay_server.add(api, "/v1/box_scores", query={"date": DATE}, replies=[Reply(503, body="down")])
+    import dataclasses
+
+    from tooling.provision import ensure_all
+
+    later = dataclasses.replace(rt, dataset=f"{rt.dataset}_later")  # not created yet: every delivery raises
     req = request("bdl_box_scores", {"date": DATE})
     body = json.dumps(req.to_json()).encode()
     attrs = {**req.attributes(), "traceparent": TRACEPARENT}
     log_path = tmp_path / "scrapers.log"
-    with FunctionProcess("scrapers", env=function_env(rt, **scraper_env), log_path=log_path) as fn:
+    env = function_env(rt, **scraper_env, NBA_ORCH_DATASET=later.dataset)
+    with FunctionProcess("scrapers", env=env, log_path=log_path) as fn:
         push = wire(rt, fn, "scraper_requests", min_backoff=1, max_backoff=1, max_delivery_attempts=MAX_ATTEMPTS)
         message_id = publish(rt, "scraper_requests", body, attrs)
         wait_for(lambda: dlq.list_dead_letters(rt), 60, "the request to be dead-lettered")
@@ -86,15 +91,14 @@ def test_a_dead_letter_is_listed_then_replayed_to_success(
         code, unknown = cli(capsys, "dlq", "replay", "--id", "no-such-id")
         assert code == 1 and unknown["errors"] == [{"id": "no-such-id", "error": "not in the dead-letter subscription"}]
 
-        # The upstream is back: replay it, and the function does the work.
-        bdl = upstream_dir / "balldontlie"
-        replay_server.add(api, "/v1/box_scores", query={"date": DATE}, file=bdl / "box_scores_2024-01-15.json")
+        # The dataset exists now: replay it, and the function does the work.
+        ensure_all(later)
         code, done = cli(capsys, "dlq", "replay", "--id", entry["id"])
         assert code == 0 and done["errors"] == [] and done["remaining"] == 0
         (replayed,) = done["replayed"]
         assert replayed["topic"] == rt.topic_path("scraper_requests")
         assert replayed["attributes"] == {**attrs, dlq.REPLAY_OF: entry["id"]}
-        (row,) = wait_for(lambda: rows(rt), 30, "the replayed request's run row")
+        (row,) = wait_for(lambda: rows(later), 30, "the replayed request's run row")
         assert (row["request_id"], row["status"]) == (req.request_id, "success")
         assert cli(capsys, "dlq", "list")[1]["count"] == 0
         lines = LogTail(log_path).read()
