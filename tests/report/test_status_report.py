@@ -118,12 +118,9 @@ def _chromium() -> str:
     return path
 
 
-def test_report_timeline_is_drawn_in_headless_chromium(tmp_path):
-    browser = _chromium()
-    data = healthy_day()
-    page = tmp_path / "report.html"
-    page.write_text(render(data, evaluate(CFG, data)))
-    out = subprocess.run(
+def dump_dom(browser: str, page, tmp_path) -> subprocess.CompletedProcess[str]:
+    """The page's DOM after its scripts ran, in headless Chromium with a fresh profile."""
+    return subprocess.run(
         [
             browser,
             "--headless",
@@ -142,6 +139,14 @@ def test_report_timeline_is_drawn_in_headless_chromium(tmp_path):
         text=True,
         timeout=120,
     )
+
+
+def test_report_timeline_is_drawn_in_headless_chromium(tmp_path):
+    browser = _chromium()
+    data = healthy_day()
+    page = tmp_path / "report.html"
+    page.write_text(render(data, evaluate(CFG, data)))
+    out = dump_dom(browser, page, tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     dom = out.stdout
     marks = int(re.search(r'data-marks="(\d+)"', dom).group(1))
@@ -166,25 +171,7 @@ def test_a_hostile_scraped_value_cannot_blank_the_timeline(tmp_path):
     browser = _chromium()
     page = tmp_path / "report.html"
     page.write_text(html)
-    out = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = dump_dom(browser, page, tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     marks = int(re.search(r'data-marks="(\d+)"', out.stdout).group(1))
     assert marks == len(data.expected) + len(data.decisions) + len(data.executions) + len(data.cleanups)
