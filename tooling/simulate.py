@@ -95,6 +95,9 @@ class Quiescence:
         self.lock = threading.Lock()
         self.tail = LogTail(scraper_log)
         self.finished: set[str] = set()
+        # request id -> the message ids that carried it: a dead-lettered copy has a new message id (and no
+        # attribute naming the original), but it keeps the original's attributes, request_id among them.
+        self.by_request: dict[str, set[str]] = {}
         from shared.clients import subscriber
 
         client = subscriber(rt.project)
@@ -111,16 +114,18 @@ class Quiescence:
             self.seen_requests += 1
             if message.message_id not in self.finished:
                 self.pending.add(message.message_id)
+            rid = message.attributes.get("request_id")
+            if rid:
+                self.by_request.setdefault(rid, set()).add(message.message_id)
         message.ack()
 
     def _on_dead_letter(self, message: Any) -> None:
         src = message.attributes.get("CloudPubSubDeadLetterSourceSubscription", "")
         with self.lock:
             self.dead_lettered += 1
-            # The dead-lettered copy has a new id; the original is the oldest pending request from that sub.
+            # The dead-lettered copy has a new id: its request_id attribute names the request it was.
             if "scraper-requests" in src or self.rt.topic("scraper_requests") in src:
-                orig = message.attributes.get("CloudPubSubDeadLetterSourceMessageId")
-                if orig:
+                for orig in self.by_request.get(message.attributes.get("request_id", ""), ()):
                     self.pending.discard(orig)
                     self.finished.add(orig)
         message.ack()
