@@ -45,8 +45,7 @@ class Claim:
     generation: int
     data: bytes
     won: bool
-    created: datetime | None = None  # storage creation time (the first write)
-    updated: datetime | None = None  # storage time of this generation (the last write)
+    created: datetime | None = None  # storage creation time (the first write): where a lease counts from
     metadata: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
@@ -74,7 +73,6 @@ def _from_blob(blob: Any, data: bytes, won: bool) -> Claim:
         data=data,
         won=won,
         created=blob.time_created,
-        updated=blob.updated,
         metadata=dict(blob.metadata or {}),
     )
 

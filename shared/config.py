@@ -115,7 +115,7 @@ class Workflow:
 # field's metadata gives its validation: a number's range (finite always), a required key.
 
 
-def _num(minimum: float = 0, maximum: float | None = None, *, required: bool = False) -> dict[str, Any]:
+def number_field(minimum: float = 0, maximum: float | None = None, *, required: bool = False) -> dict[str, Any]:
     return {"minimum": minimum, "maximum": maximum, "required": required}
 
 
@@ -123,31 +123,31 @@ def _num(minimum: float = 0, maximum: float | None = None, *, required: bool = F
 class ControllerSettings:
     """`controller:`. Hourly ticks first_hour..last_hour ET (plus every fixed window's hour)."""
 
-    first_hour: int = field(default=6, metadata=_num(0, 23, required=True))
-    last_hour: int = field(default=23, metadata=_num(0, 23, required=True))
-    schedule_freshness_hours: float = field(default=6.0, metadata=_num())
+    first_hour: int = field(default=6, metadata=number_field(0, 23, required=True))
+    last_hour: int = field(default=23, metadata=number_field(0, 23, required=True))
+    schedule_freshness_hours: float = field(default=6.0, metadata=number_field())
     schedule_scraper: str = "nbac_schedule_api"
     # Odds API credits kept in reserve: betting_lines is skipped (WARNING) below this.
-    odds_quota_reserve: int = field(default=0, metadata=_num())
+    odds_quota_reserve: int = field(default=0, metadata=number_field())
     # Hours after a tip when a game's data counts as final.
-    game_final_after_hours: float = field(default=3.0, metadata=_num())
+    game_final_after_hours: float = field(default=3.0, metadata=number_field())
 
 
 @dataclass(frozen=True)
 class CleanupSection:
     """`cleanup:` as written in settings.yaml (the role's durations: shared.cleanup.reconcile.CleanupSettings)."""
 
-    interval_minutes: int = field(default=15, metadata=_num(1, 60, required=True))
-    lookback_minutes: int = field(default=60, metadata=_num(1, required=True))
-    min_file_age_minutes: int = field(default=30, metadata=_num(1, required=True))
-    republish_cooldown_minutes: int = field(default=60, metadata=_num(1, required=True))
-    warn_missing_threshold: int = field(default=5, metadata=_num())
+    interval_minutes: int = field(default=15, metadata=number_field(1, 60, required=True))
+    lookback_minutes: int = field(default=60, metadata=number_field(1, required=True))
+    min_file_age_minutes: int = field(default=30, metadata=number_field(1, required=True))
+    republish_cooldown_minutes: int = field(default=60, metadata=number_field(1, required=True))
+    warn_missing_threshold: int = field(default=5, metadata=number_field())
     processed_files_query: str = ""
-    max_catchup_hours: float = field(default=168.0, metadata=_num())
-    date_margin_days: int = field(default=1, metadata=_num())
-    ledger_margin_hours: float = field(default=6.0, metadata=_num())
-    max_reported_files: int = field(default=5000, metadata=_num())
-    list_workers: int = field(default=4, metadata=_num(1))
+    max_catchup_hours: float = field(default=168.0, metadata=number_field())
+    date_margin_days: int = field(default=1, metadata=number_field())
+    ledger_margin_hours: float = field(default=6.0, metadata=number_field())
+    max_reported_files: int = field(default=5000, metadata=number_field())
+    list_workers: int = field(default=4, metadata=number_field(1))
 
 
 @dataclass(frozen=True)
@@ -161,16 +161,16 @@ class GamesSettings:
 class PubSubSettings:
     """`pubsub:`: the subscriptions' dead-letter and retry policies (deploy and the local runner apply them)."""
 
-    max_delivery_attempts: int = field(default=5, metadata=_num())  # Pub/Sub allows 5 to 100 (checked below)
-    min_retry_backoff_seconds: int = field(default=10, metadata=_num(0, 600))
-    max_retry_backoff_seconds: int = field(default=600, metadata=_num(0, 600))
+    max_delivery_attempts: int = field(default=5, metadata=number_field())  # Pub/Sub allows 5 to 100 (checked below)
+    min_retry_backoff_seconds: int = field(default=10, metadata=number_field(0, 600))
+    max_retry_backoff_seconds: int = field(default=600, metadata=number_field(0, 600))
 
 
 @dataclass(frozen=True)
 class GcsSettings:
     """`gcs:`: the data bucket's lifecycle (0 keeps files forever) and its OBJECT_FINALIZE notifications."""
 
-    lifecycle_delete_days: int = field(default=0, metadata=_num())
+    lifecycle_delete_days: int = field(default=0, metadata=number_field())
     notifications_enabled: bool = False
 
 
@@ -178,7 +178,7 @@ class GcsSettings:
 class BigQuerySettings:
     """`bigquery:`: partition expiration of the day-partitioned tables."""
 
-    partition_expiration_days: int = field(default=90, metadata=_num(1))
+    partition_expiration_days: int = field(default=90, metadata=number_field(1))
 
 
 @dataclass(frozen=True)
@@ -186,9 +186,9 @@ class LeaseSettings:
     """`leases:`: how long a claim's holder may work before another delivery takes over (wall clock; see
     shared.claims)."""
 
-    controller_slot_seconds: float = field(default=120.0, metadata=_num(1))
-    cleanup_run_seconds: float = field(default=300.0, metadata=_num(1))
-    scraper_request_seconds: float = field(default=240.0, metadata=_num(1))
+    controller_slot_seconds: float = field(default=120.0, metadata=number_field(1))
+    cleanup_run_seconds: float = field(default=300.0, metadata=number_field(1))
+    scraper_request_seconds: float = field(default=240.0, metadata=number_field(1))
 
 
 SECTIONS: dict[str, type] = {
@@ -272,7 +272,7 @@ def _cron_hours(hours: list[int]) -> str:
 # Loading and validation
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -379,7 +379,7 @@ class Checker:
 
 def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec], dict[str, re.Pattern[str]]]:
     c = Checker(path.name)
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     c.only(raw, {"param_patterns", "sources", "scrapers"}, "catalog")
     patterns: dict[str, re.Pattern[str]] = {}
     for name, pat in c.mapping(raw.get("param_patterns", {}), "param_patterns").items():
@@ -527,7 +527,7 @@ _COMMON_KEYS = {"decision_type", "priority", "enabled", "depends_on", "scrapers"
 
 def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, Workflow]:
     c = Checker(path.name)
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     c.only(raw, {"workflows"}, "workflows")
     body_all = c.mapping(raw.get("workflows"), "workflows")
     workflows: dict[str, Workflow] = {}
@@ -595,7 +595,7 @@ def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, W
 
 def _load_settings(path: Path) -> dict[str, Any]:
     c = Checker(path.name)
-    raw = _read_yaml(path)
+    raw = read_yaml(path)
     c.only(raw, {"timezone", "operational_day_start", "schedule_lock_time"} | set(SECTIONS), "settings")
     try:
         tz = ZoneInfo(str(raw.get("timezone")))

@@ -16,10 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from shared import rules as day_rules
-from shared.config import CONFIG_DIR, Config, ConfigError
+from shared.config import CONFIG_DIR, Checker, Config, ConfigError, number_field, read_yaml
 from shared.nba.schedule import Game
 from shared.timeutil import iso_utc, to_et
 
@@ -46,11 +44,11 @@ class Rule:
 class NotifySettings:
     """`notify:`: flood control (defaults: the fix of the system we replace)."""
 
-    max_per_hour_per_rule: int = 5
-    digest_after: int = 3
-    cooldown_minutes: float = 60.0
-    remind_after_minutes: float = 240.0
-    group_wait_minutes: float = 5.0
+    max_per_hour_per_rule: int = field(default=5, metadata=number_field(1))
+    digest_after: int = field(default=3, metadata=number_field(1))
+    cooldown_minutes: float = field(default=60.0, metadata=number_field())
+    remind_after_minutes: float = field(default=240.0, metadata=number_field())
+    group_wait_minutes: float = field(default=5.0, metadata=number_field())
     min_severity: str = "WARNING"
 
 
@@ -67,6 +65,7 @@ def parse_alerts_config(raw: Any, cfg: Config | None = None) -> AlertsConfig:
     """Validate alerts.yaml's content: every problem is one ConfigError naming the key."""
     if not isinstance(raw, dict):
         raise ConfigError(FILE, "-", "must be a mapping with `rules` and `notify`")
+    c = Checker(FILE)
     unknown = set(raw) - {"rules", "notify"}
     if unknown:
         raise ConfigError(FILE, sorted(unknown)[0], "unknown key (allowed: notify, rules)")
@@ -83,10 +82,8 @@ def parse_alerts_config(raw: Any, cfg: Config | None = None) -> AlertsConfig:
             raise ConfigError(FILE, f"{key}.severity", f"must be one of {', '.join(SEVERITIES)}, got {sev!r}")
         params = {k: v for k, v in body.items() if k not in ("kind", "severity")}
         for k, v in params.items():
-            if k.endswith(("_minutes", "_hours", "_rows")) and (
-                isinstance(v, bool) or not isinstance(v, int | float) or v < 0
-            ):
-                raise ConfigError(FILE, f"{key}.{k}", f"must be a number >= 0, got {v!r}")
+            if k.endswith(("_minutes", "_hours", "_rows")):
+                c.number(v, f"{key}.{k}")  # finite, >= 0
         if cfg is not None:
             for s in params.get("scrapers") or ():
                 if s not in cfg.scrapers:
@@ -95,32 +92,15 @@ def parse_alerts_config(raw: Any, cfg: Config | None = None) -> AlertsConfig:
             if wf is not None and (wf not in cfg.workflows or cfg.workflows[wf].fixed_time is None):
                 raise ConfigError(FILE, f"{key}.due_after_workflow", f"{wf!r} is not a fixed-time workflow")
         out.append(Rule(str(name), kind, sev, params))
-    n = raw.get("notify") or {}
-    if not isinstance(n, dict):
-        raise ConfigError(FILE, "notify", "must be a mapping")
-    defaults = NotifySettings()
-    kw: dict[str, Any] = {}
-    for k, v in n.items():
-        if not hasattr(defaults, k):
-            raise ConfigError(FILE, f"notify.{k}", "unknown key")
-        if k == "min_severity":
-            if v not in SEVERITIES:
-                raise ConfigError(FILE, f"notify.{k}", f"must be one of {', '.join(SEVERITIES)}")
-        elif isinstance(v, bool) or not isinstance(v, int | float) or v < (1 if k.startswith(("max", "digest")) else 0):
-            raise ConfigError(FILE, f"notify.{k}", f"must be a positive number, got {v!r}")
-        kw[k] = type(getattr(defaults, k))(v)
-    return AlertsConfig(tuple(out), NotifySettings(**kw))
+    notify = c.section(raw.get("notify"), "notify", NotifySettings)  # the settings sections' one validator
+    if notify.min_severity not in SEVERITIES:
+        raise ConfigError(FILE, "notify.min_severity", f"must be one of {', '.join(SEVERITIES)}")
+    return AlertsConfig(tuple(out), notify)
 
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> AlertsConfig:
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(FILE, "-", f"file not found at {path}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(FILE, "-", f"invalid YAML: {exc}") from None
-    return parse_alerts_config(raw)
+    return parse_alerts_config(read_yaml(Path(path)))
 
 
 def load_alerts_config(config_dir: str | Path | None = None) -> AlertsConfig:

@@ -35,6 +35,22 @@ def test_config_loads_and_rejects_unknown_kind() -> None:
         sla.parse_alerts_config({"rules": {"x": {"kind": "run_before_tip", "scrapers": ["zzz"]}}}, CFG)
 
 
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"rules": {"x": {"kind": "schedule_fresh", "max_age_hours": float("nan")}}}, "rules.x.max_age_hours"),
+        ({"notify": {"cooldown_minutes": float("inf")}}, "notify.cooldown_minutes"),
+        ({"notify": {"max_per_hour_per_rule": 0}}, "notify.max_per_hour_per_rule"),
+        ({"notify": {"sometimes": 1}}, "notify.sometimes"),
+        ({"notify": {"min_severity": "LOUD"}}, "notify.min_severity"),
+    ],
+)
+def test_alert_settings_are_validated_like_every_settings_section(raw, key) -> None:
+    with pytest.raises(ConfigError) as info:
+        sla.parse_alerts_config(raw)
+    assert info.value.key == key
+
+
 def test_final_box_scores_due_after_last_window_across_dst_fall_back() -> None:
     # 2025-11-02: clocks fall back at 02:00 ET; the 04:00 window of the night is 09:00 UTC.
     d = date(2025, 11, 1)

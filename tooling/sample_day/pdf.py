@@ -36,7 +36,7 @@ def _escape(text: str) -> bytes:
     return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
-def _num(v: float) -> str:
+def number_field(v: float) -> str:
     return f"{v:.2f}".rstrip("0").rstrip(".")
 
 
@@ -54,7 +54,7 @@ class Page:
             font = b"/F2" if bold else b"/F1"
             self.ops.append(
                 b"BT %s %s Tf 1 0 0 1 %s %s Tm (%s) Tj ET"
-                % (font, _num(size).encode(), _num(x).encode(), _num(y).encode(), _escape(text))
+                % (font, number_field(size).encode(), number_field(x).encode(), number_field(y).encode(), _escape(text))
             )
         return x + text_width(text, size)
 
@@ -68,7 +68,7 @@ class Page:
         return x
 
     def line(self, x1: float, y1: float, x2: float, y2: float, width: float = 0.5) -> None:
-        self.ops.append(b"%s w %s %s m %s %s l S" % tuple(_num(v).encode() for v in (width, x1, y1, x2, y2)))
+        self.ops.append(b"%s w %s %s m %s %s l S" % tuple(number_field(v).encode() for v in (width, x1, y1, x2, y2)))
 
 
 @dataclass
@@ -98,7 +98,7 @@ class Document:
             objects.append(
                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %s %s] /Contents %d 0 R "
                 b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>"
-                % (_num(page.width).encode(), _num(page.height).encode(), page_no + 1)
+                % (number_field(page.width).encode(), number_field(page.height).encode(), page_no + 1)
             )
             objects.append(stream)
         objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
