@@ -11,7 +11,8 @@ the deliveries failed: that is in the function's log lines, so each entry carrie
 that finds them (the message's request id or scraper, else the source subscription).
 
 Listing pulls without acknowledging and then releases every message at once (ack deadline 0), so it changes
-nothing. Replay republishes the data and the original attributes (the dead-letter ones dropped, a
+nothing; the pull and release are the runtime's (shared.alerts.dead_letters: the ticks peek the same way for
+the `dead_letters_empty` SLA). Replay republishes the data and the original attributes (the dead-letter ones dropped, a
 `nba_orch_replay_of` attribute added) to the source subscription's topic, then acknowledges the dead letter;
 every handler is idempotent, so replaying a message whose work was done meanwhile is harmless.
 """
@@ -19,11 +20,11 @@ every handler is idempotent, so replaying a message whose work was done meanwhil
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.alerts import dead_letters
 from shared.runtime import Runtime
 
 PREFIX = "CloudPubSubDeadLetterSource"
@@ -35,12 +36,6 @@ REPLAY_OF = "nba_orch_replay_of"
 # Message attributes that identify the work (our contracts' attributes()); shown and used in the log filter.
 KEY_ATTRIBUTES = ("scraper_name", "workflow", "request_id", "execution_id", "status")
 PREVIEW_CHARS = 300
-
-
-def subscription_name(rt: Runtime) -> str:
-    """The dead-letter topic's pull subscription (tooling/provision.py locally, deploy settings in the cloud:
-    both `<dead-letter topic>-pull`)."""
-    return f"projects/{rt.project}/subscriptions/{rt.topic('dead_letter')}-pull"
 
 
 @dataclass(frozen=True)
@@ -107,49 +102,24 @@ def log_filter(attributes: dict[str, str], subscription: str | None) -> str:
 
 
 def pull_all(rt: Runtime, subscription: str | None = None, *, max_messages: int = 1000) -> list[DeadLetter]:
-    """Every message the subscription holds now, not acknowledged (release or ack them afterwards)."""
-    from shared.clients import subscriber
-
-    client = subscriber(rt.project)
-    sub = subscription or subscription_name(rt)
-    got: dict[str, DeadLetter] = {}
-    while len(got) < max_messages:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # return_immediately: deprecated, still honoured
-            resp = client.pull(request={"subscription": sub, "max_messages": 100, "return_immediately": True})
-        if not resp.received_messages:
-            break
-        for rm in resp.received_messages:
-            m = rm.message
-            pt = m.publish_time
-            got.setdefault(
-                m.message_id,
-                DeadLetter(
-                    m.message_id, pt if isinstance(pt, datetime) else None, m.data, dict(m.attributes), rm.ack_id
-                ),
-            )
-    return list(got.values())
+    """Every message the subscription holds now, not acknowledged (release or ack them afterwards); the
+    runtime's pull (shared.alerts.dead_letters, also the ticks' peek)."""
+    out = []
+    for rm in dead_letters.pull_held(rt, subscription, max_messages=max_messages):
+        m = rm.message
+        pt = m.publish_time
+        at = pt if isinstance(pt, datetime) else None
+        out.append(DeadLetter(m.message_id, at, m.data, dict(m.attributes), rm.ack_id))
+    return out
 
 
 def release(rt: Runtime, letters: list[DeadLetter], subscription: str | None = None) -> None:
     """Give the messages back at once (ack deadline 0), unchanged."""
-    if letters:
-        from shared.clients import subscriber
-
-        subscriber(rt.project).modify_ack_deadline(
-            subscription=subscription or subscription_name(rt),
-            ack_ids=[d.ack_id for d in letters],
-            ack_deadline_seconds=0,
-        )
+    dead_letters.release(rt, [d.ack_id for d in letters], subscription)
 
 
 def acknowledge(rt: Runtime, letters: list[DeadLetter], subscription: str | None = None) -> None:
-    if letters:
-        from shared.clients import subscriber
-
-        subscriber(rt.project).acknowledge(
-            subscription=subscription or subscription_name(rt), ack_ids=[d.ack_id for d in letters]
-        )
+    dead_letters.acknowledge(rt, [d.ack_id for d in letters], subscription)
 
 
 def source_topics(rt: Runtime, letters: list[DeadLetter]) -> dict[str, str | None]:

@@ -3,8 +3,9 @@ apply the life cycle to the stored alerts, then audit, log and publish every eve
 
 Reads (all GCS listings the ticks already make or as cheap): the scrapers' run ledger (today and yesterday),
 the schedule (cached per process), the tick markers (`_nba-orch/ticks/<day>/<role>/`, one tiny object per
-tick that ran, written here) and the stored alerts (`_nba-orch/alerts/`, state in each object's metadata).
-No BigQuery query per tick.
+tick that ran, written here) and the stored alerts (`_nba-orch/alerts/`, state in each object's metadata);
+and one peek of the dead-letter subscription (shared.alerts.dead_letters: pulled, released at once, at most
+about 2 s when it is empty). No BigQuery query per tick.
 
 Source of truth: one GCS object per alert key (shared.claims: created create-only, changed by
 compare-and-swap), so the controller's and cleanup's concurrent ticks never both open, count or resolve the
@@ -23,7 +24,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared import log, rules
-from shared.alerts import lifecycle, sla
+from shared.alerts import dead_letters, lifecycle, sla
 from shared.alerts.lifecycle import Alert, Event
 from shared.bucket_layout import object_name, prefix
 from shared.config import Config
@@ -109,6 +110,7 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
     io = pool()
     run_fs = [io.submit(lambda d=d: list(run_ledger.list_day(rt, d))) for d in days]
     tick_fs = [io.submit(_ticks_of, rt, cfg, d) for d in days]
+    dead_f = io.submit(dead_letters.peek_count, rt)  # the backlog now (None: unreadable, the SLA not judged)
     games: tuple[Any, ...] | None
     try:
         games, _ = load_games(rt, today)
@@ -119,8 +121,17 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
     # Ticks are expected from the first one this installation recorded (a new deploy is not a missed day).
     keys = {k for ctrl, _ in ticks for k in ctrl}
     first = min([t for _, clean in ticks for t in clean] + [_key_instant(cfg, k) for k in keys], default=now)
+    dead = dead_f.result()
     return [
-        sla.DayState(day=d, games=games, runs=runs, controller_ticks=ctrl, cleanup_ticks=clean, ticks_since=first)
+        sla.DayState(
+            day=d,
+            games=games,
+            runs=runs,
+            controller_ticks=ctrl,
+            cleanup_ticks=clean,
+            ticks_since=first,
+            dead_letters=dead,
+        )
         for d, (ctrl, clean) in zip(days, ticks, strict=True)
     ]
 

@@ -23,6 +23,8 @@ from shared.timeutil import iso_utc, to_et
 
 SEVERITIES = ("INFO", "WARNING", "ERROR", "CRITICAL")
 FILE = "alerts.yaml"
+# The ticks count the dead letters up to this many (shared/alerts/dead_letters.py): "100+" beyond.
+DEAD_LETTER_PEEK_LIMIT = 100
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ class DayState:
     # The first tick this installation recorded: ticks are expected, and games judged, from here (a new deploy
     # is not a missed day); None: everything is judged.
     ticks_since: datetime | None = None
-    dead_letters: int | None = None  # messages waiting in the dead-letter subscription
+    dead_letters: int | None = None  # messages waiting in the dead-letter subscription (capped: the peek limit)
     schedule_lock: tuple[datetime | None, int] | None = None  # (first locked_at, rows); (None, 0): not locked
     decisions: tuple[int, int] | None = None  # (decisions, decisions without a reason)
     unnotified_files: tuple[str, ...] | None = None
@@ -322,7 +324,8 @@ def _dead_letters_empty(cfg: Config, rule: Rule, s: DayState, now: datetime) -> 
     if s.dead_letters is None:
         return None
     n = s.dead_letters
-    return [_ok(rule, "dead-letter", n == 0, f"{n} message(s) in the dead-letter subscription", None)]
+    count = f"{DEAD_LETTER_PEEK_LIMIT}+" if n >= DEAD_LETTER_PEEK_LIMIT else str(n)
+    return [_ok(rule, "dead-letter", n == 0, f"{count} message(s) in the dead-letter subscription", None)]
 
 
 def _source_blocked(cfg: Config, rule: Rule, s: DayState, now: datetime) -> list[Result] | None:

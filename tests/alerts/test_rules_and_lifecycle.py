@@ -134,6 +134,22 @@ def test_schema_drift_and_ticks_ran_and_dead_letters() -> None:
     assert "cleanup_ticks_ran" not in ev.rules  # not read: not judged
 
 
+def test_the_dead_letter_count_is_shown_bounded_and_none_is_not_judged() -> None:
+    d, now = date(2026, 1, 10), datetime(2026, 1, 10, 17, 0, tzinfo=UTC)
+
+    def dead(n: int | None) -> list:
+        ev = sla.evaluate(CFG, ACFG, [DayState(d, dead_letters=n)], now)
+        return [r for r in ev.results if r.rule == "dead_letters_empty"]
+
+    (full,) = dead(sla.DEAD_LETTER_PEEK_LIMIT)
+    assert not full.ok and full.detail == f"{sla.DEAD_LETTER_PEEK_LIMIT}+ message(s) in the dead-letter subscription"
+    (some,) = dead(7)
+    assert some.detail.startswith("7 message(s)")
+    (empty,) = dead(0)
+    assert empty.ok
+    assert dead(None) == []  # unreadable: no result, so an open alert is neither resolved nor counted
+
+
 def test_spring_forward_day_expects_no_skipped_tick() -> None:
     d = date(2026, 3, 8)  # 02:00 ET does not exist; the day's ticks are the configured hours that exist
     ticks = frozenset(f"{t:%Y-%m-%dT%H}" for t in [])
