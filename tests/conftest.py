@@ -59,7 +59,7 @@ def rt(stack):
     from tooling.provision import ensure_all
 
     runtime = Runtime.from_env().with_suffix(uuid.uuid4().hex[:8])
-    ensure_all(runtime)
+    ensure_all(runtime, views=False)  # the views' tests create them (tests/unit/test_bq_views.py)
     yield runtime
     _drop_subscriptions(runtime)
 

@@ -1,11 +1,13 @@
-"""Idempotent provisioning of topics, subscriptions, dataset, tables and bucket (local stack and tests)."""
+"""Idempotent provisioning of topics, subscriptions, dataset, tables, views and bucket (local stack and tests)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from shared.bq_schema import ensure_dataset_and_tables
+from shared.bq_views import ensure_views
 from shared.clients import bigquery_client, publisher, storage_client, subscriber
+from shared.config import get_config
 from shared.runtime import Runtime
 
 PULL_SUFFIX = "-pull"
@@ -105,12 +107,15 @@ def ensure_bucket(rt: Runtime) -> bool:
         return False
 
 
-def ensure_all(rt: Runtime, *, expiration_days: int = 90) -> dict[str, Any]:
-    """Everything the functions need, created if missing; returns what was created."""
+def ensure_all(rt: Runtime, *, expiration_days: int = 90, views: bool = True) -> dict[str, Any]:
+    """Everything the functions need, created if missing, and the dashboards' views (shared/bq_views.py;
+    `views=False` skips them: about 0.5 s on the emulator, which most tests need not spend); returns what was
+    created."""
     topics = ensure_topics(rt)
     subs = [ensure_pull_subscription(rt, key) for key in ("scraper_complete", "dead_letter", "gcs_events")]
     tables = ensure_dataset_and_tables(
         bigquery_client(rt.project), rt.project, rt.dataset, expiration_days=expiration_days
     )
+    made = ensure_views(bigquery_client(rt.project), rt.project, rt.dataset, get_config()) if views else []
     bucket = ensure_bucket(rt)
-    return {"topics": topics, "subscriptions": subs, "tables": tables, "bucket_created": bucket}
+    return {"topics": topics, "subscriptions": subs, "tables": tables, "views": made, "bucket_created": bucket}
