@@ -1178,6 +1178,9 @@ def build_steps(ctx: Ctx) -> list[Step]:
     steps += [p for k in TOPIC_DEFAULTS if (p := topic_iam(ctx, k)) is not None]
     steps.append(Dataset())
     steps += [Table(t) for t in TABLES.values()]
+    from deploy.views import view_steps  # the dashboards' views over those tables (shared/bq_views.py)
+
+    steps += view_steps(ctx)
     steps += [Bucket(), bucket_iam(ctx), BucketNotification()]
     for env_var, sources in api_key_secrets(ctx.cfg).items():
         steps += [Secret(env_var, sources), SecretVersions(env_var), secret_iam(ctx, secret_id(env_var))]

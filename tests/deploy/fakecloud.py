@@ -666,6 +666,17 @@ class Cloud:
                 datasets[ds]["description"] = f["description"]
                 return None
             raise Fail(f"fakecloud: unhandled bq {command} on a dataset", 3)
+        if command == "mk" and "view" in f:
+            if key in tables:
+                raise Fail(f"BigQuery error in mk operation: Table '{self.pid()}:{key}' already exists.")
+            tables[key] = {
+                "kind": "bigquery#table",
+                "type": "VIEW",
+                "tableReference": {"projectId": self.pid(), "datasetId": ds, "tableId": table},
+                "view": {"query": f["view"], "useLegacySql": f.get("use_legacy_sql") != "false"},
+                "description": f.get("description", ""),
+            }
+            return None
         if command == "mk":
             if key in tables:
                 raise Fail(f"BigQuery error in mk operation: Table '{self.pid()}:{key}' already exists.")
@@ -687,6 +698,13 @@ class Cloud:
         t = tables[key]
         if command == "show":
             return t
+        if command == "update" and "view" in f:
+            if "view" not in t:
+                raise Fail(f"BigQuery error in update operation: {self.pid()}:{key} is not a view")
+            t["view"] = {"query": f["view"], "useLegacySql": f.get("use_legacy_sql") != "false"}
+            if "description" in f:
+                t["description"] = f["description"]
+            return None
         if command == "update":
             if "schema" in f:
                 t["schema"] = {"fields": _legacy(json.loads(Path(f["schema"]).read_text()))}

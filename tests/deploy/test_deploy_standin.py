@@ -77,8 +77,10 @@ def test_first_deploy_leaves_the_project_as_specified(first_deploy: FirstDeploy)
         "maxDeliveryAttempts": 5,
     }
     assert s["subscriptions"][sub_name]["retryPolicy"] == {"minimumBackoff": "10s", "maximumBackoff": "600s"}
-    tables = s["tables"]
+    tables = {k: t for k, t in s["tables"].items() if t.get("type") != "VIEW"}
     assert sorted(tables) == sorted(f"nba_orchestration.{t}" for t in _table_names())
+    views = sorted(k for k, t in s["tables"].items() if t.get("type") == "VIEW")
+    assert views == sorted(f"nba_orchestration.{v}" for v in ("day_health", "sla_misses", "runs_by_source_status"))
     assert {t["timePartitioning"]["expirationMs"] for t in tables.values()} == {str(90 * 86400 * 1000)}
     assert s["buckets"]["nba-scraped-data"]["lifecycle"]["rule"] == [
         {"action": {"type": "Delete"}, "condition": {"age": 365}}
