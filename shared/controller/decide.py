@@ -526,9 +526,16 @@ def _report_series(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> 
     first = injury_slots.newest_due(start, tz)
     series = [s for s in injury_slots.slots_of_day(d, tz) if first.start <= s.start < end]
     due = [s for s in series if s.is_due(tick)]
-    if tick > end and (not due or tick - due[-1].due > timedelta(hours=wf.catch_up_hours)):
-        return _skip(f"the series is over: the last tip's report was due by {_hm(cfg, end)} ET", **ctx)
     fetched = {slot for r in hist.runs if _done(cfg, r) and r.scraper in wf.scrapers if (slot := _report_slot(r))}
+    if tick > end:
+        # The locker expects the series up to `end`; a report still missing then is reported, not chased.
+        left = sum(1 for s in due if s not in fetched)
+        note = f"; {left} report(s) of the series never fetched" if left else ""
+        return _skip(
+            f"the series is over: the last tip's report was due by {_hm(cfg, end)} ET{note}",
+            "WARNING" if left else "NONE",
+            **ctx,
+        )
     horizon = tick - timedelta(hours=wf.catch_up_hours)
     missing = [s for s in due if s not in fetched]
     given_up = [s for s in missing if s.due < horizon]
