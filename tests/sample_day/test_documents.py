@@ -378,12 +378,9 @@ def test_injury_reports_every_slot_in_the_dates_naming_era(injury_day):
         assert s["not_yet_submitted_count"] == (teams_waiting if h24 < reports.ALL_SUBMITTED_HOUR else 0)
         # The late scratch is listed Questionable until SCRATCH_HOUR, then with his status (issue 18).
         scratch = reports.late_scratch(w)
-
-        def status(i):
-            return "Questionable" if i is scratch and h24 < reports.SCRATCH_HOUR else i.status
-
+        shown = [("Questionable" if i is scratch and h24 < reports.SCRATCH_HOUR else i.status) for i in expected]
         assert sorted((x["player_name"], x["status"], x["reason"]) for x in out["records"]) == sorted(
-            (i.player.name, status(i), i.reason) for i in expected
+            (i.player.name, st, i.reason) for i, st in zip(expected, shown, strict=True)
         )
         for rec in out["records"]:
             assert rec["player_name"] in names_of(w, next(t for t in TEAMS if team(t).full_name == rec["team"]))
