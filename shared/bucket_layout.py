@@ -31,6 +31,8 @@ PREFIXES: dict[str, str] = {
     "ticks": ROOT + "ticks/",
     # notifier: one flood-control state per alert rule
     "notifier": ROOT + "notifier/",
+    # scrapers: each injury report's player statuses (<ET date>/<HHMM>.json), so the next report lists changes
+    "injury_status": ROOT + "injury_status/",
 }
 
 

@@ -24,7 +24,9 @@ from shared.paths.template import BUILTIN_PLACEHOLDERS, placeholders
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
-DECISION_TYPES = ("self_aware", "game_aware", "game_aware_yesterday", "discovery")
+# Scrapers whose requests name a report slot (shared.nba.injury_slots): what a report_series can ask for.
+REPORT_SERIES_SCRAPERS = ("nbac_injury_report",)
+DECISION_TYPES = ("self_aware", "game_aware", "game_aware_yesterday", "discovery", "report_series")
 PRIORITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 GAME_TYPES = ("regular_season", "nba_cup", "play_in", "playoffs", "preseason", "all_star")
 AUTH_KINDS = ("header", "query", "service_account")
@@ -108,6 +110,8 @@ class Workflow:
     first_attempt: time = time(8, 0)  # discovery
     max_attempts: int = 1  # discovery
     interval_hours: float = 1.0  # discovery
+    catch_up_hours: float = 2.0  # report_series: a missed report older than this is given up
+    max_per_tick: int = 8  # report_series: reports requested by one tick at most (the newest first)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -521,6 +525,7 @@ _WORKFLOW_KEYS: dict[str, set[str]] = {
     "game_aware": {"window_before_game_hours", "business_hours", "frequency_hours"},
     "game_aware_yesterday": {"fixed_time", "tolerance_minutes", "warn_missing_fraction", "critical_if_missing"},
     "discovery": {"game_days_only", "first_attempt", "max_attempts", "interval_hours"},
+    "report_series": {"game_days_only", "first_attempt", "catch_up_hours", "max_per_tick"},
 }
 _COMMON_KEYS = {"decision_type", "priority", "enabled", "depends_on", "scrapers"}
 
@@ -569,6 +574,18 @@ def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, W
                     c.fail(f"{key}.warn_missing_fraction", "must be between 0 and 1")
                 kw["warn_missing_fraction"] = float(frac)
             kw["critical_if_missing"] = c.flag(body.get("critical_if_missing", False), f"{key}.critical_if_missing")
+        elif dtype == "report_series":
+            kw["game_days_only"] = c.flag(body.get("game_days_only", True), f"{key}.game_days_only")
+            kw["first_attempt"] = c.clock(body.get("first_attempt", "08:00"), f"{key}.first_attempt")
+            kw["catch_up_hours"] = float(
+                c.number(body.get("catch_up_hours", 2), f"{key}.catch_up_hours", minimum=0.25, maximum=24)
+            )
+            kw["max_per_tick"] = c.number(
+                body.get("max_per_tick", 8), f"{key}.max_per_tick", minimum=1, maximum=96, integer=True
+            )
+            for s in names:
+                if s not in REPORT_SERIES_SCRAPERS:
+                    c.fail(f"{key}.scrapers", f"{s!r} has no report slots (report_series: {REPORT_SERIES_SCRAPERS})")
         else:
             kw["game_days_only"] = c.flag(body.get("game_days_only", True), f"{key}.game_days_only")
             kw["first_attempt"] = c.clock(body.get("first_attempt", "08:00"), f"{key}.first_attempt")

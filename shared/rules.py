@@ -389,6 +389,28 @@ def discovery_attempt(cfg: Config, wf: Workflow, tick: datetime, games: Iterable
 # The expected schedule
 
 
+def report_series_window(cfg: Config, wf: Workflow, d: date, games: Iterable[Game]) -> tuple[datetime, datetime]:
+    """(first attempt, end) of a report series on operational day `d`: from `first_attempt` until the report
+    named at the last tip is due (one slot after it; midnight when there are no games)."""
+    from shared.nba.injury_slots import slot_containing, slot_length  # report slots: only this rule needs them
+
+    start = _wall_instant_forward(cfg, d, wf.first_attempt)
+    day = day_games(cfg, d, games)
+    if not day:
+        return start, operational_day_bounds(cfg, d)[1]
+    last_tip = max(g.commence_utc for g in day)
+    return start, slot_containing(last_tip, _tz(cfg)).start + slot_length(d)
+
+
+def report_series_ticks(cfg: Config, wf: Workflow, d: date, games: Iterable[Game]) -> list[datetime]:
+    """The ticks of a report series: every controller tick inside its window (each may find new reports)."""
+    games = list(games)
+    if wf.game_days_only and not day_games(cfg, d, games):
+        return []
+    start, end = report_series_window(cfg, wf, d, games)
+    return [t for t in controller_ticks(cfg, d) if start <= t <= end]
+
+
 def _games_phrase(n: int) -> str:
     return "no games" if n == 0 else f"{n} game" + ("" if n == 1 else "s")
 
@@ -442,6 +464,13 @@ def workflow_runs(cfg: Config, wf: Workflow, d: date, games: Iterable[Game]) -> 
                 f"{_games_phrase(n)} on {d:%Y-%m-%d}, last tip {hm(cfg, day[-1].commence_utc)} ET; post-game "
                 f"window {wf.fixed_time:%H:%M} (+/-{wf.tolerance_minutes} min) at {when}",
             )
+        ]
+
+    if wf.decision_type == "report_series":
+        ticks = report_series_ticks(cfg, wf, d, games)
+        return [
+            run(t, f"{_games_phrase(n)}; report series tick {i}/{len(ticks)}: every report due since the last one")
+            for i, t in enumerate(ticks, 1)
         ]
 
     # discovery

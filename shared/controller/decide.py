@@ -56,6 +56,7 @@ from shared import rules
 from shared.config import Config, Workflow
 from shared.controller.model import FRESHNESS, Decision, History, Run, Snapshot
 from shared.controller.params import Planned, covers, published_scrapers, resolve, unit_of, waiting_for_teams
+from shared.nba import injury_slots
 from shared.nba.schedule import Game
 from shared.timeutil import iso_utc
 
@@ -499,16 +500,84 @@ def _discovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
     )
 
 
+def _report_slot(r: Run) -> injury_slots.ReportSlot | None:
+    """The report a run fetched, from its request parameters (None: a request that named no slot)."""
+    p = r.params
+    if not (p.get("date") and p.get("hour") and p.get("period")):
+        return None
+    try:
+        return injury_slots.slot_of(date.fromisoformat(p["date"]), p["hour"], p["period"], p.get("minute"))
+    except ValueError:
+        return None
+
+
+def _report_series(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    d = rules.operational_day_of(cfg, tick)
+    day = _day_games(cfg, snap, d)
+    ctx: dict[str, Any] = {"games_today": len(day)}
+    if wf.game_days_only and not day:
+        return _skip("not a game day", **ctx)
+    start, end = rules.report_series_window(cfg, wf, d, day)
+    ctx.update(series_start=_hm(cfg, start), series_end=_hm(cfg, end))
+    if tick < start:
+        return _skip(f"before the first report of the series at {_hm(cfg, start)} ET", **ctx)
+    tz = cfg.timezone
+    first = injury_slots.newest_due(start, tz)
+    series = [s for s in injury_slots.slots_of_day(d, tz) if first.start <= s.start < end]
+    due = [s for s in series if s.is_due(tick)]
+    fetched = {slot for r in hist.runs if _done(cfg, r) and r.scraper in wf.scrapers if (slot := _report_slot(r))}
+    if tick > end:
+        # The locker expects the series up to `end`; a report still missing then is reported, not chased.
+        left = sum(1 for s in due if s not in fetched)
+        note = f"; {left} report(s) of the series never fetched" if left else ""
+        return _skip(
+            f"the series is over: the last tip's report was due by {_hm(cfg, end)} ET{note}",
+            "WARNING" if left else "NONE",
+            **ctx,
+        )
+    horizon = tick - timedelta(hours=wf.catch_up_hours)
+    missing = [s for s in due if s not in fetched]
+    given_up = [s for s in missing if s.due < horizon]
+    wanted = [s for s in missing if s.due >= horizon][-wf.max_per_tick :]
+    later = len(missing) - len(given_up) - len(wanted)
+    ctx.update(reports_due=len(due), reports_fetched=len(due) - len(missing))
+    if given_up:
+        ctx["reports_given_up"] = [s.label for s in given_up][-20:]
+    if not wanted:
+        newest = f" (newest {due[-1].label} ET)" if due else ""
+        if given_up:
+            return _skip(
+                f"{len(given_up)} report(s) of the series missing for longer than {wf.catch_up_hours:g} h, given up",
+                "WARNING",
+                **ctx,
+            )
+        return _skip(f"all {len(due)} report(s) due are fetched{newest}", **ctx)
+    ctx["reports"] = [s.label for s in wanted]
+    requests = tuple(Planned(sc, s.params) for s in wanted for sc in published_scrapers(cfg, wf))
+    note = f"; {later} older one(s) at the next tick" if later > 0 else ""
+    lost = f"; {len(given_up)} missing for over {wf.catch_up_hours:g} h given up" if given_up else ""
+    return _Verdict(
+        "RUN",
+        f"{len(wanted)} report(s) due and not yet fetched: {', '.join(s.label for s in wanted[-3:])}{note}{lost}",
+        "WARNING" if given_up else "NONE",
+        ctx,
+        targets=tuple(g.game_id for g in day),
+        requests=requests,
+    )
+
+
 _RULES = {
     "self_aware": _self_aware,
     "game_aware": _game_aware,
     "game_aware_yesterday": _post_game,
     "discovery": _discovery,
+    "report_series": _report_series,
 }
 
 
 def needs_games(wf: Workflow) -> bool:
-    return wf.decision_type in NEEDS_GAMES or (wf.decision_type == "discovery" and wf.game_days_only)
+    return wf.decision_type in NEEDS_GAMES or (wf.decision_type in ("discovery", "report_series") and wf.game_days_only)
 
 
 def decide_workflow(cfg: Config, wf: Workflow, snap: Snapshot) -> Decision:

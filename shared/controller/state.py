@@ -103,7 +103,7 @@ def _int(value: Any) -> int | None:
 def to_run(record: Mapping[str, Any]) -> Run:
     """A run record as `shared.run_ledger.parse` returns it (params and data_summary checked) -> Run."""
     summary, params = record["data_summary"], record["params"]
-    keep = {k: summary[k] for k in ("game_ids", "team_tricodes", "quota") if k in summary}
+    keep = {k: summary[k] for k in ("game_ids", "team_tricodes", "quota", "injury_triggers") if k in summary}
     return Run(
         scraper=str(record["scraper_name"]),
         at=record["triggered_at"],

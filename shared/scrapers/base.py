@@ -52,6 +52,9 @@ class Context:
     params: dict[str, str]
     as_of: datetime
     execution_id: str
+    # The newest earlier state object the scraper asked for (`Scraper.prior_candidates`): (name, bytes).
+    # Read by the service before `parse`, so parse stays pure; None when none exists (or none was asked for).
+    prior: tuple[str, bytes] | None = None
 
     def values(self) -> dict[str, str]:
         """Parameters plus the built-in placeholders (see shared.paths.template)."""
@@ -210,6 +213,16 @@ class Scraper:
         doc = {"records": parsed.data, "summary": parsed.summary}
         data = json.dumps(doc, separators=(",", ":"), default=str).encode()
         return [Output(fill_path(self.spec.gcs_data_path, values), data, "application/json", role="data")]
+
+    def prior_candidates(self, ctx: Context) -> list[str]:
+        """Object names of earlier state this answer is compared with, newest first; the first that exists is
+        handed to `parse` as `ctx.prior` (the injury report's previous statuses)."""
+        return []
+
+    def state_outputs(self, parsed: Parsed, ctx: Context) -> list[Output]:
+        """Internal state objects (role "state", under `_nba-orch/`), written last-writer-wins: the same answer
+        always gives the same bytes, so a second request for the same report rewrites the same content."""
+        return []
 
     def follow_up(self, ctx: Context, scraper_name: str, params: dict[str, Any]) -> ScraperRequest:
         """A follow-up request: id scoped by this request, workflow/decision/context/logical time carried."""

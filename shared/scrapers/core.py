@@ -51,6 +51,8 @@ class Result:
     record_count: int = 0
     summary: dict[str, Any] = field(default_factory=dict)
     outputs: tuple[Output, ...] = ()
+    # Internal state written after the outputs, last writer wins (Scraper.state_outputs).
+    state: tuple[Output, ...] = ()
     follow_ups: tuple[ScraperRequest, ...] = ()
     error_type: str | None = None
     error_message: str | None = None
@@ -263,6 +265,7 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         values = {**ctx.values(), **scraper.path_values(parsed, ctx)}
         name = fill_path(spec.gcs_path, values)
         extra = scraper.extra_outputs(fetched, parsed, ctx, values)
+        state = scraper.state_outputs(parsed, ctx)
         follow_ups = scraper.follow_ups(parsed, ctx) if parsed.record_count > 0 else []
     except UpstreamError as exc:
         failed = failure("upstream_error", str(exc), retries=fetched.retries)
@@ -288,6 +291,7 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         record_count=count,
         summary=summary,
         outputs=outputs,
+        state=tuple(state),
         follow_ups=tuple(follow_ups),
         retry_count=fetched.retries,
         shape=answer_shape,

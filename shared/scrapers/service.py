@@ -44,6 +44,7 @@ follow-ups (`core.fetch_failure`): published like any follow-up, so a redelivery
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -95,10 +96,17 @@ def _preload_secrets(config: Config) -> None:
 
 
 def _fetch_and_compute(
-    config: Config, request: ScraperRequest, http: Any, *, final_attempt: bool, stored: Fetched | None = None
+    config: Config,
+    request: ScraperRequest,
+    http: Any,
+    *,
+    final_attempt: bool,
+    stored: Fetched | None = None,
+    read: Callable[[str], bytes | None] | None = None,
 ) -> tuple[Result, Fetched | None, Scraper | None]:
-    """Validate, fetch (unless the stored answer is given) and compute. Raises TransientFailure only when
-    this is not the final attempt."""
+    """Validate, fetch (unless the stored answer is given), read the earlier state the scraper compares with
+    (`read`: name -> bytes or None) and compute. Raises TransientFailure only when this is not the final
+    attempt."""
     try:
         scraper, ctx = core.plan(config, request)
     except ScraperFailure as exc:
@@ -114,7 +122,28 @@ def _fetch_and_compute(
                 raise
             exc.message = f"{exc.message}; last delivery attempt, recorded as failed"
             return core.fetch_failure(config, request, exc), None, scraper
+    if read is not None and fetched.body is not None:
+        for name in scraper.prior_candidates(ctx):
+            data = read(name)
+            if data is not None:
+                ctx = dataclasses.replace(ctx, prior=(name, data))
+                break
     return core.compute(scraper, ctx, fetched), fetched, scraper
+
+
+def _read_object(rt: Runtime, name: str) -> bytes | None:
+    """An internal object's bytes, None when it does not exist (any other error propagates: redelivered)."""
+    blob = gcs.bucket(rt).get_blob(name)
+    return None if blob is None else blob.download_as_bytes()
+
+
+def _write_state(rt: Runtime, request: ScraperRequest, fetched: Fetched, result: Result) -> None:
+    """Last writer wins: a state object's bytes depend only on the answer (Scraper.state_outputs)."""
+    meta = {**core.object_metadata(request, fetched), "role": "state"}
+    for out in result.state:
+        blob = gcs.bucket(rt).blob(out.name)
+        blob.metadata = meta
+        blob.upload_from_string(out.data, content_type=out.content_type)
 
 
 def _stored_answer(rt: Runtime, request: ScraperRequest, name: str) -> tuple[Fetched, float] | None:
@@ -257,7 +286,12 @@ def _run(
             if found is not None:
                 stored, measured = found
         result, fetched, scraper = _fetch_and_compute(
-            cfg, request, http or http_layer.client(), final_attempt=final_attempt, stored=stored
+            cfg,
+            request,
+            http or http_layer.client(),
+            final_attempt=final_attempt,
+            stored=stored,
+            read=lambda name: _read_object(rt, name),
         )
         _step("after_fetch", request)
         duration = measured if measured is not None else time.monotonic() - started
@@ -266,6 +300,8 @@ def _run(
             claim.update(_wall_now(), stage="writing", raw_object=names[0], objects=names)
             replace = bool(scraper is not None and scraper.replaces_outputs)
             result = _write_outputs(rt, request, fetched, result, duration, replace=replace)
+            if result.state:
+                _write_state(rt, request, fetched, result)
             _step("after_write", request)
         result = _safekeep(rt, claim, request, fetched, result, duration)
         outcome = core.outcome_of(request, result, bucket=rt.bucket, duration_seconds=duration)
@@ -370,11 +406,16 @@ def run_local(
         raise ValueError("request.as_of is required: it is the scraper's logical time")
     _preload_secrets(cfg)
     started = time.monotonic()
+    out = Path(out_dir)
+
+    def read(name: str) -> bytes | None:
+        path = out / name
+        return path.read_bytes() if path.is_file() else None
+
     result, fetched, scraper = _fetch_and_compute(
-        cfg, request, http or http_layer.client(), final_attempt=True, stored=answer
+        cfg, request, http or http_layer.client(), final_attempt=True, stored=answer, read=read
     )
     replace = bool(scraper is not None and scraper.replaces_outputs)
-    out = Path(out_dir)
     kept = safekeeping.keep_local(out, request, fetched, result) if fetched is not None else None
     result = safekeeping.check_drift_local(out, request, result)
     duplicate = False
@@ -386,6 +427,10 @@ def run_local(
                 fh.write(o.data)
         except FileExistsError:
             duplicate = True
+    for o in result.state:
+        path = out / o.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(o.data)
     outcome = core.outcome_of(request, result, bucket=None, duration_seconds=time.monotonic() - started)
     outcome.duplicate = duplicate
     if outcome.object_name:

@@ -21,6 +21,7 @@ from shared import rules
 from shared.controller.decide import slot_tick
 from shared.controller.model import FRESHNESS
 from tests.controller.conftest import World
+from tests.workflow_variants import injury_as_discovery
 
 # (first day, last day): consecutive operational days simulated with one continuous history.
 PERIODS = {
@@ -76,6 +77,7 @@ def test_every_run_is_expected_and_every_expected_run_is_decided(cfg, games, per
 
 def test_discovery_that_never_finds_runs_exactly_at_the_expected_attempts(cfg, games):
     # Injury and referee reports never published: every attempt of the locked schedule is made, no other.
+    cfg = injury_as_discovery(cfg)
     world = World(cfg, games, empty=frozenset({"nbac_injury_report", "nbac_referee_assignments"}))
     day = date(2025, 1, 15)
     decisions = simulate(world, day, day)[day]
@@ -92,9 +94,14 @@ def test_the_regular_day_in_detail(cfg, games):
     simulate(world, date(2025, 1, 14), date(2025, 1, 14))
     decisions = simulate(world, date(2025, 1, 15), date(2025, 1, 15))[date(2025, 1, 15)]
     runs = [(rules.hm(cfg, x.tick), x.workflow, len(x.requests)) for x in decisions if x.action == "RUN"]
+    # The injury report series: the hourly era's one new report at every tick from 08:00 to 23:00 (the report
+    # named at the last tip, 22:00, printed 22:30, is due at 23:00).
+    assert [r for r in runs if r[1] == "injury_discovery"] == [
+        (f"{h:02d}:00", "injury_discovery", 1) for h in range(8, 24)
+    ]
+    runs = [r for r in runs if r[1] != "injury_discovery"]
     assert runs == [
         ("06:00", "morning_operations", 34),  # schedule, player list, 30 rosters, standings, active players
-        ("08:00", "injury_discovery", 1),  # found at once: no further attempt
         ("08:00", "referee_discovery", 1),
         ("13:00", "schedule_freshness", 1),  # 7 h after the 06:00 scrape (limit 6 h)
         ("13:00", "betting_lines", 1),  # oddsa_events; props and lines follow per event
@@ -184,7 +191,7 @@ def test_a_slot_lost_in_the_spring_forward_gap_is_caught_up(cfg, games):
     # exist, so the attempt is made at the next tick, 03:00 EDT (the locker expects it there too).
     from datetime import time
 
-    wfs = dict(cfg.workflows)
+    wfs = dict(injury_as_discovery(cfg).workflows)
     wfs["injury_discovery"] = dataclasses.replace(wfs["injury_discovery"], first_attempt=time(2))
     hourly = dataclasses.replace(
         cfg, controller=dataclasses.replace(cfg.controller, first_hour=0, last_hour=23), workflows=wfs

@@ -41,7 +41,7 @@ def test_evaluate_dry_run_offline_from_a_schedule_file(tmp_path, upstream_dir):
     got = {d["workflow"]: d for d in out["decisions"]}
     assert got["betting_lines"]["action"] == "RUN" and got["betting_lines"]["context"]["games_today"] == 11
     assert got["morning_operations"]["alert_level"] == "WARNING"  # nothing on record: late
-    assert len(out["requests"]) == out["requests_published"] + 37  # dry run: 37 planned, none published
+    assert len(out["requests"]) == out["requests_published"] + 39  # dry run: 39 planned, none published
     assert out["actions"] == {"RUN": 4, "SKIP": 4, "ABORT": 0}
 
 

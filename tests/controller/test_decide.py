@@ -15,6 +15,7 @@ from shared.controller.decide import decide_tick, decision_id, next_check, slot_
 from shared.controller.model import Decision, Run
 from shared.controller.service import request_body, requests_of
 from tests.controller.conftest import World, et
+from tests.workflow_variants import injury_as_discovery
 
 
 def by_name(decisions) -> dict[str, Decision]:
@@ -229,6 +230,7 @@ def test_post_game_no_games_that_night(world):
 
 
 def test_discovery_attempts(cfg, games):
+    cfg = injury_as_discovery(cfg)
     world = World(cfg, games, empty=frozenset({"nbac_injury_report"}))  # published reports: none yet
     x = by_name(world.step(et("2025-01-15", "07:00")))["injury_discovery"]
     assert x.reason == "before the first attempt at 08:00 ET"
@@ -247,6 +249,7 @@ def test_discovery_attempts(cfg, games):
 
 
 def test_discovery_exhausted_and_not_a_game_day(cfg, games):
+    cfg = injury_as_discovery(cfg)
     world = World(cfg, games, empty=frozenset({"nbac_injury_report"}))
     run_until(world, et("2025-01-15", "06:00"), et("2025-01-16", "01:00"))
     x = by_name(world.decide(et("2025-01-16", "01:00")))["injury_discovery"]

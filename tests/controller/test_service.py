@@ -59,7 +59,8 @@ def test_an_hour_tick_writes_decisions_and_publishes_requests(ctl_rt, cfg):
     assert rows["morning_operations"]["alert_level"] == "WARNING"
 
     msgs = received(ctl_rt, sub, result.published)
-    assert result.published == len(msgs) == 34 + 1 + 1 + 1
+    # morning operations, odds events, referees, and the injury reports due within catch_up_hours (10, 11 AM, 12 PM)
+    assert result.published == len(msgs) == 34 + 1 + 1 + 3
     ids = {m["body"]["request_id"] for m in msgs}
     assert ids == {r.request_id for r in result.requests} and len(ids) == len(msgs)
     events = next(m for m in msgs if m["body"]["scraper_name"] == "oddsa_events")
@@ -121,10 +122,15 @@ def test_records_drive_the_decisions(ctl_rt, cfg):
     assert nine["betting_lines"].action == "RUN"
     ten = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "10:00")).decisions}
     assert ten["betting_lines"].reason == "ran at 09:00 ET, less than 2 h ago"
-    # the injury report found at 08:00 (with records): no attempt at 10:00
-    log_run(ctl_rt, "nbac_injury_report", et(day, "08:00"), {"date": day}, summary={"record_count": 52})
+    # the injury series: the 11 AM report is on record (asked at 12:00 by an earlier delivery); the 9 and 10 AM
+    # ones are due and missing (the 10:00 and 11:00 ticks asked for them and their runs were lost); the 7 and
+    # 8 AM ones are overdue by more than catch_up_hours (2 h) and given up, loudly
+    eleven = {"date": day, "hour": "11", "period": "AM"}
+    log_run(ctl_rt, "nbac_injury_report", et(day, "12:00"), eleven, summary={"record_count": 52})
     twelve = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "12:00")).decisions}
-    assert twelve["injury_discovery"].reason == "already found today (at 08:00 ET)"
+    inj = twelve["injury_discovery"]
+    assert [p.params["hour"] for p in inj.requests] == ["9", "10"] and inj.alert_level == "WARNING"
+    assert inj.reason.endswith("2 missing for over 2 h given up")
     # referees: attempts made at 08, 09 and 10; the 11:00 tick never came, so attempt 4 is made at 12:00
     assert (twelve["referee_discovery"].action, twelve["referee_discovery"].reason) == (
         "RUN",

@@ -35,7 +35,7 @@ def by_workflow(rows) -> dict[str, list[str]]:
 
 def test_regular_game_day_rows(cfg, games):
     p = make_plan(cfg, games, date(2025, 1, 15))
-    assert (p.games_scheduled, p.workflows_evaluated, len(p.rows)) == (11, 7, 21)
+    assert (p.games_scheduled, p.workflows_evaluated, len(p.rows)) == (11, 7, 29)
     runs = by_workflow(p.rows)
     assert runs["betting_lines"] == ["13:00", "15:00", "17:00"]
     assert runs["post_game_window_1"] == ["22:00"] and runs["post_game_window_3"] == ["04:00"]

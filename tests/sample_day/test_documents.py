@@ -376,13 +376,17 @@ def test_injury_reports_every_slot_in_the_dates_naming_era(injury_day):
         assert s["player_count"] == len(expected)
         teams_waiting = 2 * len(w.game_days) if h24 < reports.FIRST_SUBMITTED_HOUR else 2
         assert s["not_yet_submitted_count"] == (teams_waiting if h24 < reports.ALL_SUBMITTED_HOUR else 0)
+        # The late scratch is listed Questionable until SCRATCH_HOUR, then with his status (issue 18).
+        scratch = reports.late_scratch(w)
+        shown = [("Questionable" if i is scratch and h24 < reports.SCRATCH_HOUR else i.status) for i in expected]
         assert sorted((x["player_name"], x["status"], x["reason"]) for x in out["records"]) == sorted(
-            (i.player.name, i.status, i.reason) for i in expected
+            (i.player.name, st, i.reason) for i, st in zip(expected, shown, strict=True)
         )
         for rec in out["records"]:
             assert rec["player_name"] in names_of(w, next(t for t in TEAMS if team(t).full_name == rec["team"]))
         cut += _reason_cut_by_page_break(answer.body)
     assert cut > 0 or d == D  # the dates other than the default were chosen for a reason cut by a page break
+    assert scratch is not None and scratch.status in ("Out", "Doubtful")
 
 
 def _reason_cut_by_page_break(pdf: bytes) -> bool:

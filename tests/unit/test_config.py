@@ -32,7 +32,14 @@ def test_default_config_reproduces_the_replaced_system():
     assert "nbac_gamebook_pdf" in cfg.workflows["post_game_window_3"].scrapers
     assert "nbac_gamebook_pdf" not in cfg.workflows["post_game_window_2"].scrapers
     inj, ref = cfg.workflows["injury_discovery"], cfg.workflows["referee_discovery"]
-    assert (inj.max_attempts, inj.interval_hours, ref.max_attempts, ref.interval_hours) == (12, 2, 6, 1)
+    # Injuries: every report from 08:00 until the last tip (issue 18), not only the first one found.
+    assert (inj.decision_type, inj.first_attempt, inj.catch_up_hours, inj.max_per_tick) == (
+        "report_series",
+        time(8),
+        2,
+        8,
+    )
+    assert (ref.max_attempts, ref.interval_hours) == (6, 1)
     assert cfg.scrapers["oddsa_player_props"].depends_on == ("oddsa_events",)
     assert cfg.scrapers["nbac_referee_assignments"].treat_no_data_as_success
     # Not the injury report any more (issue 15): one without a player row is no_data, a missing one failed.

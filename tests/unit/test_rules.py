@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from shared import rules
 from shared.config import GamesSettings, TimeWindow, load_config
 from shared.nba.schedule import Game, parse_schedule
+from tests.workflow_variants import injury_as_discovery
 
 CFG = load_config()
 
@@ -127,9 +128,10 @@ def test_regular_game_day_2025_01_15(games):
     assert runs_of(runs, "post_game_window_1") == ["22:00"]
     assert runs_of(runs, "post_game_window_2") == ["01:00"]
     assert runs_of(runs, "post_game_window_3") == ["04:00"]
-    assert runs_of(runs, "injury_discovery") == ["08:00", "10:00", "12:00", "14:00", "16:00", "18:00", "20:00", "22:00"]
+    # The injury report series: every tick from 08:00 until the last tip's (22:30) report is due at 23:00.
+    assert runs_of(runs, "injury_discovery") == [f"{h:02d}:00" for h in range(8, 24)]
     assert runs_of(runs, "referee_discovery") == ["08:00", "09:00", "10:00", "11:00", "12:00", "13:00"]
-    assert len(runs) == 21
+    assert len(runs) == 29
     ticks = set(rules.controller_ticks(CFG, d))
     assert all(r.expected_run_time in ticks for r in runs)
     assert all(r.games_today == 11 for r in runs)
@@ -142,7 +144,7 @@ def test_regular_game_day_2025_01_15(games):
     # Ordered by time, then priority (CRITICAL betting_lines before MEDIUM discovery at 13:00).
     assert runs == sorted(runs, key=lambda r: r.expected_run_time)
     at13 = [r.workflow_name for r in runs if rules.hm(CFG, r.expected_run_time) == "13:00"]
-    assert at13 == ["betting_lines", "referee_discovery"]
+    assert at13 == ["betting_lines", "injury_discovery", "referee_discovery"]
 
 
 def test_all_star_break_has_only_the_daily_workflow(games):
@@ -311,6 +313,7 @@ def test_post_game_due_needs_games_of_that_night(games):
 
 
 def test_discovery_attempts():
+    CFG = injury_as_discovery(load_config())
     inj, ref = CFG.workflows["injury_discovery"], CFG.workflows["referee_discovery"]
     assert et_hours(rules.discovery_attempt_times(CFG, inj, D)) == [f"{h:02d}:00" for h in range(8, 24, 2)]
     assert et_hours(rules.discovery_attempt_times(CFG, ref, D)) == [f"{h:02d}:00" for h in range(8, 14)]
@@ -329,7 +332,7 @@ def test_discovery_attempts():
 def test_disabled_workflow_has_no_runs(games):
     cfg = with_workflow(CFG, "betting_lines", enabled=False)
     runs = rules.expected_runs(cfg, date(2025, 1, 15), games)
-    assert "betting_lines" not in {r.workflow_name for r in runs} and len(runs) == 18
+    assert "betting_lines" not in {r.workflow_name for r in runs} and len(runs) == 26
 
 
 # ---------------------------------------------------------------------------------------------------------

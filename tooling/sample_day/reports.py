@@ -30,6 +30,9 @@ CREATOR = "nba-orch sample day"
 FIRST_SUBMITTED_HOUR = 10
 # ... and until this hour the last game's two teams have not.
 ALL_SUBMITTED_HOUR = 13
+# The late scratch: the last game lists its first player ruled Out (or Doubtful) as Questionable until this
+# hour, then with his status (the news that moves props; the box scores have him inactive all along).
+SCRATCH_HOUR = 18
 
 # Injury report geometry (points; `top` grows downwards like the parser's coordinates).
 _PAGE_W, _PAGE_H = 841.95, 595.35
@@ -84,9 +87,20 @@ def injury_rows(world: World, hour24: int) -> list[dict[str, str]]:
             if hour24 < FIRST_SUBMITTED_HOUR or (gd is late and hour24 < ALL_SUBMITTED_HOUR):
                 rows.append({**base, "player": "", "status": "", "reason": "NOT YET SUBMITTED"})
                 continue
+            scratch = late_scratch(world) if gd is late else None
             for inj in gd.injuries[tri]:
-                rows.append({**base, "player": inj.player.last_first, "status": inj.status, "reason": inj.reason})
+                status = "Questionable" if inj is scratch and hour24 < SCRATCH_HOUR else inj.status
+                rows.append({**base, "player": inj.player.last_first, "status": status, "reason": inj.reason})
     return rows
+
+
+def late_scratch(world: World):
+    """The injury of the day's late scratch (see SCRATCH_HOUR), None when the last game rules no one out."""
+    late = max(world.game_days, key=lambda gd: (gd.game.commence_utc, gd.game.game_id), default=None)
+    if late is None:
+        return None
+    listed = late.injuries[late.home] + late.injuries[late.away]
+    return next((i for i in listed if i.status in ("Out", "Doubtful")), None)
 
 
 def injury_report(world: World, slot: ReportSlot) -> bytes:

@@ -21,7 +21,7 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
-from shared.nba import injury_slots
+from shared.nba import injury_changes, injury_slots
 from shared.parsers import nba_gamebook, nba_injury_report
 from shared.parsers.errors import ParseError
 from shared.paths.template import fill_path
@@ -71,6 +71,16 @@ class NbacInjuryReport(BinaryDocument):
                 )
         return fetched
 
+    # How many earlier reports of the day are looked for when comparing (the newest that exists wins): two
+    # hours of 15-minute reports, twelve of hourly ones.
+    prior_reports: ClassVar[int] = 8
+
+    def prior_candidates(self, ctx: Context) -> list[str]:
+        """The status files of the day's earlier reports, newest first (injury_changes.status_file)."""
+        slot = self.slot(ctx)
+        earlier = [s for s in injury_slots.slots_of_day(slot.date, slot.tz) if s.start < slot.start]
+        return [injury_changes.status_file(s) for s in reversed(earlier[-self.prior_reports :])]
+
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         out = nba_injury_report.parse_injury_report_pdf(fetched.body or b"", ctx.params["date"])
         slot = self.slot(ctx)
@@ -79,8 +89,29 @@ class NbacInjuryReport(BinaryDocument):
         printed = summary["report_datetime_et"]
         if printed != slot.printed_et:
             summary["anomalies"].append(f"printed time {printed} is not the {slot.printed_et} of {slot.file_name}")
+        summary.update(self._changes(ctx, out["records"], summary["anomalies"]))
         data = {"records": out["records"], "not_submitted": out["not_submitted"]}
         return Parsed(summary["player_count"], summary, data)
+
+    @staticmethod
+    def _changes(ctx: Context, records: list[dict[str, Any]], anomalies: list[str]) -> dict[str, Any]:
+        """The statuses compared with the newest earlier report of the day that was kept (ctx.prior)."""
+        if ctx.prior is None:
+            return injury_changes.summary(None, [])
+        name, data = ctx.prior
+        try:
+            label, before, pending = injury_changes.decode(data)
+        except ValueError as exc:
+            anomalies.append(f"previous statuses {name} unreadable ({type(exc).__name__}); not compared")
+            return injury_changes.summary(None, [])
+        changes = injury_changes.diff(before, injury_changes.statuses(records), pending)
+        return injury_changes.summary(label, changes)
+
+    def state_outputs(self, parsed: Parsed, ctx: Context) -> list[Output]:
+        """This report's statuses, for the next report's comparison."""
+        slot = self.slot(ctx)
+        data = injury_changes.encode(slot, parsed.data["records"], parsed.data["not_submitted"])
+        return [Output(injury_changes.status_file(slot), data, "application/json", role="state")]
 
     def extra_outputs(self, fetched: Fetched, parsed: Parsed, ctx: Context, values: dict[str, str]) -> list[Output]:
         assert self.spec.gcs_data_path
