@@ -26,7 +26,7 @@ def test_default_config_reproduces_the_replaced_system():
     mo = cfg.workflows["morning_operations"]
     assert mo.decision_type == "self_aware" and mo.ideal_window.start == time(6) and mo.ideal_window.end == time(10)
     bl = cfg.workflows["betting_lines"]
-    assert (bl.decision_type, bl.depends_on, bl.late_minutes) == ("game_tip_offsets", ("morning_operations",), 15)
+    assert (bl.decision_type, bl.depends_on, bl.late_minutes) == ("game_tip_offsets", ("morning_operations",), 30)
     assert [(s.name, s.snapshot_type, s.before_minutes) for s in bl.snapshots] == [
         ("open", "open", None),
         ("t-6h", "regular", 360),
