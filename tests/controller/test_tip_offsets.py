@@ -5,7 +5,7 @@ current tip, on the 15-minute ticks, decided from the pure `World` on the real 2
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
