@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 # Lower number = higher priority.
 PRIORITY = {"closing": 0, "injury": 1, "regular": 2, "open": 3}
@@ -83,7 +84,7 @@ def plan(
     """Decide every candidate (see the module docstring). `future_closing_cost`: the credits the closing
     snapshots still ahead until the reset need (after this tick's); `future_injury_cost`: the allowance kept
     for injury re-snapshots ahead. Both protect credits from the lower classes only; the reserve binds all."""
-    order = sorted(candidates, key=lambda c: (c.priority, c.due or datetime.min.replace(tzinfo=None), c.key))
+    order = sorted(candidates, key=lambda c: (c.priority, c.due.timestamp() if c.due else 0.0, c.key))
     if remaining is None:
         return Plan(
             tuple(Choice(c, True, "no credit reading recorded yet: taken") for c in order),
@@ -122,3 +123,60 @@ def plan(
             left -= c.cost
             choices.append(Choice(c, True, f"within budget ({c.cost} credits, {left} left above the reserve)"))
     return Plan(tuple(choices), remaining, reserve, future_closing_cost + future_injury_cost)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The plan for the days ahead (what `nba-orch credits plan` prints)
+
+
+@dataclass(frozen=True)
+class PeriodPlan:
+    """Every snapshot of the days ahead with its verdict, the expected spend, and the minimum (one closing
+    snapshot per game: one props and one lines call per event)."""
+
+    days: tuple[Any, ...]
+    choices: tuple[Choice, ...]
+    remaining: int | None
+    reserve: int
+    minimum: int
+
+    @property
+    def spend(self) -> int:
+        return sum(c.candidate.cost for c in self.choices if c.take)
+
+
+def period_plan(
+    cfg: Any,
+    games: Sequence[Any],
+    first_day: Any,
+    days: int,
+    *,
+    remaining: int | None,
+    injury_games: Sequence[str] = (),
+) -> PeriodPlan:
+    """The planner over `days` operational days from `first_day`: every tip slot of every
+    game_tip_offsets workflow is a candidate (plus the injury allowance per day), allotted by priority
+    over the whole period: all closing snapshots first, then injury re-snapshots, then regular, then open."""
+    from datetime import timedelta
+
+    from shared import rules
+
+    cost = cfg.odds.snapshot_cost()
+    cands: list[Candidate] = []
+    day_list = [first_day + timedelta(days=i) for i in range(days)]
+    n_games = 0
+    for d in day_list:
+        day = rules.day_games(cfg, d, games)
+        n_games += len(day)
+        for wf in cfg.enabled_workflows():
+            if wf.decision_type != "game_tip_offsets":
+                continue
+            for g, snap, t in rules.tip_slot_ticks(cfg, wf, d, day):
+                cands.append(Candidate(f"{g.game_id}/{snap.name}", g.game_id, snap.snapshot_type, cost, t))
+        per_day = cfg.odds.injury_resnapshots_per_day
+        cands += (
+            [Candidate(f"{d.isoformat()}/injury-{k + 1}", "", "injury", cost) for k in range(per_day)] if day else []
+        )
+    cands += injury_candidates(injury_games, cost)
+    p = plan(cands, remaining=remaining, reserve=cfg.controller.odds_quota_reserve)
+    return PeriodPlan(tuple(day_list), p.choices, remaining, cfg.controller.odds_quota_reserve, n_games * cost)
