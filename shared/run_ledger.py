@@ -33,7 +33,8 @@ RUNS_PREFIX = prefix("runs")
 RECORD_VERSION = 1
 # What the controller uses from data_summary; the rest of a run's summary is audit, in BigQuery only.
 # `schema_drift: true`: the scraper saw the upstream answer's shape change (a WARNING; the schema-drift SLA).
-SUMMARY_KEYS = ("record_count", "game_ids", "team_tricodes", "quota", "schema_drift")
+# `snapshot_type`: a line snapshot's label (open, regular, closing; the closing-line SLA).
+SUMMARY_KEYS = ("record_count", "game_ids", "team_tricodes", "quota", "schema_drift", "snapshot_type")
 # Custom metadata is limited to 8 KiB per object; a record larger than this is read from the body.
 METADATA_LIMIT = 6000
 

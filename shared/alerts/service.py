@@ -94,6 +94,8 @@ def _run_facts(cfg: Config, records: Sequence[tuple[str, dict[str, str]]]) -> li
                 error_type=rec.get("error_type"),
                 schema_drift=bool(summary.get("schema_drift")),
                 game_ids=frozenset(str(i) for i in ids),
+                snapshot_type=summary.get("snapshot_type"),
+                teams=params.get("teams"),
             )
         )
     return out
