@@ -152,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             h = r["hourly_before_issue_18"]
             print(
-                f"  decide: {r['decide_ms_per_tick_median']:.2f} ms/tick median, {r['decide_ms_day']:.0f} ms/day; hourly "
-                f"config {h['decide_ms_per_tick_median']:.2f} ms/tick, {h['decide_ms_day']:.0f} ms/day over {h['ticks']} "
-                f"ticks: ratio {r['ratio_per_tick']} per tick, {r['ratio_per_day']} per day"
+                f"  decide: {r['decide_ms_per_tick_median']:.2f} ms/tick median, {r['decide_ms_day']:.0f} ms/day; "
+                f"hourly config {h['decide_ms_per_tick_median']:.2f} ms/tick, {h['decide_ms_day']:.0f} ms/day "
+                f"over {h['ticks']} ticks: ratio {r['ratio_per_tick']} per tick, {r['ratio_per_day']} per day"
             )
     return 0 if ok else 1
 
