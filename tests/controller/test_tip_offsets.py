@@ -284,3 +284,18 @@ def test_planner_order_and_reasons():
         ("open", False),
     ]
     assert "kept for the closing lines" in p.choices[2].reason
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=st.dates(min_value=date(2024, 10, 22), max_value=date(2025, 6, 22)))
+def test_locker_and_controller_agree_on_the_quarter_ticks(games, d):
+    """Over the season (hypothesis): every expected run is one of the day's ticks (hour or quarter), and the
+    per-tick view (`rules.due_runs`, which maps a firing to its quarter) gives back exactly the day's runs."""
+    cfg = load_config()
+    runs = rules.expected_runs(cfg, d, games)
+    ticks = rules.all_ticks(cfg, d)
+    assert all(r.expected_run_time in ticks for r in runs)
+    per_tick = [r for t in ticks for r in rules.due_runs(cfg, t + timedelta(seconds=4), games)]
+    assert sorted(per_tick, key=rules._order) == runs
+    tips = [r for r in runs if r.workflow_name == "betting_lines"]
+    assert bool(tips) == bool(rules.day_games(cfg, d, games))
