@@ -128,11 +128,14 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
 
 
 def _key_instant(cfg: Config, key: str) -> datetime:
-    """The instant of a controller tick key "YYYY-MM-DDTHH" (its first occurrence)."""
+    """The instant of a controller tick key "YYYY-MM-DDTHH", or "YYYY-MM-DDTHH:MM" for a quarter tick
+    (`rules.tick_key`; its first occurrence)."""
     from datetime import time
 
-    d, h = key.split("T")
-    return rules.wall_instant(cfg, date.fromisoformat(d), time(int(h))) or datetime.max.replace(tzinfo=cfg.timezone)
+    d, hm = key.split("T")
+    h, _, m = hm.partition(":")
+    at = rules.wall_instant(cfg, date.fromisoformat(d), time(int(h), int(m or 0)))
+    return at or datetime.max.replace(tzinfo=cfg.timezone)
 
 
 def read_alerts(rt: Runtime) -> tuple[dict[str, Alert], list[Event]]:

@@ -556,7 +556,8 @@ def _tip_offsets(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _V
         due_at = rules.tip_slot_due(cfg, games[gid], top)
         cands.append(budget.Candidate(f"{gid}/{top.name}", gid, top.snapshot_type, cost, due_at))
     started = {g.game_id for g in day if g.commence_utc <= tick}
-    cands += budget.injury_candidates((x for x in hist.injury_games if x in games and x not in started), cost)
+    injured = (x for x in hist.injury_games if x in games and x not in started and games[x].teams_known)
+    cands += budget.injury_candidates(injured, cost)
     ahead = sum(
         1
         for g in day

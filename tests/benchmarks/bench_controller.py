@@ -88,7 +88,7 @@ def build_history(rt: Any, cfg: Any) -> tuple[int, float]:
     from shared.controller import service
 
     logged, cold = 0, None
-    for tick in rules.controller_ticks(cfg, rules.operational_day_of(cfg, TICK)):
+    for tick in rules.all_ticks(cfg, rules.operational_day_of(cfg, TICK)):  # hour and quarter ticks
         if tick >= TICK:
             break
         t = time.perf_counter()

@@ -101,3 +101,15 @@ def test_whole_default_day_captures_every_closing_line(rt, tmp_path):
     assert all(len(v) == 1 and 20 <= v[0] <= 35 for v in closing.values()), closing
     assert all(k == ["open", "regular", "regular", "regular", "closing"] for k in kinds.values()), kinds
     assert "closing_line_captured" not in {a["rule"] for a in collect_alerts(rt)}
+    # ...and not because it was never judged: the SLAs read from the day's records (quarter tick keys
+    # included) judge every game's closing line OK.
+    from datetime import timedelta
+
+    from shared.alerts import sla
+    from shared.alerts.service import read_states
+    from shared.timeutil import et_at
+
+    now = et_at(DEFAULT_DATE + timedelta(days=1), __import__("datetime").time(4, 45))
+    ev = sla.evaluate(get_config(), sla.load_alerts_config(), read_states(rt, get_config(), now), now)
+    judged = [r for r in ev.results if r.rule == "closing_line_captured"]
+    assert len(judged) == len(tips) and all(r.ok for r in judged), [r.detail for r in judged]
