@@ -3,7 +3,8 @@
 1. Tick overhead. A controller tick for a 15-game day (2025-02-12, its 04:00 ET tick: post-game window 3
    for the night's 15 games), on the local emulators, with a realistic history: the day's earlier ticks
    (06:00 .. 01:00, hour and quarter ticks: issue 18's line snapshots) were run by the service first and
-   every request they published was recorded as a success, as the scrapers would (run ledger record + log row), with the odds follow-ups per event.
+   every request they published was recorded as a success, as the scrapers would (run ledger record + log
+   row), with the odds follow-ups per event.
    Measured warm (the schedule already parsed by this process, as on a reused instance; the cold first
    tick is printed too): reads, decisions, slot claim, the decisions insert and every request published.
    Baseline, measured in the same run and interleaved: the raw cost of the same publishes (same messages,
