@@ -26,7 +26,15 @@ CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 # Scrapers whose requests name a report slot (shared.nba.injury_slots): what a report_series can ask for.
 REPORT_SERIES_SCRAPERS = ("nbac_injury_report",)
-DECISION_TYPES = ("self_aware", "game_aware", "game_aware_yesterday", "discovery", "report_series")
+DECISION_TYPES = (
+    "self_aware",
+    "game_aware",
+    "game_aware_yesterday",
+    "discovery",
+    "report_series",
+    "game_tip_offsets",
+)
+SNAPSHOT_TYPES = ("open", "regular", "closing")
 PRIORITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
 GAME_TYPES = ("regular_season", "nba_cup", "play_in", "playoffs", "preseason", "all_star")
 AUTH_KINDS = ("header", "query", "service_account")
@@ -91,6 +99,17 @@ class TimeWindow:
 
 
 @dataclass(frozen=True)
+class TipSnapshot:
+    """One snapshot of a game_tip_offsets workflow: `before_minutes` before the tip, or at the clock time
+    `at` (ET) of the game's day (the opening line); `snapshot_type` labels the request, row and object."""
+
+    name: str
+    snapshot_type: str
+    before_minutes: int | None = None
+    at: time | None = None
+
+
+@dataclass(frozen=True)
 class Workflow:
     name: str
     decision_type: str
@@ -112,6 +131,8 @@ class Workflow:
     interval_hours: float = 1.0  # discovery
     catch_up_hours: float = 2.0  # report_series: a missed report older than this is given up
     max_per_tick: int = 8  # report_series: reports requested by one tick at most (the newest first)
+    snapshots: tuple[TipSnapshot, ...] = ()  # game_tip_offsets
+    late_minutes: int = 15  # game_tip_offsets: a snapshot is still taken this long after it fell due
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -125,10 +146,12 @@ def number_field(minimum: float = 0, maximum: float | None = None, *, required: 
 
 @dataclass(frozen=True)
 class ControllerSettings:
-    """`controller:`. Hourly ticks first_hour..last_hour ET (plus every fixed window's hour)."""
+    """`controller:`. Ticks first_hour..last_hour ET (plus every fixed window's hour): on the hour for every
+    workflow, and every `tick_minutes` inside those hours for the game_tip_offsets workflows (60: hourly)."""
 
     first_hour: int = field(default=6, metadata=number_field(0, 23, required=True))
     last_hour: int = field(default=23, metadata=number_field(0, 23, required=True))
+    tick_minutes: int = field(default=60, metadata=number_field(1, 60))
     schedule_freshness_hours: float = field(default=6.0, metadata=number_field())
     schedule_scraper: str = "nbac_schedule_api"
     # Odds API credits kept in reserve: betting_lines is skipped (WARNING) below this.
@@ -195,6 +218,54 @@ class LeaseSettings:
     scraper_request_seconds: float = field(default=240.0, metadata=number_field(1))
 
 
+# The Odds API's markets this project knows (player props and game lines); a misspelt market would cost
+# credits for nothing.
+PROP_MARKETS = (
+    "player_points",
+    "player_rebounds",
+    "player_assists",
+    "player_threes",
+    "player_blocks",
+    "player_steals",
+    "player_turnovers",
+    "player_points_rebounds_assists",
+    "player_points_rebounds",
+    "player_points_assists",
+    "player_rebounds_assists",
+    "player_double_double",
+    "player_first_basket",
+)
+LINE_MARKETS = ("h2h", "spreads", "totals")
+
+
+@dataclass(frozen=True)
+class OddsSettings:
+    """`odds:`: what the live per-event odds calls ask for, and the credit cost model of The Odds API: an
+    event odds call costs `credits_per_market_region` x markets x regions (historical calls x
+    `historical_multiplier`); the events list costs nothing. The monthly credits reset on
+    `billing_reset_day`; `injury_resnapshots_per_day` is the allowance the planner keeps for them."""
+
+    regions: tuple[str, ...] = ("us",)
+    bookmakers: tuple[str, ...] = ()
+    prop_markets: tuple[str, ...] = ("player_points", "player_rebounds", "player_assists")
+    line_markets: tuple[str, ...] = ("spreads", "totals")
+    credits_per_market_region: int = field(default=1, metadata=number_field(1))
+    historical_multiplier: int = field(default=10, metadata=number_field(1))
+    billing_reset_day: int = field(default=1, metadata=number_field(1, 28))
+    injury_resnapshots_per_day: int = field(default=0, metadata=number_field())
+
+    def call_cost(self, markets: int, *, historical: bool = False) -> int:
+        """Credits of one event odds call asking for `markets` markets in every configured region."""
+        cost = self.credits_per_market_region * markets * len(self.regions)
+        return cost * (self.historical_multiplier if historical else 1)
+
+    def snapshot_cost(self, *, historical: bool = False) -> int:
+        """Credits of one game's snapshot: its props call plus its game-lines call."""
+        return self.call_cost(len(self.prop_markets), historical=historical) + self.call_cost(
+            len(self.line_markets), historical=historical
+        )
+
+
 SECTIONS: dict[str, type] = {
     "controller": ControllerSettings,
     "cleanup": CleanupSection,
@@ -203,6 +274,7 @@ SECTIONS: dict[str, type] = {
     "gcs": GcsSettings,
     "bigquery": BigQuerySettings,
     "leases": LeaseSettings,
+    "odds": OddsSettings,
 }
 
 
@@ -222,6 +294,7 @@ class Config:
     gcs: GcsSettings = GcsSettings()
     bigquery: BigQuerySettings = BigQuerySettings()
     leases: LeaseSettings = LeaseSettings()
+    odds: OddsSettings = OddsSettings()
 
     def enabled_workflows(self) -> list[Workflow]:
         return [w for w in self.workflows.values() if w.enabled]
@@ -247,7 +320,9 @@ class Config:
         return sorted(hours)
 
     def controller_cron(self) -> str:
-        return f"0 {_cron_hours(self.controller_hours())} * * *"
+        """Every `controller.tick_minutes` inside the tick hours ("*/15 1,4,6-23 * * *"); hourly at 60."""
+        m = self.controller.tick_minutes
+        return f"{'0' if m == 60 else f'*/{m}'} {_cron_hours(self.controller_hours())} * * *"
 
     def locker_cron(self) -> str:
         t = self.schedule_lock_time
@@ -526,8 +601,47 @@ _WORKFLOW_KEYS: dict[str, set[str]] = {
     "game_aware_yesterday": {"fixed_time", "tolerance_minutes", "warn_missing_fraction", "critical_if_missing"},
     "discovery": {"game_days_only", "first_attempt", "max_attempts", "interval_hours"},
     "report_series": {"game_days_only", "first_attempt", "catch_up_hours", "max_per_tick"},
+    "game_tip_offsets": {"snapshots", "late_minutes", "business_hours"},
 }
 _COMMON_KEYS = {"decision_type", "priority", "enabled", "depends_on", "scrapers"}
+
+
+def _tip_snapshots(c: Checker, body: dict[str, Any], key: str) -> dict[str, Any]:
+    """The snapshots of a game_tip_offsets workflow: each a unique name, a type, and exactly one of
+    `before_minutes` (before the tip) or `at` (a clock time of the game's day); exactly one closing."""
+    raw = body.get("snapshots")
+    if not isinstance(raw, list) or not raw:
+        c.fail(f"{key}.snapshots", "must be a non-empty list of snapshots")
+    out: list[TipSnapshot] = []
+    for i, item in enumerate(raw):
+        k = f"{key}.snapshots[{i}]"
+        m = c.mapping(item, k)
+        c.only(m, {"name", "type", "before_minutes", "at"}, k)
+        name = m.get("name")
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_-]{1,20}", name):
+            c.fail(f"{k}.name", f"must be a short lowercase name, got {name!r}")
+        stype = m.get("type", "regular")
+        if stype not in SNAPSHOT_TYPES:
+            c.fail(f"{k}.type", f"unknown snapshot type {stype!r} (allowed: {', '.join(SNAPSHOT_TYPES)})")
+        if ("before_minutes" in m) == ("at" in m):
+            c.fail(k, "needs exactly one of before_minutes or at")
+        before = (
+            c.number(m["before_minutes"], f"{k}.before_minutes", minimum=1, integer=True)
+            if "before_minutes" in m
+            else None
+        )
+        at = c.clock(m["at"], f"{k}.at") if "at" in m else None
+        out.append(TipSnapshot(name, stype, before, at))
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        c.fail(f"{key}.snapshots", "duplicate snapshot names")
+    if [s.snapshot_type for s in out].count("closing") != 1:
+        c.fail(f"{key}.snapshots", "needs exactly one snapshot of type closing")
+    late = c.number(body.get("late_minutes", 15), f"{key}.late_minutes", minimum=0, integer=True)
+    kw: dict[str, Any] = {"snapshots": tuple(out), "late_minutes": late}
+    if body.get("business_hours") is not None:
+        kw["business_hours"] = c.window(body["business_hours"], f"{key}.business_hours")
+    return kw
 
 
 def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, Workflow]:
@@ -586,6 +700,8 @@ def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, W
             for s in names:
                 if s not in REPORT_SERIES_SCRAPERS:
                     c.fail(f"{key}.scrapers", f"{s!r} has no report slots (report_series: {REPORT_SERIES_SCRAPERS})")
+        elif dtype == "game_tip_offsets":
+            kw.update(_tip_snapshots(c, body, key))
         else:
             kw["game_days_only"] = c.flag(body.get("game_days_only", True), f"{key}.game_days_only")
             kw["first_attempt"] = c.clock(body.get("first_attempt", "08:00"), f"{key}.first_attempt")
@@ -628,11 +744,26 @@ def _load_settings(path: Path) -> dict[str, Any]:
     ctrl = out["controller"]
     if ctrl.last_hour < ctrl.first_hour:
         c.fail("controller.last_hour", "must not be before first_hour")
+    if 60 % ctrl.tick_minutes:
+        c.fail("controller.tick_minutes", "must divide 60 (it becomes a */N cron)")
     if 60 % out["cleanup"].interval_minutes:
         c.fail("cleanup.interval_minutes", "must divide 60 (it becomes a */N cron)")
     for t in out["games"].include_types:
         if t not in GAME_TYPES:
             c.fail("games.include_types", f"unknown game type {t!r} (allowed: {', '.join(GAME_TYPES)})")
+    odds = out["odds"]
+    for key, allowed, got in (
+        ("odds.prop_markets", PROP_MARKETS, odds.prop_markets),
+        ("odds.line_markets", LINE_MARKETS, odds.line_markets),
+    ):
+        for m in got:
+            if m not in allowed:
+                c.fail(key, f"unknown market {m!r} (allowed: {', '.join(allowed)})")
+    if not odds.regions:
+        c.fail("odds.regions", "needs at least one region")
+    for r in odds.regions:
+        if r not in ("us", "us2", "uk", "au", "eu"):
+            c.fail("odds.regions", f"unknown region {r!r} (allowed: us, us2, uk, au, eu)")
     ps = out["pubsub"]
     if not 5 <= ps.max_delivery_attempts <= 100:
         c.fail("pubsub.max_delivery_attempts", "Pub/Sub allows 5 to 100")
@@ -650,6 +781,15 @@ def load_config(config_dir: str | Path | None = None) -> Config:
     sched = settings["controller"].schedule_scraper
     if sched not in scrapers:
         raise ConfigError("settings.yaml", "controller.schedule_scraper", f"unknown scraper {sched!r}")
+    every = settings["controller"].tick_minutes
+    for wf in workflows.values():
+        if wf.decision_type == "game_tip_offsets" and wf.late_minutes < every - 1:
+            raise ConfigError(
+                "workflows.yaml",
+                f"workflows.{wf.name}.late_minutes",
+                f"must be at least controller.tick_minutes - 1 ({every - 1}): a snapshot due between two ticks "
+                "would never be taken",
+            )
     return Config(workflows=workflows, sources=sources, scrapers=scrapers, param_patterns=patterns, **settings)
 
 

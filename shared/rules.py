@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from shared.config import PRIORITIES, Config, TimeWindow, Workflow
+from shared.config import PRIORITIES, Config, TimeWindow, TipSnapshot, Workflow
 from shared.nba.schedule import Game
 
 _DAY_MINUTES = 24 * 60
@@ -169,9 +169,43 @@ def canonical_tick(cfg: Config, instant: datetime) -> datetime | None:
 
 
 def tick_key(cfg: Config, tick: datetime) -> str:
-    """A DST-safe key of the tick's local hour, "YYYY-MM-DDTHH" (the two fall-back 01:00 hours share it)."""
+    """A DST-safe key of the tick's local hour, "YYYY-MM-DDTHH" (the two fall-back 01:00 hours share it); a
+    sub-hourly tick (see `sub_tick`) adds its minute: "YYYY-MM-DDTHH:MM"."""
     loc = local(cfg, tick)
-    return f"{loc.date().isoformat()}T{loc.hour:02d}"
+    key = f"{loc.date().isoformat()}T{loc.hour:02d}"
+    return key if loc.minute == 0 else f"{key}:{loc.minute:02d}"
+
+
+def sub_tick(cfg: Config, instant: datetime) -> datetime | None:
+    """The sub-hourly tick an instant stands for (18:15:04 -> 18:15 with `controller.tick_minutes` 15), or
+    None when it is in the first `tick_minutes` of its hour (the hour tick) or outside the tick hours.
+
+    Only the game_tip_offsets workflows are decided at sub-hourly ticks; every other rule keeps the hour
+    ticks. A repeated fall-back time is its first occurrence, as for hour ticks.
+    """
+    every = cfg.controller.tick_minutes
+    loc = local(cfg, instant)
+    minute = loc.minute - loc.minute % every
+    if every >= 60 or minute == 0 or loc.hour not in cfg.controller_hours():
+        return None
+    return wall_instant(cfg, loc.date(), time(loc.hour, minute))
+
+
+def is_sub_tick(cfg: Config, tick: datetime) -> bool:
+    """Whether a (canonical) tick is a sub-hourly one, not on the hour."""
+    return local(cfg, tick).minute != 0
+
+
+def all_ticks(cfg: Config, d: date) -> list[datetime]:
+    """Every controller tick of operational day `d`: the hour ticks and, every `tick_minutes`, the
+    sub-hourly ticks of the same hours (an hour skipped by spring-forward has none)."""
+    every = cfg.controller.tick_minutes
+    out = []
+    for h in controller_ticks(cfg, d):
+        out.append(h)
+        if every < 60:
+            out.extend(h + timedelta(minutes=m) for m in range(every, 60, every))
+    return out
 
 
 def next_tick_at_or_after(cfg: Config, d: date, instant: datetime) -> datetime | None:
@@ -386,6 +420,63 @@ def discovery_attempt(cfg: Config, wf: Workflow, tick: datetime, games: Iterable
 
 
 # ---------------------------------------------------------------------------------------------------------
+# game_tip_offsets: snapshots per game, keyed to its tip (open at a clock time, then T-x before the tip)
+
+SNAPSHOT_RANK = {"open": 0, "regular": 1, "closing": 2}
+
+
+def tip_slot_key(wf: Workflow, g: Game, snap: TipSnapshot) -> str:
+    """The idempotency key of one (game, snapshot) slot: "0022400123/closing"."""
+    return f"{g.game_id}/{snap.name}"
+
+
+def tip_slot_due(cfg: Config, g: Game, snap: TipSnapshot) -> datetime:
+    """When a snapshot falls due: `before_minutes` (elapsed time) before the game's current tip, or the clock
+    time `at` of the game's ET date (a gap time moves forward, a repeated one is its first occurrence)."""
+    if snap.before_minutes is not None:
+        return g.commence_utc - timedelta(minutes=snap.before_minutes)
+    assert snap.at is not None
+    return _wall_instant_forward(cfg, g.game_date, snap.at)
+
+
+TipState = Literal["later", "due", "missed", "started", "off_hours"]
+
+
+def tip_slot_state(cfg: Config, wf: Workflow, g: Game, snap: TipSnapshot, tick: datetime) -> TipState:
+    """Where a slot stands at `tick` (pure): "later" before it falls due; "due" from the first tick at or
+    after its time for `late_minutes`, never at or after the tip; "missed" after that; "started" once the
+    game started; "off_hours" for a non-closing snapshot due outside the workflow's business hours (the
+    closing snapshot has no business-hours cut)."""
+    due = tip_slot_due(cfg, g, snap)
+    if tick >= g.commence_utc:
+        return "started"
+    if snap.snapshot_type != "closing" and wf.business_hours is not None:
+        if not in_clock_window(wf.business_hours, local(cfg, due).time()):
+            return "off_hours"
+    if tick < due:
+        return "later"
+    if tick - due > timedelta(minutes=wf.late_minutes):
+        return "missed"
+    return "due"
+
+
+def tip_slot_ticks(
+    cfg: Config, wf: Workflow, d: date, games: Iterable[Game]
+) -> list[tuple[Game, TipSnapshot, datetime]]:
+    """Every slot of operational day `d` that a tick can take, with the tick that takes it when every tick
+    happens: the first tick (hour or sub-hourly) at which it is due. Slots no tick can take are left out."""
+    ticks = all_ticks(cfg, d)
+    out = []
+    for g in day_games(cfg, d, games):
+        for snap in wf.snapshots:
+            due = tip_slot_due(cfg, g, snap)
+            t = next((t for t in ticks if t >= due), None)
+            if t is not None and tip_slot_state(cfg, wf, g, snap, t) == "due":
+                out.append((g, snap, t))
+    return sorted(out, key=lambda x: (x[2], x[0].commence_utc, x[0].game_id))
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The expected schedule
 
 
@@ -473,6 +564,15 @@ def workflow_runs(cfg: Config, wf: Workflow, d: date, games: Iterable[Game]) -> 
             for i, t in enumerate(ticks, 1)
         ]
 
+    if wf.decision_type == "game_tip_offsets":
+        by_tick: dict[datetime, list[str]] = {}
+        for g, snap, t in tip_slot_ticks(cfg, wf, d, games):
+            by_tick.setdefault(t, []).append(f"{g.away}@{g.home} {snap.name}")
+        return [
+            run(t, f"{_games_phrase(n)}; line snapshots keyed to each tip: {', '.join(names)}")
+            for t, names in sorted(by_tick.items())
+        ]
+
     # discovery
     if not discovery_applies(cfg, wf, d, games):
         return []
@@ -495,7 +595,7 @@ def _order(r: ExpectedRun) -> tuple[datetime, int, str]:
 def expected_runs(cfg: Config, d: date, games: Iterable[Game]) -> list[ExpectedRun]:
     """Every expected run of every enabled workflow on operational day `d`, ordered by time, then priority.
 
-    Each `expected_run_time` is one of `controller_ticks(cfg, d)`.
+    Each `expected_run_time` is one of `all_ticks(cfg, d)` (hour ticks, except game_tip_offsets snapshots).
     """
     games = day_games(cfg, d, games)  # filter once: a season has 1,400 games, a day at most 15
     runs = [r for wf in cfg.enabled_workflows() for r in workflow_runs(cfg, wf, d, games)]
@@ -508,7 +608,7 @@ def due_runs(cfg: Config, tick: datetime, games: Iterable[Game]) -> list[Expecte
     `tick` may be any instant of the tick's hour; it is mapped with `canonical_tick`. Empty when the instant
     is not a tick hour.
     """
-    canon = canonical_tick(cfg, tick)
+    canon = sub_tick(cfg, tick) or canonical_tick(cfg, tick)
     if canon is None:
         return []
     return [r for r in expected_runs(cfg, operational_day_of(cfg, canon), games) if r.expected_run_time == canon]

@@ -34,7 +34,16 @@ RECORD_VERSION = 1
 # What the controller uses from data_summary; the rest of a run's summary is audit, in BigQuery only.
 # `schema_drift: true`: the scraper saw the upstream answer's shape change (a WARNING; the schema-drift SLA).
 # `injury_triggers`: matchups whose injury statuses changed to Out/Doubtful/Questionable (a re-snapshot).
-SUMMARY_KEYS = ("record_count", "game_ids", "team_tricodes", "quota", "schema_drift", "injury_triggers")
+# `snapshot_type`: a line snapshot's label (open, regular, closing; the closing-line SLA).
+SUMMARY_KEYS = (
+    "record_count",
+    "game_ids",
+    "team_tricodes",
+    "quota",
+    "schema_drift",
+    "injury_triggers",
+    "snapshot_type",
+)
 # Custom metadata is limited to 8 KiB per object; a record larger than this is read from the body.
 METADATA_LIMIT = 6000
 

@@ -59,13 +59,14 @@ class TickEvent:
 def plan(cfg: Config, d: date, *, hours: set[int] | None = None) -> list[TickEvent]:
     """Every scheduler tick of operational day `d`, in firing order (pure).
 
-    Locker at the lock time; controller at `rules.controller_ticks` (DST-correct); cleanup every
-    `interval_minutes` from the day's start. Ticks at the same instant run locker, controller, then cleanup.
-    `hours` (ET hours) keeps a shortened day: only the ticks of those hours, cleanup only on the hour.
+    Locker at the lock time; controller at `rules.all_ticks` (DST-correct: the hour ticks, and every
+    `controller.tick_minutes` for the tip-keyed line snapshots); cleanup every `interval_minutes` from the
+    day's start. Ticks at the same instant run locker, controller, then cleanup. `hours` (ET hours) keeps a
+    shortened day: only the ticks of those hours, controller and cleanup only on the hour.
     """
     start, end = rules.operational_day_bounds(cfg, d)
     events = [TickEvent(et_at(d, cfg.schedule_lock_time, cfg.timezone), 0, "locker_tick")]
-    events += [TickEvent(t, 1, "controller_tick") for t in rules.controller_ticks(cfg, d)]
+    events += [TickEvent(t, 1, "controller_tick") for t in rules.all_ticks(cfg, d)]
     step = timedelta(minutes=cfg.cleanup.interval_minutes)
     t = start
     while t < end:
@@ -73,7 +74,7 @@ def plan(cfg: Config, d: date, *, hours: set[int] | None = None) -> list[TickEve
         t += step
     events = [e for e in events if start <= e.at < end]
     if hours is not None:
-        events = [e for e in events if to_et(e.at).hour in hours and (e.order < 2 or to_et(e.at).minute == 0)]
+        events = [e for e in events if to_et(e.at).hour in hours and (e.order < 1 or to_et(e.at).minute == 0)]
     return sorted(events)
 
 

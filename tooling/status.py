@@ -64,7 +64,8 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
     data.executions = query(
         rt,
         "SELECT execution_id, scraper_name, workflow, status, triggered_at, completed_at, source, gcs_path, "
-        "error_type, error_message, recovery, notification_message_id FROM {dataset}.scraper_execution_log "
+        "error_type, error_message, recovery, notification_message_id, data_summary, opts "
+        "FROM {dataset}.scraper_execution_log "
         "WHERE triggered_at >= @start AND triggered_at < @end ORDER BY triggered_at",
         window,
     )
@@ -171,6 +172,8 @@ def day_state(cfg: Config, data: DayData) -> sla.DayState:
             status=e["status"],
             source=cfg.scrapers[e["scraper_name"]].source if e["scraper_name"] in cfg.scrapers else "",
             error_type=e.get("error_type"),
+            snapshot_type=_json_field(e.get("data_summary"), "snapshot_type"),
+            teams=_json_field(_json_field(e.get("opts"), "params"), "teams"),
         )
         for e in data.executions
         if e.get("source") != "RECOVERY"
@@ -259,3 +262,15 @@ def overview(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _json_field(value: Any, key: str) -> Any:
+    """One field of a JSON column as the client returns it (a dict, or JSON text); None when absent."""
+    import json
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value.get(key) if isinstance(value, dict) else None

@@ -95,6 +95,8 @@ def _run_facts(cfg: Config, records: Sequence[tuple[str, dict[str, str]]]) -> li
                 error_type=rec.get("error_type"),
                 schema_drift=bool(summary.get("schema_drift")),
                 game_ids=frozenset(str(i) for i in ids),
+                snapshot_type=summary.get("snapshot_type"),
+                teams=params.get("teams"),
             )
         )
     return out
@@ -137,11 +139,14 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
 
 
 def _key_instant(cfg: Config, key: str) -> datetime:
-    """The instant of a controller tick key "YYYY-MM-DDTHH" (its first occurrence)."""
+    """The instant of a controller tick key "YYYY-MM-DDTHH", or "YYYY-MM-DDTHH:MM" for a quarter tick
+    (`rules.tick_key`; its first occurrence)."""
     from datetime import time
 
-    d, h = key.split("T")
-    return rules.wall_instant(cfg, date.fromisoformat(d), time(int(h))) or datetime.max.replace(tzinfo=cfg.timezone)
+    d, hm = key.split("T")
+    h, _, m = hm.partition(":")
+    at = rules.wall_instant(cfg, date.fromisoformat(d), time(int(h), int(m or 0)))
+    return at or datetime.max.replace(tzinfo=cfg.timezone)
 
 
 def read_alerts(rt: Runtime) -> tuple[dict[str, Alert], list[Event]]:

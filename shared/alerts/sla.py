@@ -128,6 +128,8 @@ class RunFact:
     error_type: str | None = None
     schema_drift: bool = False
     game_ids: frozenset[str] = frozenset()
+    snapshot_type: str | None = None  # a line snapshot's label (data_summary.snapshot_type)
+    teams: str | None = None  # the request's `teams` (AWYHOM), for per-event odds runs
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,47 @@ def _run_before_tip(cfg: Config, rule: Rule, s: DayState, now: datetime) -> list
                     if hit
                     else f"no {'/'.join(sorted(scrapers))} in the {window.total_seconds() / 60:.0f} min before the tip"
                 ),
+                s.day,
+            )
+        )
+    return out
+
+
+def _closing_line_captured(cfg: Config, rule: Rule, s: DayState, now: datetime) -> list[Result] | None:
+    """Every game has a closing line: a successful run of the rule's scrapers labelled `closing` for the
+    game's teams, between `max_minutes_before` and `min_minutes_before` its tip (issue 18: 35 to 20).
+    Judged once the game started."""
+    if s.games is None or s.runs is None:
+        return None
+    scrapers = set(rule.p("scrapers") or ("oddsa_player_props",))
+    lo = timedelta(minutes=float(rule.p("min_minutes_before", 20)))
+    hi = timedelta(minutes=float(rule.p("max_minutes_before", 35)))
+    closing = [
+        r
+        for r in s.runs
+        if r.scraper in scrapers and r.status in ("success", "no_data") and r.snapshot_type == "closing"
+    ]
+    out = []
+    for g in _day_games(cfg, s):
+        if now < g.commence_utc:
+            continue
+        hits = sorted(r.at for r in closing if r.teams == g.teams and r.at < g.commence_utc)
+        good = [t for t in hits if g.commence_utc - hi <= t <= g.commence_utc - lo]
+        if good:
+            detail = (
+                f"closing line at {_hm(good[-1])}, {(g.commence_utc - good[-1]).total_seconds() / 60:.0f} min before"
+            )
+        elif hits:
+            span = f"{lo.total_seconds() / 60:.0f}-{hi.total_seconds() / 60:.0f}"
+            detail = f"closing line at {_hm(hits[-1])}, outside {span} min before"
+        else:
+            detail = "no closing line captured"
+        out.append(
+            _ok(
+                rule,
+                f"{s.day.isoformat()}/{g.game_id}",
+                bool(good),
+                f"{g.away}@{g.home} tip {_hm(g.commence_utc)}: {detail}",
                 s.day,
             )
         )
@@ -416,6 +459,7 @@ def _no_critical_errors(cfg: Config, rule: Rule, s: DayState, now: datetime) -> 
 
 KINDS: dict[str, Check] = {
     "runs_for_every_game": _runs_for_every_game,
+    "closing_line_captured": _closing_line_captured,
     "run_before_tip": _run_before_tip,
     "schedule_fresh": _schedule_fresh,
     "controller_ticks_ran": _controller_ticks_ran,

@@ -54,13 +54,14 @@ from typing import Any
 
 from shared import rules
 from shared.config import Config, Workflow
+from shared.controller import budget
 from shared.controller.model import FRESHNESS, Decision, History, Run, Snapshot
 from shared.controller.params import Planned, covers, published_scrapers, resolve, unit_of, waiting_for_teams
 from shared.nba import injury_slots
 from shared.nba.schedule import Game
 from shared.timeutil import iso_utc
 
-NEEDS_GAMES = ("game_aware", "game_aware_yesterday")
+NEEDS_GAMES = ("game_aware", "game_aware_yesterday", "game_tip_offsets")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -68,13 +69,14 @@ NEEDS_GAMES = ("game_aware", "game_aware_yesterday")
 
 
 def slot_tick(cfg: Config, instant: datetime) -> datetime:
-    """The tick an event instant stands for: the start of its ET hour (18:00:03 -> 18:00).
+    """The tick an event instant stands for: the start of its ET hour (18:00:03 -> 18:00), or of its
+    sub-hourly tick (18:15:03 -> 18:15, `rules.sub_tick`) when `controller.tick_minutes` is under 60.
 
     Both firings of the repeated fall-back 01:00 give the first occurrence (`rules.canonical_tick`), so a
     redelivered or repeated tick is the same slot. An instant outside the cron hours (a manual publish at
     03:10) stands for its own hour.
     """
-    canon = rules.canonical_tick(cfg, instant)
+    canon = rules.sub_tick(cfg, instant) or rules.canonical_tick(cfg, instant)
     if canon is not None:
         return canon
     loc = rules.local(cfg, instant)
@@ -87,11 +89,12 @@ def decision_id(cfg: Config, workflow: str, tick: datetime) -> str:
     return f"{workflow}@{rules.tick_key(cfg, tick)}"
 
 
-def next_check(cfg: Config, tick: datetime) -> datetime | None:
-    """The next controller tick after `tick` (today's, else tomorrow's first)."""
+def next_check(cfg: Config, tick: datetime, *, sub_hourly: bool = False) -> datetime | None:
+    """The next controller tick after `tick` (today's, else tomorrow's first); with `sub_hourly`, counting
+    the sub-hourly ticks too (the game_tip_offsets workflows are decided at those)."""
     d = rules.operational_day_of(cfg, tick)
     for day in (d, d + timedelta(days=1)):
-        for t in rules.controller_ticks(cfg, day):
+        for t in rules.all_ticks(cfg, day) if sub_hourly else rules.controller_ticks(cfg, day):
             if t > tick:
                 return t
     return None
@@ -127,8 +130,12 @@ def _finish(cfg: Config, name: str, priority: str, snap: Snapshot, v: _Verdict, 
         context={**base, **v.context},
         target_games=v.targets,
         requests=v.requests,
-        next_check_time=next_check(cfg, snap.tick),
+        next_check_time=next_check(cfg, snap.tick, sub_hourly=name in cfg.workflows and _tip(cfg.workflows[name])),
     )
+
+
+def _tip(wf: Workflow) -> bool:
+    return wf.decision_type == "game_tip_offsets"
 
 
 def _hm(cfg: Config, t: datetime) -> str:
@@ -500,6 +507,158 @@ def _discovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
     )
 
 
+def _tip_offsets(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    """game_tip_offsets: each (game, snapshot) slot is decided on its own (see `rules.tip_slot_state`), the
+    due ones go through the credit planner, and one RUN asks for the odds of exactly the games taken."""
+    tick = snap.tick
+    d = rules.operational_day_of(cfg, tick)
+    day = _day_games(cfg, snap, d)
+    ctx: dict[str, Any] = {"games_today": len(day)}
+    if not day:
+        return _skip("no games today", **ctx)
+    odds = cfg.odds
+    cost = odds.snapshot_cost()
+    slots: list[dict[str, Any]] = []
+    due: list[tuple[Game, Any]] = []
+    counts: dict[str, int] = defaultdict(int)
+    for g in day:
+        for s in wf.snapshots:
+            key = rules.tip_slot_key(wf, g, s)
+            at = rules.tip_slot_due(cfg, g, s)
+            if key in hist.taken_slots:
+                counts["taken"] += 1
+                continue
+            st = rules.tip_slot_state(cfg, wf, g, s, tick)
+            counts[st] += 1
+            if st == "later":
+                continue
+            entry = {"slot": key, "snapshot_type": s.snapshot_type, "due": _hm(cfg, at), "state": st}
+            if st == "due" and not g.teams_known:
+                entry.update(state="waiting", reason="teams not known yet: no odds event to match")
+            elif st == "due":
+                due.append((g, s))
+                continue
+            elif st == "missed":
+                entry["reason"] = f"missed: due at {_hm(cfg, at)} ET, more than {wf.late_minutes} min ago"
+            elif st == "off_hours":
+                entry["reason"] = "due outside business hours (only the closing snapshot has no such cut)"
+            else:
+                entry["reason"] = f"game started at {_hm(cfg, g.commence_utc)} ET"
+            if st not in ("started", "off_hours"):  # those are routine: counted, not listed
+                slots.append(entry)
+    # One candidate per game: several slots due at once (a late tick) are one snapshot of the highest type.
+    per_game: dict[str, list[Any]] = defaultdict(list)
+    for g, s in due:
+        per_game[g.game_id].append(s)
+    games = {g.game_id: g for g in day}
+    cands = []
+    for gid, ss in per_game.items():
+        top = max(ss, key=lambda s: rules.SNAPSHOT_RANK[s.snapshot_type])
+        due_at = rules.tip_slot_due(cfg, games[gid], top)
+        cands.append(budget.Candidate(f"{gid}/{top.name}", gid, top.snapshot_type, cost, due_at))
+    started = {g.game_id for g in day if g.commence_utc <= tick}
+    injured = (x for x in hist.injury_games if x in games and x not in started and games[x].teams_known)
+    cands += budget.injury_candidates(injured, cost)
+    ahead = sum(
+        1
+        for g in day
+        for s in wf.snapshots
+        if s.snapshot_type == "closing"
+        and g.game_id not in per_game
+        and rules.tip_slot_key(wf, g, s) not in hist.taken_slots
+        and g.commence_utc > tick
+    )
+    days_left = _days_to_reset(cfg, d)
+    future_closing = cost * ahead + cost * _games_per_day(day) * max(days_left - 1, 0)
+    future_injury = cost * odds.injury_resnapshots_per_day * days_left
+    reserve = cfg.controller.odds_quota_reserve
+    plan = budget.plan(
+        cands,
+        remaining=hist.odds_remaining,
+        reserve=reserve,
+        future_closing_cost=future_closing,
+        future_injury_cost=future_injury,
+    )
+    ctx.update(
+        odds_requests_remaining=hist.odds_remaining,
+        odds_quota_reserve=reserve,
+        snapshot_cost=cost,
+        slot_counts=dict(sorted(counts.items())),
+        budget={"days_to_reset": days_left, "kept_for_closing": future_closing, "kept_for_injury": future_injury},
+    )
+    taken_games: dict[str, str] = {}
+    taken_keys: list[str] = []
+    skipped = []
+    for ch in plan.choices:
+        c = ch.candidate
+        g = games[c.game_id]
+        keys = [c.key] if c.kind == "injury" else [rules.tip_slot_key(wf, g, s) for s in per_game[c.game_id]]
+        if ch.take:
+            kind = c.kind if c.kind != "injury" else "regular"
+            if g.teams not in taken_games or rules.SNAPSHOT_RANK[kind] > rules.SNAPSHOT_RANK[taken_games[g.teams]]:
+                taken_games[g.teams] = kind
+            taken_keys.extend(keys)
+            slots.append({"slot": c.key, "snapshot_type": c.kind, "state": "take", "reason": ch.reason})
+        else:
+            skipped.append(ch)
+            slots.append({"slot": c.key, "snapshot_type": c.kind, "state": "skip", "reason": ch.reason})
+    ctx["slots"] = slots
+    missed_closing = [e["slot"] for e in slots if e["state"] == "missed" and e["snapshot_type"] == "closing"]
+    budget_closing = [ch.candidate.key for ch in skipped if ch.candidate.kind == "closing"]
+    alert = "WARNING" if missed_closing or budget_closing or skipped else "NONE"
+    notes = []
+    if skipped:
+        notes.append("; ".join(f"{ch.candidate.key} {ch.reason}" for ch in skipped[:4]))
+    if missed_closing:
+        notes.append(f"closing missed: {', '.join(missed_closing[:4])}")
+    if not taken_games:
+        if notes:
+            return _skip("; ".join(notes), alert, **ctx)
+        nxt = min(
+            (
+                rules.tip_slot_due(cfg, g, s)
+                for g in day
+                for s in wf.snapshots
+                if rules.tip_slot_key(wf, g, s) not in hist.taken_slots
+                and rules.tip_slot_state(cfg, wf, g, s, tick) == "later"
+            ),
+            default=None,
+        )
+        when = f"; next at {_hm(cfg, nxt)} ET" if nxt else "; none left today"
+        return _skip(f"no line snapshot due ({_n_games(len(day))}){when}", **ctx)
+    ctx["slots_taken"] = taken_keys
+    ctx["snapshot_games"] = taken_games
+    top = max(taken_games.values(), key=lambda k: rules.SNAPSHOT_RANK[k])
+    request_ctx = {"snapshot_type": top, "snapshot_games": dict(sorted(taken_games.items()))}
+    planned = tuple(
+        Planned(p.scraper, p.params, request_ctx)
+        for sc in published_scrapers(cfg, wf)
+        for p in resolve(cfg, sc, day=d, tick=tick, games=day)
+    )
+    types = ", ".join(f"{k} {v}" for k, v in sorted(taken_games.items()))
+    spend = plan.spend
+    reason = f"line snapshot of {_n_games(len(taken_games))} ({types}); about {spend} credits"
+    if notes:
+        reason += "; " + "; ".join(notes)
+    targets = tuple(g.game_id for g in day if g.teams in taken_games)
+    return _Verdict("RUN", reason, alert, ctx, targets, planned)
+
+
+def _days_to_reset(cfg: Config, d: date) -> int:
+    """Days from `d` (included) to the next credit reset (`odds.billing_reset_day`, excluded)."""
+    reset = cfg.odds.billing_reset_day
+    nxt = d.replace(day=reset)
+    if nxt <= d:
+        nxt = (nxt.replace(day=1) + timedelta(days=32)).replace(day=reset)
+    return (nxt - d).days
+
+
+def _games_per_day(day: Sequence[Game]) -> int:
+    """The games a future day is expected to have, for the credits kept: today's count (a season night has
+    up to 15; a planner fed with the schedule ahead would do better, `nba-orch credits plan` does)."""
+    return len(day)
+
+
 def _report_slot(r: Run) -> injury_slots.ReportSlot | None:
     """The report a run fetched, from its request parameters (None: a request that named no slot)."""
     p = r.params
@@ -573,6 +732,7 @@ _RULES = {
     "game_aware_yesterday": _post_game,
     "discovery": _discovery,
     "report_series": _report_series,
+    "game_tip_offsets": _tip_offsets,
 }
 
 
@@ -652,9 +812,14 @@ def decide_tick(cfg: Config, snap: Snapshot, existing: Mapping[str, Decision] | 
     """
     existing = existing or {}
     out: list[Decision] = []
+    sub = rules.is_sub_tick(cfg, snap.tick)
     for wf in cfg.enabled_workflows():
+        if sub and not _tip(wf):  # a sub-hourly tick decides only the tip-keyed workflows
+            continue
         did = decision_id(cfg, wf.name, snap.tick)
         out.append(existing[did] if did in existing else decide_workflow(cfg, wf, snap))
+    if sub:
+        return out
     fid = decision_id(cfg, FRESHNESS, snap.tick)
     fresh = existing[fid] if fid in existing else decide_freshness(cfg, snap, out)
     return [fresh, *out]

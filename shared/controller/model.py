@@ -61,6 +61,10 @@ class History:
     odds_remaining: int | None = None
     odds_remaining_at: datetime | None = None
     error: str | None = None
+    # game_tip_offsets: the (game, snapshot) slots earlier RUNs took ("0022400123/closing") -> their tick.
+    taken_slots: Mapping[str, datetime] = field(default_factory=dict)
+    # The injury-report hook: game ids whose injury news asks for a re-snapshot (planner priority 2).
+    injury_games: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

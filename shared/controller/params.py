@@ -58,13 +58,20 @@ class Planned:
 
     scraper: str
     params: Mapping[str, str] = field(default_factory=dict)
+    # Extra request context (not part of the request id): e.g. the snapshot_type and the games a line
+    # snapshot is for, which the request's follow-ups inherit.
+    context: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"scraper": self.scraper, "params": dict(self.params)}
+        out: dict[str, Any] = {"scraper": self.scraper, "params": dict(self.params)}
+        if self.context:
+            out["context"] = dict(self.context)
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Planned:
-        return cls(str(d["scraper"]), {str(k): str(v) for k, v in (d.get("params") or {}).items()})
+        params = {str(k): str(v) for k, v in (d.get("params") or {}).items()}
+        return cls(str(d["scraper"]), params, dict(d.get("context") or {}))
 
 
 def unit_of(spec: ScraperSpec) -> str:

@@ -119,6 +119,7 @@ def requests_of(cfg: Config, decisions: Sequence[Decision]) -> list[ScraperReque
             ctx: dict[str, Any] = {"decision_id": d.decision_id, "workflow": d.workflow, "tick": iso_utc(d.tick)}
             if d.context.get("day"):
                 ctx["day"] = d.context["day"]
+            ctx.update(p.context)
             follow = follow_ups_of(cfg, wf, p.scraper) if wf is not None else []
             if follow:
                 ctx["follow_ups"] = follow
@@ -222,7 +223,8 @@ def run_tick(
         rows = [d.row(environment=rt.environment, triggered_by=triggered_by) for d in result.decisions]
         runs = [d.workflow for d in result.decisions if d.action == "RUN"]
         try:
-            state.claim_slot(rt, reads.ledger_name, rows, state.ledger_metadata(result.tick, runs, reads.known_odds))
+            meta = state.ledger_metadata(result.tick, runs, reads.known_odds, state.taken_slots_of(result.decisions))
+            state.claim_slot(rt, reads.ledger_name, rows, meta)
             fresh = True
         except AlreadyExists:  # a concurrent delivery decided this slot first: its decisions stand
             reads.recorded = state.read_ledger(rt, reads.ledger_name) or []

@@ -78,7 +78,11 @@ def parts_for(cfg: Config) -> list[Part]:
     parts = [Part(FRESHNESS, evidence=with_fallbacks(cfg, [sched]))]
     for wf in cfg.enabled_workflows():
         odds = frozenset(s for s in wf.scrapers if cfg.scrapers[s].source == "odds_api")
-        evidence = frozenset() if wf.decision_type == "game_aware" else with_fallbacks(cfg, published_scrapers(cfg, wf))
+        evidence = (
+            frozenset()
+            if wf.decision_type in ("game_aware", "game_tip_offsets")
+            else with_fallbacks(cfg, published_scrapers(cfg, wf))
+        )
         parts.append(Part(wf.name, evidence, odds))
     return parts
 
@@ -131,6 +135,12 @@ class LedgerEntry:
     tick: datetime
     runs: tuple[str, ...] = ()
     odds: tuple[int, datetime] | None = None
+    slots: tuple[str, ...] = ()  # "<workflow>:<game id>/<snapshot>" taken by this slot's RUNs
+
+
+def taken_slots_of(decisions: Iterable[Any]) -> list[str]:
+    """The tip slots this tick's RUN decisions take (decision context `slots_taken`), as ledger entries."""
+    return [f"{d.workflow}:{k}" for d in decisions if d.action == "RUN" for k in d.context.get("slots_taken") or ()]
 
 
 def ledger_name(cfg: Config, tick: datetime) -> str:
@@ -138,8 +148,13 @@ def ledger_name(cfg: Config, tick: datetime) -> str:
     return f"{LEDGER_PREFIX}{d.isoformat()}/{rules.tick_key(cfg, tick)}.json"
 
 
-def ledger_metadata(tick: datetime, runs: Iterable[str], odds: tuple[int, datetime] | None) -> dict[str, str]:
+def ledger_metadata(
+    tick: datetime, runs: Iterable[str], odds: tuple[int, datetime] | None, slots: Iterable[str] = ()
+) -> dict[str, str]:
     meta = {"tick": iso_utc(tick), "run": ",".join(runs)}
+    slots = list(slots)
+    if slots:  # 15 games x ~35 characters: well inside GCS's 8 KiB of custom metadata
+        meta["tip_slots"] = ",".join(slots)
     if odds is not None:
         meta.update(odds_remaining=str(odds[0]), odds_at=iso_utc(odds[1]))
     return meta
@@ -157,7 +172,8 @@ def _entry(name: str, meta: Mapping[str, str] | None) -> LedgerEntry | None:
             odds = (int(meta["odds_remaining"]), parse_instant(meta["odds_at"]))
         except ValueError:
             odds = None
-    return LedgerEntry(name, tick, tuple(w for w in meta.get("run", "").split(",") if w), odds)
+    runs = tuple(w for w in meta.get("run", "").split(",") if w)
+    return LedgerEntry(name, tick, runs, odds, tuple(x for x in meta.get("tip_slots", "").split(",") if x))
 
 
 def ledger_days(cfg: Config, tick: datetime) -> list[date]:
@@ -352,6 +368,12 @@ def build_snapshot(
             run_decisions=tuple(sorted(e.tick for e in earlier if p.owner in e.runs)),
             odds_remaining=remaining,
             odds_remaining_at=at,
+            taken_slots={
+                x.split(":", 1)[1]: e.tick
+                for e in sorted(earlier, key=lambda e: e.tick, reverse=True)
+                for x in e.slots
+                if x.startswith(f"{p.owner}:")
+            },
         )
     # The newest successful schedule run, of the schedule scraper or of a fallback standing in for it.
     serving = with_fallbacks(cfg, [cfg.controller.schedule_scraper])

@@ -533,6 +533,8 @@ def object_metadata(request: ScraperRequest, fetched: Fetched) -> dict[str, str]
         "triggered_at": iso_utc(request.as_of),
         "source": request.source,
     }
+    if request.context.get("snapshot_type"):  # a line snapshot's label (open, regular, closing)
+        meta["snapshot_type"] = str(request.context["snapshot_type"])
     meta.update(fetched.metadata())
     return {k: scrub(v) for k, v in meta.items()}
 
@@ -553,7 +555,7 @@ def log_row(outcome: Outcome, request: ScraperRequest, *, environment: str, opts
         "environment": environment,
         "triggered_by": request.triggered_by,
         "gcs_path": outcome.gcs_path,
-        "data_summary": _scrub_tree(outcome.summary),
+        "data_summary": _scrub_tree(_labelled(outcome.summary, request)),
         "error_type": outcome.error_type,
         "error_message": outcome.error_message,
         "retry_count": outcome.retry_count,
@@ -563,6 +565,12 @@ def log_row(outcome: Outcome, request: ScraperRequest, *, environment: str, opts
         "quarantine_path": outcome.quarantine_path,
         "warnings": list(outcome.warnings),
     }
+
+
+def _labelled(summary: dict[str, Any], request: ScraperRequest) -> dict[str, Any]:
+    """The row's data_summary with the request's line-snapshot label (`snapshot_type`), when it has one."""
+    kind = request.context.get("snapshot_type")
+    return {**summary, "snapshot_type": str(kind)} if kind else summary
 
 
 def completion(outcome: Outcome) -> ScraperCompletion:

@@ -87,6 +87,33 @@ def test_betting_lines_window_and_a_game_after_midnight_et() -> None:
     assert r == {}  # not due before the tip
 
 
+def test_closing_line_captured_for_every_game() -> None:
+    """The closing-line SLA: a `closing` props run for the game's teams 20-35 min before its tip; judged at
+    the tip; a closing run too close to the tip, another game's, or a regular snapshot do not count."""
+    d = date(2025, 1, 15)
+    tip = datetime(2025, 1, 16, 0, 0, tzinfo=UTC)  # 19:00 ET
+    g = game("0022400561", tip, d)  # BOS at NYK: teams "BOSNYK"
+
+    def run(minutes_before: int, kind: str = "closing", teams: str = "BOSNYK") -> RunFact:
+        at = tip - timedelta(minutes=minutes_before)
+        return RunFact("oddsa_player_props", at, "success", snapshot_type=kind, teams=teams)
+
+    key = f"{d}/0022400561"
+    assert (
+        results([DayState(d, games=(g,), runs=(run(30),))], tip - timedelta(seconds=1), "closing_line_captured")[0]
+        == {}
+    )
+    ok, _ = results([DayState(d, games=(g,), runs=(run(90, "regular"), run(30)))], tip, "closing_line_captured")
+    assert ok[key].ok and "30 min before" in ok[key].detail
+    for runs in ((run(10),), (run(30, "regular"),), (run(30, teams="LALGSW"),), ()):
+        r, _ = results([DayState(d, games=(g,), runs=runs)], tip, "closing_line_captured")
+        assert not r[key].ok and ACFG.rule("closing_line_captured").severity == "ERROR"
+    assert (
+        "outside 20-35 min before"
+        in results([DayState(d, games=(g,), runs=(run(10),))], tip, "closing_line_captured")[0][key].detail
+    )
+
+
 def test_a_postponed_game_resolves_its_alert() -> None:
     d = date(2026, 1, 10)
     g = game("0022600501", datetime(2026, 1, 11, 0, 0, tzinfo=UTC), d)

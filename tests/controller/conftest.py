@@ -18,7 +18,7 @@ from shared import rules
 from shared.config import load_config
 from shared.controller.decide import decide_tick
 from shared.controller.model import Run
-from shared.controller.state import LedgerEntry, build_snapshot, log_since
+from shared.controller.state import LedgerEntry, build_snapshot, log_since, taken_slots_of
 from shared.timeutil import et_at, parse_date
 
 RECORDING = "nbacom_cdn/scheduleleaguev2_2024-25_full.json.gz"
@@ -101,14 +101,16 @@ class World:
         decisions = list(decisions)
         tick = decisions[0].tick
         runs = tuple(x.workflow for x in decisions if x.action == "RUN")
-        self.ledger[tick] = LedgerEntry(f"slot-{tick.isoformat()}", tick, runs, self.known_odds)
+        slots = tuple(taken_slots_of(decisions))
+        self.ledger[tick] = LedgerEntry(f"slot-{tick.isoformat()}", tick, runs, self.known_odds, slots)
         self.decisions.extend(decisions)
 
     def step(self, tick: datetime, **kw):
         """Decide the tick, claim it in the ledger (with the RUNs and the quota known), record the runs."""
         out = self.decide(tick, **kw)
         runs = tuple(x.workflow for x in out if x.action == "RUN")
-        self.ledger[tick] = LedgerEntry(f"slot-{tick.isoformat()}", tick, runs, self.known_odds)
+        slots = tuple(taken_slots_of(out))
+        self.ledger[tick] = LedgerEntry(f"slot-{tick.isoformat()}", tick, runs, self.known_odds, slots)
         self.record(out)
         return out
 
@@ -116,6 +118,32 @@ class World:
 @pytest.fixture
 def world(cfg, games):
     return World(cfg, games)
+
+
+def legacy_config(cfg):
+    """The configuration before issue 18: hourly ticks, betting_lines as a game_aware workflow (every 2 h in
+    08:00-20:00 ET from 6 h before the first tip), so the game_aware rule keeps its tests."""
+    import dataclasses
+
+    from shared.config import TimeWindow, Workflow
+
+    wf = Workflow(
+        name="betting_lines",
+        decision_type="game_aware",
+        scrapers=cfg.workflows["betting_lines"].scrapers,
+        priority="CRITICAL",
+        depends_on=("morning_operations",),
+        window_before_game_hours=6,
+        business_hours=TimeWindow(time(8), time(20)),
+        frequency_hours=2,
+    )
+    ctrl = dataclasses.replace(cfg.controller, tick_minutes=60)
+    return dataclasses.replace(cfg, workflows={**cfg.workflows, "betting_lines": wf}, controller=ctrl)
+
+
+@pytest.fixture
+def legacy_world(cfg, games):
+    return World(legacy_config(cfg), games)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def simulate(world: World, first: date, last: date) -> dict[date, list]:
     d = first
     while d <= last:
         out[d] = []
-        for tick in rules.controller_ticks(world.cfg, d):
+        for tick in rules.all_ticks(world.cfg, d):
             out[d].extend(world.step(tick))
         d += timedelta(days=1)
     return out
@@ -61,9 +61,12 @@ def check_agreement(cfg, games, day: date, decisions: list) -> None:
         assert x.action == "RUN" or x.reason.startswith("already") or "already collected" in x.reason, (
             f"{day}: expected run {wf} at {rules.hm(cfg, t)} was {x.action}: {x.reason}"
         )
-    # Every tick has one decision per enabled workflow plus the freshness check.
+    # Every hour tick has one decision per enabled workflow plus the freshness check; every sub-hourly tick
+    # one per game_tip_offsets workflow.
     ticks = rules.controller_ticks(cfg, day)
-    assert len(decisions) == len(ticks) * (len(cfg.enabled_workflows()) + 1)
+    subs = len(rules.all_ticks(cfg, day)) - len(ticks)
+    tips = sum(w.decision_type == "game_tip_offsets" for w in cfg.enabled_workflows())
+    assert len(decisions) == len(ticks) * (len(cfg.enabled_workflows()) + 1) + subs * tips
 
 
 @pytest.mark.parametrize("period", PERIODS)
@@ -103,11 +106,18 @@ def test_the_regular_day_in_detail(cfg, games):
     assert runs == [
         ("06:00", "morning_operations", 34),  # schedule, player list, 30 rosters, standings, active players
         ("08:00", "referee_discovery", 1),
+        ("09:00", "betting_lines", 1),  # the opening line of all 11 games: one oddsa_events call
         ("13:00", "schedule_freshness", 1),  # 7 h after the 06:00 scrape (limit 6 h)
-        ("13:00", "betting_lines", 1),  # oddsa_events; props and lines follow per event
-        ("15:00", "betting_lines", 1),
-        ("17:00", "betting_lines", 1),
+        # betting_lines (game_tip_offsets): T-6h, T-3h, T-90m and the closing line of each game, at the
+        # quarter-hour tick where they fall (one oddsa_events call each; props and lines follow per event)
+        *[(t, "betting_lines", 1) for t in ("13:00", "13:30", "14:00", "15:00", "15:30", "16:00", "16:30")],
+        *[(t, "betting_lines", 1) for t in ("17:00", "17:30", "18:00", "18:30", "19:00", "19:30")],
         ("20:00", "schedule_freshness", 1),
+        ("20:00", "betting_lines", 1),
+        ("20:30", "betting_lines", 1),
+        ("21:00", "betting_lines", 1),
+        ("21:30", "betting_lines", 1),
+        ("22:00", "betting_lines", 1),  # the 22:30 tip's closing line
         # three per-game NBA.com box scores (stats v3 team and player lines, CDN liveData) x 11 games + the
         # per-date balldontlie box scores
         ("22:00", "post_game_window_1", 3 * 11 + 1),
@@ -131,7 +141,16 @@ def variant(cfg):
     wfs["morning_operations"] = dataclasses.replace(
         wfs["morning_operations"], ideal_window=TimeWindow(time(7, 30), time(9))
     )
-    wfs["betting_lines"] = dataclasses.replace(wfs["betting_lines"], window_before_game_hours=5.5, frequency_hours=3)
+    from shared.config import TipSnapshot
+
+    wfs["betting_lines"] = dataclasses.replace(
+        wfs["betting_lines"],
+        snapshots=(
+            TipSnapshot("open", "open", at=time(9, 50)),
+            TipSnapshot("t-4h", "regular", before_minutes=247),
+            TipSnapshot("closing", "closing", before_minutes=33),
+        ),
+    )
     wfs["post_game_window_1"] = dataclasses.replace(
         wfs["post_game_window_1"], fixed_time=time(22, 30), tolerance_minutes=45
     )
@@ -168,10 +187,11 @@ def test_whole_season_sample_agrees(cfg, games):
 
 def test_the_configured_cron_fires_exactly_at_the_rules_ticks(cfg):
     """The deployed cron (derived from the configuration) fires, in America/New_York, at exactly the ticks the
-    rules and the locker use: 06:00-23:00 plus the 01:00 and 04:00 post-game windows, DST days included."""
+    rules and the locker use: every 15 min of 06:00-23:00 plus the 01:00 and 04:00 post-game windows (hour
+    ticks for every workflow, the quarters for the tip-keyed ones), DST days included."""
     from croniter import croniter
 
-    assert cfg.controller_cron() == "0 1,4,6-23 * * *"
+    assert cfg.controller_cron() == "*/15 1,4,6-23 * * *"
     for day in (date(2025, 1, 15), date(2025, 3, 8), date(2024, 11, 2)):
         start, end = rules.operational_day_bounds(cfg, day)
         it = croniter(cfg.controller_cron(), start.astimezone(cfg.timezone) - timedelta(seconds=1))
@@ -180,7 +200,8 @@ def test_the_configured_cron_fires_exactly_at_the_rules_ticks(cfg):
             fired.append(t.astimezone(UTC))
         # a fall-back day may fire the repeated 01:00 twice: both are the same slot
         slots = sorted({slot_tick(cfg, t) for t in fired})
-        assert slots == rules.controller_ticks(cfg, day)
+        assert slots == rules.all_ticks(cfg, day)
+        assert [t for t in slots if not rules.is_sub_tick(cfg, t)] == rules.controller_ticks(cfg, day)
         for wf in cfg.enabled_workflows():
             if wf.fixed_time is not None:
                 assert rules.fixed_window_tick(cfg, wf, day) in slots, (wf.name, day)

@@ -107,3 +107,25 @@ def test_evaluate_writes_and_explain_shows_the_record(ctl_rt, monkeypatch, capsy
     ex = json.loads(capsys.readouterr().out)
     assert ex["recorded"] is True and ex["decision"]["decision_id"] == "referee_discovery@2025-01-17T10"
     assert ex["decision"]["reason"] == "discovery attempt 1 of 6"  # 08:00 and 09:00 were never evaluated
+
+
+def test_credits_plan_text_and_json_offline(tmp_path, upstream_dir):
+    args = ["credits", "plan", "--from", "2025-01-15", "--days", "2", "--schedule-file", str(upstream_dir / RECORDING)]
+    p = offline(tmp_path, *args, "--remaining", "700", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert (doc["days"], doc["credits_remaining"], doc["reserve"]) == (2, 700, 500)
+    assert doc["per_day"]["2025-01-15"]["games"] == 11
+    assert doc["expected_spend"] <= 700 - 500  # never below the reserve
+    closing = [s for s in doc["snapshots"] if s["kind"] == "closing"]
+    assert closing and all(s["take"] for s in closing)  # 200 credits cover every closing line of both days
+    assert all(s["reason"].startswith("budget: ") for s in doc["snapshots"] if not s["take"])
+    assert doc["minimum_spend"] == len(closing) * doc["snapshot_cost"]
+    text = offline(tmp_path, *args, "--remaining", "700")
+    assert text.returncode == 0 and text.stdout.startswith("Odds API credit plan: 2 day(s) from 2025-01-15")
+    assert "expected spend" in text.stdout and "skip " in text.stdout
+    # No reading and no stack: every snapshot is planned, and the plan says the credits are unknown.
+    unknown = json.loads(offline(tmp_path, *args, "--format", "json").stdout)
+    assert unknown["credits_remaining"] is None and unknown["skipped"] == 0
+    bad = offline(tmp_path, "credits", "plan", "--days", "0", "--schedule-file", str(upstream_dir / RECORDING))
+    assert bad.returncode == 2

@@ -79,14 +79,14 @@ def test_self_aware_yesterdays_success_does_not_count(world):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# game_aware (betting_lines)
+# game_aware (betting_lines before issue 18: tests/controller/conftest.py legacy_config)
 
 
-def test_game_aware_window_cadence_and_first_tip(world):
-    run_until(world, et("2025-01-15", "06:00"), et("2025-01-15", "13:00"))
-    early = by_name(world.decisions[-8:])["betting_lines"]  # 12:00
+def test_game_aware_window_cadence_and_first_tip(legacy_world):
+    run_until(legacy_world, et("2025-01-15", "06:00"), et("2025-01-15", "13:00"))
+    early = by_name(legacy_world.decisions[-8:])["betting_lines"]  # 12:00
     assert early.reason == "too early: first game at 19:00 ET, window opens at 13:00 ET (6 h before)"
-    x = by_name(world.step(et("2025-01-15", "13:00")))["betting_lines"]
+    x = by_name(legacy_world.step(et("2025-01-15", "13:00")))["betting_lines"]
     assert x.action == "RUN" and x.reason == "11 games today, first at 19:00 ET in 6.0 h"
     assert {k: x.context[k] for k in ("games_today", "first_game_time", "hours_until_game")} == {
         "games_today": 11,
@@ -95,23 +95,23 @@ def test_game_aware_window_cadence_and_first_tip(world):
     }
     assert [(p.scraper, dict(p.params)) for p in x.requests] == [("oddsa_events", {"date": "2025-01-15"})]
     assert len(x.target_games) == 11
-    nxt = by_name(world.step(et("2025-01-15", "14:00")))["betting_lines"]
+    nxt = by_name(legacy_world.step(et("2025-01-15", "14:00")))["betting_lines"]
     assert (nxt.action, nxt.reason) == ("SKIP", "ran at 13:00 ET, less than 2 h ago")
-    run_until(world, et("2025-01-15", "15:00"), et("2025-01-15", "19:00"))
-    started = by_name(world.decide(et("2025-01-15", "19:00")))["betting_lines"]
+    run_until(legacy_world, et("2025-01-15", "15:00"), et("2025-01-15", "19:00"))
+    started = by_name(legacy_world.decide(et("2025-01-15", "19:00")))["betting_lines"]
     assert started.reason == "the first game already started at 19:00 ET"
 
 
-def test_game_aware_business_hours_on_christmas(world):
+def test_game_aware_business_hours_on_christmas(legacy_world):
     # First tip 12:00: the window opens at 06:00, business hours at 08:00.
-    assert by_name(world.decide(et("2024-12-25", "07:00")))["betting_lines"].reason == (
+    assert by_name(legacy_world.decide(et("2024-12-25", "07:00")))["betting_lines"].reason == (
         "outside business hours 08:00-20:00 ET"
     )
-    assert by_name(world.decide(et("2024-12-25", "08:00")))["betting_lines"].action == "RUN"
+    assert by_name(legacy_world.decide(et("2024-12-25", "08:00")))["betting_lines"].action == "RUN"
 
 
-def test_game_aware_no_games(world):
-    x = by_name(world.decide(et("2025-02-14", "13:00")))["betting_lines"]
+def test_game_aware_no_games(legacy_world):
+    x = by_name(legacy_world.decide(et("2025-02-14", "13:00")))["betting_lines"]
     assert (x.action, x.reason) == ("SKIP", "no games today")
 
 
@@ -127,24 +127,24 @@ def test_game_aware_no_games(world):
         ([], "RUN"),  # never recorded: no reason to hold back
     ],
 )
-def test_odds_quota_reserve(world, readings, action):
+def test_odds_quota_reserve(legacy_world, readings, action):
     for hhmm, remaining in readings:
         summary = {"record_count": 3, "quota": {"requests_remaining": remaining, "requests_used": 10}}
-        world.runs.append(Run("oddsa_player_props", et("2025-01-15", hhmm), "success", {}, summary, 3))
-    x = by_name(world.decide(et("2025-01-15", "13:00")))["betting_lines"]
+        legacy_world.runs.append(Run("oddsa_player_props", et("2025-01-15", hhmm), "success", {}, summary, 3))
+    x = by_name(legacy_world.decide(et("2025-01-15", "13:00")))["betting_lines"]
     assert x.action == action
     if action == "SKIP":
         assert x.alert_level == "WARNING" and x.reason.startswith("Odds API quota low")
         assert x.context["odds_quota_reserve"] == 500
 
 
-def test_odds_quota_reading_is_carried_across_the_night(world):
+def test_odds_quota_reading_is_carried_across_the_night(legacy_world):
     # The last odds call of 2025-01-15 left 120 credits; the next morning the day's own records hold no
     # reading yet, but the ledger carried it forward tick by tick: no credits are spent.
     summary = {"record_count": 3, "quota": {"requests_remaining": 120}}
-    world.runs.append(Run("oddsa_game_lines", et("2025-01-15", "17:05"), "success", {}, summary, 3))
-    run_until(world, et("2025-01-15", "18:00"), et("2025-01-16", "13:00"))
-    x = by_name(world.decide(et("2025-01-16", "13:00")))["betting_lines"]
+    legacy_world.runs.append(Run("oddsa_game_lines", et("2025-01-15", "17:05"), "success", {}, summary, 3))
+    run_until(legacy_world, et("2025-01-15", "18:00"), et("2025-01-16", "13:00"))
+    x = by_name(legacy_world.decide(et("2025-01-16", "13:00")))["betting_lines"]
     assert x.action == "SKIP" and x.alert_level == "WARNING" and "120 requests remaining" in x.reason
 
 

@@ -36,7 +36,8 @@ def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):
         tick = et("2025-01-15", "22:00")
         rows = wait_for(lambda: len(decision_rows(rt, tick)) == 8 and decision_rows(rt, tick), what="decisions")
         actions = {r["workflow_name"]: r["action"] for r in rows}
-        assert actions["post_game_window_1"] == "RUN" and actions["betting_lines"] == "SKIP"
+        # betting_lines: the closing line of the 22:30 tip (BKN at LAC), 30 min before it
+        assert actions["post_game_window_1"] == "RUN" and actions["betting_lines"] == "RUN"
         summary = wait_for(done, what="the function's summary")[0]
         assert summary["slot"] == "2025-01-15T22" and summary["decisions_written"] == 8
         n = summary["requests_published"]
@@ -47,6 +48,9 @@ def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):
         assert sorted(b["scraper_name"] for b in w1).count("nbac_team_boxscore") == 11
         assert {b["decision_id"] for b in w1} == {"post_game_window_1@2025-01-15T22"}
         assert all(b["as_of"] == "2025-01-16T03:00:00Z" and b["source"] == "CONTROLLER" for b in bodies)
+        (bl,) = [b for b in bodies if b["workflow"] == "betting_lines"]
+        assert bl["scraper_name"] == "oddsa_events" and bl["context"]["snapshot_type"] == "closing"
+        assert bl["context"]["snapshot_games"] == {"BKNLAC": "closing"}
 
         # The Scheduler fires the same hour again (publish time as "now"), and a malformed tick arrives.
         publish(rt, "controller_tick", json.dumps({"as_of": "2025-01-16T03:00:07Z"}).encode())
@@ -64,3 +68,13 @@ def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):
 
         wait_for(rejected, what="the malformed tick rejected")
         assert len(decision_rows(rt, tick)) == 8
+
+        # A quarter-hour firing (22:15:04 ET) is its own slot, deciding betting_lines only: the closing line
+        # was taken at 22:00 (the slot ledger), nothing else is due before the 22:30 tip.
+        publish(rt, "controller_tick", json.dumps({"as_of": "2025-01-16T03:15:04Z"}).encode())
+        quarter = et("2025-01-15", "22:15")
+        rows = wait_for(lambda: decision_rows(rt, quarter), what="the quarter tick's decision")
+        assert [(r["workflow_name"], r["action"]) for r in rows] == [("betting_lines", "SKIP")]
+        assert rows[0]["decision_id"] == "betting_lines@2025-01-15T22:15"
+        third = wait_for(lambda: len(done()) >= 3 and done(), what="the third summary")[2]
+        assert third["slot"] == "2025-01-15T22:15" and third["requests_published"] == 0

@@ -52,10 +52,12 @@ def test_an_hour_tick_writes_decisions_and_publishes_requests(ctl_rt, cfg):
     }
     bl = rows["betting_lines"]
     assert bl["decision_id"] == "betting_lines@2025-01-15T13" and bl["priority"] == "CRITICAL"
-    assert bl["context"]["games_today"] == 11 and bl["context"]["hours_until_game"] == 6.0
-    assert bl["context"]["requests"] == [{"scraper": "oddsa_events", "params": {"date": "2025-01-15"}}]
-    assert bl["scrapers_triggered"] == ["oddsa_events"] and len(bl["target_games"]) == 11
-    assert bl["next_check_time"] == et("2025-01-15", "14:00") and bl["triggered_by"] == "test"
+    # the first game's (19:00 tip) T-6h snapshot; the 09:00 opening line was missed (no tick since)
+    assert bl["context"]["games_today"] == 11 and bl["context"]["slots_taken"] == ["0022400561/t-6h"]
+    ctx = {"snapshot_type": "regular", "snapshot_games": {"NYKPHI": "regular"}}
+    assert bl["context"]["requests"] == [{"scraper": "oddsa_events", "params": {"date": "2025-01-15"}, "context": ctx}]
+    assert bl["scrapers_triggered"] == ["oddsa_events"] and bl["target_games"] == ["0022400561"]
+    assert bl["next_check_time"] == et("2025-01-15", "13:15") and bl["triggered_by"] == "test"
     assert rows["morning_operations"]["alert_level"] == "WARNING"
 
     msgs = received(ctl_rt, sub, result.published)
@@ -71,6 +73,7 @@ def test_an_hour_tick_writes_decisions_and_publishes_requests(ctl_rt, cfg):
     }
     assert events["body"]["as_of"] == "2025-01-15T18:00:00Z" and events["body"]["source"] == "CONTROLLER"
     assert events["body"]["context"]["follow_ups"] == ["oddsa_player_props", "oddsa_game_lines"]
+    assert events["body"]["context"]["snapshot_type"] == "regular"
     assert result.snapshot.schedule_file.endswith("20250115_095500.json")
 
 
@@ -115,13 +118,17 @@ def test_records_drive_the_decisions(ctl_rt, cfg):
     assert got["morning_operations"].reason.startswith("already succeeded today (34 requests done")
     assert got["schedule_freshness"].reason.startswith("schedule fresh: last successful nbac_schedule_api run at 06:00")
     bl = got["betting_lines"]
-    assert bl.action == "SKIP" and bl.alert_level == "WARNING" and "120 requests remaining" in bl.reason
-    # the quota recovers (a newer reading): betting_lines runs at 09:00, then not at 10:00 (2 h cadence)
+    assert bl.action == "SKIP" and bl.alert_level == "WARNING" and "budget: " in bl.reason
+    assert "(120 remaining)" in bl.reason and bl.context["odds_requests_remaining"] == 120
+    # the quota recovers (a newer reading): the slots due at 09:00 are taken, and never again at 10:00 (the
+    # slot ledger keeps what each RUN took)
     log_run(ctl_rt, "oddsa_events", et(day, "08:30"), {"date": day}, summary={"quota": {"requests_remaining": 9000}})
     nine = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "09:00")).decisions}
     assert nine["betting_lines"].action == "RUN"
     ten = {d.workflow: d for d in service.run_tick(ctl_rt, cfg, et(day, "10:00")).decisions}
-    assert ten["betting_lines"].reason == "ran at 09:00 ET, less than 2 h ago"
+    assert not set(ten["betting_lines"].context.get("slots_taken") or ()) & set(
+        nine["betting_lines"].context["slots_taken"]
+    )
     # the injury series: the 11 AM report is on record (asked at 12:00 by an earlier delivery); the 9 and 10 AM
     # ones are due and missing (the 10:00 and 11:00 ticks asked for them and their runs were lost); the 7 and
     # 8 AM ones are overdue by more than catch_up_hours (2 h) and given up, loudly

@@ -78,6 +78,8 @@ def coverage_problems(cfg: Config, ticks: list[datetime]) -> list[str]:
                 at = minutes(wf.fixed_time)
                 if not any(abs(m - at) <= wf.tolerance_minutes for m in wall):
                     problems.append(f"{d} {wf.name}: no tick within {wf.tolerance_minutes} min of {wf.fixed_time}")
+            elif wf.decision_type == "game_tip_offsets":
+                problems += tip_problems(cfg, wf, d, wall)
             elif wf.decision_type == "discovery":
                 for k in range(wf.max_attempts):
                     m = minutes(wf.first_attempt) + round(k * wf.interval_hours * 60)
@@ -85,6 +87,40 @@ def coverage_problems(cfg: Config, ticks: list[datetime]) -> list[str]:
                         problems.append(f"{d} {wf.name}: no tick at attempt {k + 1} ({m // 60:02d}:{m % 60:02d})")
         d += timedelta(days=1)
     return problems
+
+
+def tip_problems(cfg: Config, wf, d: date, wall: set[int]) -> list[str]:
+    """The cadence the tip-keyed snapshots need, derived from the rules: for a tip at every 5 minutes from
+    12:00 to 23:00 ET, each snapshot needs a firing in [due, due + late_minutes] before the tip, and the
+    closing one a firing 20-35 min before the tip (issue 18's target)."""
+    out = []
+    for tip in range(12 * 60, 23 * 60 + 1, 5):
+        for s in wf.snapshots:
+            if s.before_minutes is None:
+                due = minutes(s.at)
+            else:
+                due = tip - s.before_minutes
+                if s.snapshot_type != "closing" and wf.business_hours is not None:
+                    if not minutes(wf.business_hours.start) <= due < minutes(wf.business_hours.end):
+                        continue
+            if due >= tip or due < 0:
+                continue
+            hits = [m for m in wall if due <= m <= due + wf.late_minutes and m < tip]
+            if not hits:
+                out.append(f"{d} {wf.name}: no tick for {s.name} of a {tip // 60:02d}:{tip % 60:02d} tip")
+            elif s.snapshot_type == "closing" and not 20 <= tip - min(hits) <= 35:
+                out.append(
+                    f"{d} {wf.name}: closing of a {tip // 60:02d}:{tip % 60:02d} tip {tip - min(hits)} min before"
+                )
+    return out
+
+
+def test_hourly_ticks_cannot_serve_the_tip_keyed_snapshots() -> None:
+    """The cadence check is not vacuous: the hourly cron of before issue 18 misses closing lines."""
+    cfg = get_config()
+    ticks = [t for t in fire("0 1,4,6-23 * * *", "America/New_York") if t.month == 1 and t.day == 15]
+    problems = coverage_problems(cfg, ticks)
+    assert any("closing of a 19:30 tip" in p or "no tick for closing" in p for p in problems)
 
 
 def test_jobs_run_in_new_york_time(jobs: dict[str, dict[str, str]]) -> None:
@@ -116,7 +152,7 @@ def test_controller_ticks_cover_every_workflow_window(jobs: dict[str, dict[str, 
         hours = {t.hour for t in days[d]}
         assert {1, 4, 22} <= hours, (d, sorted(hours))
     # Fall-back repeats 01:00: a second tick then is harmless (the controller is idempotent per hour key).
-    assert [t.hour for t in days[date(2025, 11, 2)]].count(1) in (1, 2)
+    assert [(t.hour, t.minute) for t in days[date(2025, 11, 2)]].count((1, 0)) in (1, 2)
 
 
 def test_the_replaced_systems_crons_fail_these_checks() -> None:

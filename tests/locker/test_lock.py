@@ -61,14 +61,14 @@ def test_first_lock_writes_the_rows_and_the_claim(rt, cfg, schedule_gz):
         "date": "2025-01-15",
         "games_scheduled": 11,
         "workflows_evaluated": 7,
-        "expected_runs": 29,
+        "expected_runs": 45,
         "locked_at": "2025-01-15T10:00:00Z",
         "schedule_version": None,
         "schedule_source": f"nba-com/schedule/2024-25/{STAMP}.json",
         "scraped": False,
     }
     rows = table_rows(rt, "2025-01-15")
-    assert comparable(rows) == by_time(result.rows) and len(rows) == 29
+    assert comparable(rows) == by_time(result.rows) and len(rows) == 45
     assert {r["schedule_version"] for r in rows} == {s["schedule_version"]}
     claim, _ = locker.read_lock(rt, D)
     assert claim["rows"] == result.rows and claim["locked_at"] == "2025-01-15T10:00:00Z"
@@ -126,7 +126,7 @@ def test_force_never_shows_half_a_day(rt, cfg, schedule_gz):
         t.join()
     assert len(seen) >= 6
     for state in seen:
-        assert len(state) == 1 and list(state.values())[0] in (26, 29), state
+        assert len(state) == 1 and list(state.values())[0] in (26, 45), state
     assert len({tuple(s) for s in seen}) > 1  # the reader did see replacements happen
 
 
@@ -149,7 +149,7 @@ def test_concurrent_duplicates_produce_one_set_of_rows(rt, cfg, schedule_gz):
     assert [r.status for r in results].count("locked") == 1
     assert len({(r.locked_at, r.schedule_version) for r in results}) == 1  # everyone reports the winner's lock
     state = locker.table_state(rt, D)
-    assert state == {(results[0].schedule_version, results[0].locked_at): 29}
+    assert state == {(results[0].schedule_version, results[0].locked_at): 45}
 
 
 def test_an_interrupted_lock_is_finished_with_the_claimed_rows(rt, cfg, games):
@@ -204,7 +204,7 @@ def test_a_day_with_no_expected_runs(rt, cfg, schedule_gz):
 def test_dry_run_writes_nothing(rt, cfg, schedule_gz):
     seed_schedule(rt, schedule_gz)
     result = lock(rt, cfg, dry_run=True)
-    assert result.status == "dry_run" and len(result.rows) == 29
+    assert result.status == "dry_run" and len(result.rows) == 45
     assert locker.read_lock(rt, D) is None and table_rows(rt, "2025-01-15") == []
 
 

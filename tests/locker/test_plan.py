@@ -16,10 +16,13 @@ from shared.errors import PermanentError
 from shared.locker.plan import LockRequest, plan, target_date
 from shared.nba.schedule_store import ScheduleFileError, is_fresh, parse_schedule_bytes, schedule_prefix, stamp_of
 from shared.timeutil import ET
+from tests.controller.conftest import legacy_config
 from tests.locker.conftest import AS_OF
 
 
 def make_plan(cfg, games, d: date, **kw):
+    # The hourly game_aware betting_lines these tests pin (before issue 18); the tip-keyed one below.
+    cfg = legacy_config(cfg) if cfg.workflows["betting_lines"].decision_type == "game_tip_offsets" else cfg
     kw = {"locked_at": AS_OF, "schedule_source": "nba-com/schedule/2024-25/20250115_095500.json"} | kw
     return plan(cfg, d, games, generated_by="test", environment="local", **kw)
 
@@ -163,3 +166,16 @@ def test_parse_schedule_bytes(schedule_gz):
             parse_schedule_bytes(bad, "gs://b/nba-com/schedule/2024-25/x.json")
         assert "gs://b/nba-com/schedule/2024-25/x.json" in str(info.value)
         assert isinstance(info.value, PermanentError)
+
+
+def test_tip_keyed_betting_lines_rows(cfg, games):
+    """With betting_lines keyed to each tip, the locker expects one row per tick that takes snapshots:
+    2025-01-15 (11 games, tips 19:00-22:30) from the 09:00 opening lines to the 22:00 closing line."""
+    src = "nba-com/schedule/2024-25/20250115_095500.json"
+    p = plan(cfg, date(2025, 1, 15), games, generated_by="t", environment="local", locked_at=AS_OF, schedule_source=src)
+    bl = [r for r in p.rows if r["workflow_name"] == "betting_lines"]
+    from shared.timeutil import parse_instant
+
+    times = [rules.hm(cfg, parse_instant(str(r["expected_run_time"]))) for r in bl]
+    assert times[0] == "09:00" and times[-1] == "22:00" and len(times) == 19 and len(p.rows) == 45
+    assert "line snapshots keyed to each tip" in bl[-1]["reason"] and "closing" in bl[-1]["reason"]

@@ -191,8 +191,8 @@ def test_odds_events_are_the_schedule_games(day):
         props = odds_parser.parse_event_odds(route_body(day, "oddsa_player_props", path, markets=PROPS_MARKETS))
         lines = odds_parser.parse_event_odds(route_body(day, "oddsa_game_lines", path, markets=LINES_MARKETS))
         assert props["summary"]["markets"] == sorted(PROP_MARKETS)
-        assert lines["summary"]["markets"] == ["spreads", "totals"]
-        assert lines["summary"]["outcome_count"] == 2 * len(BOOKMAKERS) * 2
+        assert lines["summary"]["markets"] == ["h2h", "spreads", "totals"]
+        assert lines["summary"]["outcome_count"] == 3 * len(BOOKMAKERS) * 2  # h2h, spreads, totals
         for rec in lines["records"] + props["records"]:
             assert (rec["event_id"], rec["home_team"], rec["away_team"]) == (
                 e["event_id"],
@@ -435,3 +435,26 @@ def test_referee_assignments(day, world):
     assert len(crews) == len(set(crews)) == 3 * len(day.games)
     names = {o["name"] for r in out["records"] for o in r["officials"]}
     assert len(s["replay_center_officials"]) == 3 and not names & set(s["replay_center_officials"])
+
+
+def test_odds_answer_every_snapshot_with_moving_lines(day, world):
+    """Each event answers once per line snapshot the controller takes of its game (open ... closing), stamped
+    with the snapshot's tick, and the lines move between the opening and the closing answer; the latest
+    tip (22:30) gets its closing answer too."""
+    from shared import rules
+    from shared.config import get_config
+
+    cfg = get_config()
+    wf = cfg.workflows["betting_lines"]
+    late = max(world.game_days, key=lambda gd: gd.game.commence_utc)
+    assert rules.hm(cfg, late.game.commence_utc) == "22:30"
+    for gd in world.game_days:
+        ticks = [t for _, _, t in rules.tip_slot_ticks(cfg, wf, gd.game.game_date, [gd.game])]
+        path = f"/v4/sports/basketball_nba/events/{gd.event_id}/odds"
+        (route,) = [r for r in day.routes if r.scraper == "oddsa_game_lines" and r.path == path]
+        assert len(route.answers) == len(ticks) == 5
+        docs = [odds_parser.parse_event_odds(a.body) for a in route.answers]
+        stamps = {json.loads(a.body)["bookmakers"][0]["last_update"] for a in route.answers}
+        assert len(stamps) == 5
+        points = [tuple(r["point"] for r in d["records"] if r["point"] is not None) for d in docs]
+        assert len(set(points)) > 1, "the lines move between snapshots"

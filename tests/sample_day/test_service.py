@@ -25,7 +25,7 @@ from shared.scrapers import registry
 from shared.scrapers.errors import ScraperFailure
 from tests.sample_day.conftest import et, serving, ticks
 from tooling.sample_day import DEFAULT_DATE, build
-from tooling.sample_day.odds import BOOKMAKERS, PROP_MARKETS, QUOTA_REMAINING, prop_players
+from tooling.sample_day.odds import BOOKMAKERS, LINE_MARKETS, PROP_MARKETS, QUOTA_REMAINING, prop_players
 from tooling.sample_day.reports import injury_rows
 
 D = DEFAULT_DATE
@@ -124,7 +124,7 @@ def test_betting_lines_events_then_props_and_lines_per_event(day, world, rt, sam
         if req.scraper_name == "oddsa_player_props":
             want = len(prop_players(gd)) * len(PROP_MARKETS) * len(BOOKMAKERS) * 2
         else:
-            want = 2 * len(BOOKMAKERS) * 2
+            want = len(LINE_MARKETS) * len(BOOKMAKERS) * 2  # h2h, spreads, totals: two outcomes each
         assert (out.status, out.record_count) == ("success", want), (out.error_type, out.error_message)
         assert f"{gd.event_id}-{gd.game.teams}/" in out.gcs_path
         assert out.summary["quota"]["requests_remaining"] == QUOTA_REMAINING

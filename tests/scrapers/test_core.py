@@ -247,3 +247,35 @@ def test_importing_the_function_loads_no_scraper_module_http_library_or_cloud_cl
     loaded, sources = out.stdout.strip().splitlines()
     assert loaded == "[]"
     assert sources == "['shared.scrapers.sources.balldontlie']"
+
+
+def test_a_line_snapshot_releases_only_its_games_labelled(upstream_dir):
+    """A game_tip_offsets RUN names its games (`snapshot_games`, AWYHOM -> snapshot_type): the events call
+    releases props and lines for those events only, each labelled; the label reaches the row's data_summary
+    and the stored object's metadata."""
+    his = json.loads((upstream_dir / "odds_api/historical_events_2024-01-25T035540Z.json").read_bytes())
+    live = json.dumps(his["data"]).encode()
+    ctx_in = {"snapshot_type": "closing", "snapshot_games": {"ATLGSW": "closing"}}
+    req = request("oddsa_events", {"date": "2024-01-24"}, context=ctx_in)
+    scraper, ctx = core.plan(CFG, req)
+    res = core.compute(scraper, ctx, Fetched(live))
+    assert sorted(f.scraper_name for f in res.follow_ups) == ["oddsa_game_lines", "oddsa_player_props"]
+    assert {f.params["event_id"] for f in res.follow_ups} == {EVENT}
+    assert {f.context["snapshot_type"] for f in res.follow_ups} == {"closing"}
+    child = res.follow_ups[0]
+    body = (upstream_dir / "odds_api/historical_event_odds_spreads_totals_ATL-GSW_2024-01-25T035540Z.json").read_bytes()
+    doc = json.loads(body)["data"]
+    scraper2, ctx2 = core.plan(CFG, child)
+    # The live call asks for the configured markets and regions (each market costs credits).
+    q = scraper2.query(ctx2)
+    names = CFG.odds.prop_markets if child.scraper_name == "oddsa_player_props" else CFG.odds.line_markets
+    assert q["markets"] == ",".join(names) and q["regions"] == ",".join(CFG.odds.regions)
+    out = core.outcome_of(
+        child, core.compute(scraper2, ctx2, Fetched(json.dumps(doc).encode())), bucket="b", duration_seconds=1
+    )
+    row = core.log_row(out, child, environment="local", opts={})
+    assert row["data_summary"]["snapshot_type"] == "closing"
+    assert core.object_metadata(child, Fetched(b"{}"))["snapshot_type"] == "closing"
+    # Without a snapshot list (a manual run), every event of the day is released, unlabelled.
+    plain = core.compute(*core.plan(CFG, request("oddsa_events", {"date": "2024-01-24"})), Fetched(live))
+    assert len(plain.follow_ups) == 6 and not any("snapshot_type" in f.context for f in plain.follow_ups)

@@ -68,3 +68,48 @@ def collect_alerts(rt) -> list[dict]:
     from tooling.status import list_alerts
 
     return list_alerts(rt, get_config(), DEFAULT_DATE)
+
+
+def test_whole_default_day_captures_every_closing_line(rt, tmp_path):
+    """`nba-orch simulate` on the default day (every hour and quarter tick): every game's props are fetched at
+    each line snapshot, labelled, and its closing snapshot lands 20-35 min before its tip; the closing-line
+    SLA opens no alert."""
+    import json
+
+    from shared.adapters.bigquery import query
+    from tooling.sample_day.day import build
+
+    result = run(DEFAULT_DATE, out_dir=tmp_path, rt=rt, progress=lambda s: None)
+    assert result.stalled == [], result.stalled
+    tips = {g.teams: g.commence_utc for g in build(DEFAULT_DATE).games}
+    rows = query(
+        rt,
+        "SELECT triggered_at, data_summary, opts, status FROM {dataset}.scraper_execution_log "
+        "WHERE scraper_name = 'oddsa_player_props' ORDER BY triggered_at",
+    )
+    closing: dict[str, list[float]] = {}
+    kinds: dict[str, list[str]] = {}
+    for r in rows:
+        summary = r["data_summary"] if isinstance(r["data_summary"], dict) else json.loads(r["data_summary"])
+        opts = r["opts"] if isinstance(r["opts"], dict) else json.loads(r["opts"])
+        teams = opts["params"]["teams"]
+        assert r["status"] == "success"
+        kinds.setdefault(teams, []).append(summary["snapshot_type"])
+        if summary["snapshot_type"] == "closing":
+            closing.setdefault(teams, []).append((tips[teams] - r["triggered_at"]).total_seconds() / 60)
+    assert set(closing) == set(tips)
+    assert all(len(v) == 1 and 20 <= v[0] <= 35 for v in closing.values()), closing
+    assert all(k == ["open", "regular", "regular", "regular", "closing"] for k in kinds.values()), kinds
+    assert "closing_line_captured" not in {a["rule"] for a in collect_alerts(rt)}
+    # ...and not because it was never judged: the SLAs read from the day's records (quarter tick keys
+    # included) judge every game's closing line OK.
+    from datetime import timedelta
+
+    from shared.alerts import sla
+    from shared.alerts.service import read_states
+    from shared.timeutil import et_at
+
+    now = et_at(DEFAULT_DATE + timedelta(days=1), __import__("datetime").time(4, 45))
+    ev = sla.evaluate(get_config(), sla.load_alerts_config(), read_states(rt, get_config(), now), now)
+    judged = [r for r in ev.results if r.rule == "closing_line_captured"]
+    assert len(judged) == len(tips) and all(r.ok for r in judged), [r.detail for r in judged]

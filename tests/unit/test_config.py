@@ -26,8 +26,15 @@ def test_default_config_reproduces_the_replaced_system():
     mo = cfg.workflows["morning_operations"]
     assert mo.decision_type == "self_aware" and mo.ideal_window.start == time(6) and mo.ideal_window.end == time(10)
     bl = cfg.workflows["betting_lines"]
-    assert (bl.window_before_game_hours, bl.frequency_hours, bl.depends_on) == (6, 2, ("morning_operations",))
-    assert bl.business_hours.start == time(8) and bl.business_hours.end == time(20)
+    assert (bl.decision_type, bl.depends_on, bl.late_minutes) == ("game_tip_offsets", ("morning_operations",), 30)
+    assert [(s.name, s.snapshot_type, s.before_minutes) for s in bl.snapshots] == [
+        ("open", "open", None),
+        ("t-6h", "regular", 360),
+        ("t-3h", "regular", 180),
+        ("t-90m", "regular", 90),
+        ("closing", "closing", 35),
+    ]
+    assert bl.business_hours.start == time(8) and bl.business_hours.end == time(23)
     assert [cfg.workflows[f"post_game_window_{i}"].fixed_time for i in (1, 2, 3)] == [time(22), time(1), time(4)]
     assert "nbac_gamebook_pdf" in cfg.workflows["post_game_window_3"].scrapers
     assert "nbac_gamebook_pdf" not in cfg.workflows["post_game_window_2"].scrapers
@@ -50,7 +57,7 @@ def test_default_config_reproduces_the_replaced_system():
 
 def test_crons_cover_post_game_windows_and_lock_at_five():
     cfg = load_config()
-    assert cfg.controller_cron() == "0 1,4,6-23 * * *"
+    assert cfg.controller_cron() == "*/15 1,4,6-23 * * *"  # quarters for the tip-keyed line snapshots
     assert cfg.locker_cron() == "0 5 * * *"
     assert cfg.cleanup_cron() == "*/15 * * * *"
 
@@ -207,7 +214,7 @@ def test_invalid_yaml_and_missing_file(tmp_path):
 
 def test_fixed_window_hours_join_the_controller_cron(tmp_path):
     d = _mutated(tmp_path, "workflows.yaml", lambda w: w["workflows"]["post_game_window_2"].update(fixed_time="02:00"))
-    assert load_config(d).controller_cron() == "0 2,4,6-23 * * *"
+    assert load_config(d).controller_cron() == "*/15 2,4,6-23 * * *"
 
 
 def test_parameter_patterns_accept_ascii_digits_only():

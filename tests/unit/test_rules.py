@@ -17,9 +17,12 @@ from hypothesis import strategies as st
 from shared import rules
 from shared.config import GamesSettings, TimeWindow, load_config
 from shared.nba.schedule import Game, parse_schedule
+from tests.controller.conftest import legacy_config
 from tests.workflow_variants import injury_as_discovery
 
-CFG = load_config()
+# The hourly configuration before issue 18 (betting_lines as game_aware): these tests pin the hour-tick rules;
+# the tip-keyed snapshots (game_tip_offsets, 15-minute ticks) are tested in tests/unit/test_tip_offsets.py.
+CFG = legacy_config(load_config())
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--at", help="the tick's instant, ISO-8601 with offset (default: now); floored to its ET hour")
+    p.add_argument(
+        "--at", help="the tick's instant, ISO-8601 with offset (default: now); floored to its ET hour or quarter tick"
+    )
     p.add_argument("--dry-run", action="store_true", help="write and publish nothing (history empty if no stack)")
     p.add_argument("--schedule-file", help="a league schedule JSON (or .json.gz) on disk instead of GCS")
 

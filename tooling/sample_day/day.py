@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.nba.injury_slots import slots_of_day
 from shared.nba.schedule import Game
@@ -47,8 +47,18 @@ STATS_HEADERS: dict[str, str | None] = {"x-nba-stats-origin": "stats", "x-nba-st
 CDN_HEADERS: dict[str, str | None] = {"Origin": "https://www.nba.com", "User-Agent": None}
 BDL_AUTH: dict[str, str | None] = {"Authorization": None}
 ODDS_KEY: dict[str, str | None] = {"apiKey": None}
-PROPS_MARKETS = "player_points,player_rebounds,player_assists"
-LINES_MARKETS = "spreads,totals"
+
+
+def _markets(kind: str) -> str:
+    """The markets the live odds calls ask for (settings.yaml `odds:`), as the replay matches them."""
+    from shared.config import get_config
+
+    odds_cfg = get_config().odds
+    return ",".join(odds_cfg.prop_markets if kind == "props" else odds_cfg.line_markets)
+
+
+PROPS_MARKETS = _markets("props")
+LINES_MARKETS = _markets("lines")
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,20 @@ def _ok(body: bytes, content_type: str = JSON, headers: dict[str, str] | None = 
     return Answer(200, body, content_type, tuple((headers or {}).items()))
 
 
+def _snapshot_times(gd: Any) -> list[Any]:
+    """The ticks at which the controller snapshots this game's lines (rules.tip_slot_ticks, every
+    game_tip_offsets workflow), in order: the odds answers follow them."""
+    from shared import rules
+    from shared.config import get_config
+
+    cfg = get_config()
+    out = []
+    for wf in cfg.enabled_workflows():
+        if wf.decision_type == "game_tip_offsets":
+            out += [t for _, _, t in rules.tip_slot_ticks(cfg, wf, gd.game.game_date, [gd.game])]
+    return sorted(set(out))
+
+
 def build(d: date = DEFAULT_DATE) -> SampleDay:
     """The sample day of date `d` (deterministic: seeded by the date and its season, no wall clock)."""
     w = build_world(d)
@@ -171,12 +195,20 @@ def build(d: date = DEFAULT_DATE) -> SampleDay:
     odds_api = "api.the-odds-api.com"
     add(_route("oddsa_events", odds_api, "/v4/sports/basketball_nba/events",
                _ok(odds.events(w), "application/json", odds.quota_headers(0)), params=ODDS_KEY))  # fmt: skip
+    n_props, n_lines = len(PROPS_MARKETS.split(",")), len(LINES_MARKETS.split(","))
     for gd in w.game_days:
         path = f"/v4/sports/basketball_nba/events/{gd.event_id}/odds"
-        props = _ok(odds.player_props(gd), "application/json", odds.quota_headers(3))
-        lines = _ok(odds.game_lines(gd), "application/json", odds.quota_headers(2))
-        add(_route("oddsa_player_props", odds_api, path, props, query={"markets": PROPS_MARKETS}, params=ODDS_KEY))
-        add(_route("oddsa_game_lines", odds_api, path, lines, query={"markets": LINES_MARKETS}, params=ODDS_KEY))
+        # one answer per line snapshot the controller takes of this game, lines moving from one to the next
+        times = _snapshot_times(gd) or [None]
+        props = [
+            _ok(odds.player_props(gd, t, k), "application/json", odds.quota_headers(n_props))
+            for k, t in enumerate(times)
+        ]
+        lines = [
+            _ok(odds.game_lines(gd, t, k), "application/json", odds.quota_headers(n_lines)) for k, t in enumerate(times)
+        ]
+        add(_route("oddsa_player_props", odds_api, path, *props, query={"markets": PROPS_MARKETS}, params=ODDS_KEY))
+        add(_route("oddsa_game_lines", odds_api, path, *lines, query={"markets": LINES_MARKETS}, params=ODDS_KEY))
 
     # ---- post-game windows
     unavailable = Answer(

@@ -70,9 +70,22 @@ class OddsaEvents(Scraper):
         return params
 
     def follow_ups(self, parsed: Parsed, ctx: Context) -> list[Any]:
+        """Props and game lines per event; when the request names the games of a line snapshot
+        (`snapshot_games`: {AWYHOM: snapshot_type}, set by a game_tip_offsets decision), only those events,
+        each follow-up labelled with its game's snapshot_type."""
+        wanted = ctx.request.context.get("snapshot_games")
         out = []
         for event in parsed.data or []:
             params = self.follow_up_params(event, ctx)
+            if isinstance(wanted, dict):
+                kind = wanted.get(params.get("teams") or "")
+                if kind is None:
+                    continue
+                for name in (self.props_scraper, self.lines_scraper):
+                    req = self.follow_up(ctx, name, params)
+                    req.context["snapshot_type"] = kind
+                    out.append(req)
+                continue
             out.append(self.follow_up(ctx, self.props_scraper, params))
             out.append(self.follow_up(ctx, self.lines_scraper, params))
         return out
@@ -90,7 +103,22 @@ class OddsaEventsHis(OddsaEvents):
 
 
 class OddsaEventOdds(Scraper):
-    """One event's odds (player props or game lines, live or historical); 204 = no odds yet."""
+    """One event's odds (player props or game lines, live or historical); 204 = no odds yet.
+
+    The live calls ask for the markets, regions and bookmakers of settings.yaml `odds:` (each market costs
+    credits: markets x regions per call); the historical URLs keep theirs in the catalogue."""
+
+    def query(self, ctx: Context) -> dict[str, str]:
+        if self.name not in ("oddsa_player_props", "oddsa_game_lines"):
+            return {}
+        from shared.config import get_config
+
+        odds = get_config().odds
+        markets = odds.prop_markets if self.name == "oddsa_player_props" else odds.line_markets
+        out = {"markets": ",".join(markets), "regions": ",".join(odds.regions)}
+        if odds.bookmakers:
+            out["bookmakers"] = ",".join(odds.bookmakers)
+        return out
 
     def parse(self, fetched: Fetched, ctx: Context) -> Parsed:
         out = odds_api.parse_event_odds(fetched.body or b"")
