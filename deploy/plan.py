@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy import iam
 from deploy.settings import DeploySettings, FunctionSpec, JobSpec, ServiceAccountSpec
 from deploy.stage import build_stage
 from shared.bq_schema import TABLES, TableSpec, to_json_schema
@@ -371,6 +372,28 @@ class DeadLetterSubscription(Step):
         ]
 
 
+def dead_letter_subscription_iam(ctx: Ctx) -> IamPolicy | None:
+    """roles/pubsub.subscriber on the dead-letter pull subscription only, for the functions whose ticks peek it
+    (the dead_letters_empty SLA; deploy/iam.py `peeks_dead_letters`)."""
+
+    def pairs(c: Ctx) -> list[tuple[str, str]]:
+        accounts = dict.fromkeys(
+            fn.service_account for fn in c.settings.functions.values() if iam.ACCESS[fn.key].peeks_dead_letters
+        )
+        return [(f"serviceAccount:{c.sa_email(k)}", iam.SUBSCRIBER) for k in accounts]
+
+    if not pairs(ctx):
+        return None
+    name = ctx.settings.dead_letter_subscription
+    return IamPolicy(
+        f"subscription {name} IAM",
+        2,
+        ["pubsub", "subscriptions", "get-iam-policy", name],
+        ["pubsub", "subscriptions", "add-iam-policy-binding", name],
+        pairs,
+    )
+
+
 def topic_iam(ctx: Ctx, key: str) -> IamPolicy | None:
     def pairs(c: Ctx) -> list[tuple[str, str]]:
         out = [
@@ -398,18 +421,17 @@ def topic_iam(ctx: Ctx, key: str) -> IamPolicy | None:
 # 3. BigQuery
 
 
-def _dataset_grants(ctx: Ctx) -> dict[str, list[str]]:
-    """role -> service account emails that need it on the dataset."""
-    out: dict[str, list[str]] = {}
-    for sa in ctx.settings.service_accounts.values():
-        for role in sa.dataset:
-            out.setdefault(role, []).append(sa.email(ctx.project))
+def _legacy_dataset_grants(ctx: Ctx, access: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(role, email) of dataset-wide grants earlier versions gave our service accounts; each function now gets
+    roles on the tables it uses only (deploy/iam.py), so these are revoked."""
+    ours = {sa.email(ctx.project) for sa in ctx.settings.service_accounts.values()}
+    out = []
+    for a in access:
+        email = a.get("userByEmail") or str(a.get("iamMember") or "").removeprefix("serviceAccount:")
+        role = next((r for r, names in _DATASET_ROLE_ALIASES.items() if a.get("role") in names), None)
+        if email in ours and role in iam.LEGACY_DATASET_ROLES:
+            out.append((role, email))
     return out
-
-
-def _grant_sql(ctx: Ctx, role: str, emails: list[str]) -> str:
-    members = ", ".join(f'"serviceAccount:{e}"' for e in emails)
-    return f"GRANT `{role}` ON SCHEMA `{ctx.project}.{ctx.rt.dataset}` TO {members}"
 
 
 class Dataset(Step):
@@ -422,17 +444,12 @@ class Dataset(Step):
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.bq("show", ctx.dataset_ref, json_out=True)
 
-    def _grants(self, ctx: Ctx, grants: dict[str, list[str]]) -> list[Cmd]:
-        # GRANT is idempotent and leaves the dataset's other access entries alone (no read-modify-write).
-        return [
-            ctx.bq("query", "--nouse_legacy_sql", _grant_sql(ctx, role, emails), location=True)
-            for role, emails in grants.items()
-            if emails
-        ]
-
     def create(self, ctx: Ctx) -> list[Cmd]:
-        mk = ctx.bq("mk", "--dataset", f"--description={self.description}", ctx.dataset_ref, location=True)
-        return [mk, *self._grants(ctx, _dataset_grants(ctx))]
+        return [ctx.bq("mk", "--dataset", f"--description={self.description}", ctx.dataset_ref, location=True)]
+
+    def _revoke(self, ctx: Ctx, role: str, email: str) -> Cmd:
+        sql = f'REVOKE `{role}` ON SCHEMA `{ctx.project}.{ctx.rt.dataset}` FROM "serviceAccount:{email}"'
+        return ctx.bq("query", "--nouse_legacy_sql", sql, location=True)
 
     def update(self, ctx: Ctx, current: Any) -> list[Cmd]:
         cmds = []
@@ -444,25 +461,16 @@ class Dataset(Step):
             )
         if (current.get("description") or "") != self.description:
             cmds.append(ctx.bq("update", f"--description={self.description}", ctx.dataset_ref))
-        access = current.get("access", []) or []
-        missing: dict[str, list[str]] = {}
-        for role, emails in _dataset_grants(ctx).items():
-            names = _DATASET_ROLE_ALIASES.get(role, {role})
-            for email in emails:
-                found = any(
-                    a.get("role") in names
-                    and (a.get("userByEmail") == email or a.get("iamMember") == f"serviceAccount:{email}")
-                    for a in access
-                )
-                if not found:
-                    missing.setdefault(role, []).append(email)
-                    ctx.notes.append(f"grant {role} on the dataset to {email}")
-        return cmds + self._grants(ctx, missing)
+        for role, email in _legacy_dataset_grants(ctx, current.get("access", []) or []):
+            ctx.notes.append(f"revoke {role} on the whole dataset from {email} (now per table)")
+            cmds.append(self._revoke(ctx, role, email))
+        return cmds
 
     def preview_update(self, ctx: Ctx) -> list[Cmd]:
+        email = ctx.sa_email(next(iter(ctx.settings.service_accounts)))
         return [
             ctx.bq("update", f"--description={self.description}", ctx.dataset_ref),
-            *self._grants(ctx, _dataset_grants(ctx)),
+            self._revoke(ctx, iam.DATA_EDITOR, email),
         ]
 
 
@@ -579,6 +587,30 @@ class Table(Step):
         return [ctx.bq(*args, f"--description={self.spec.description}", self.ref(ctx))]
 
 
+def table_iam(ctx: Ctx, table: str) -> IamPolicy | None:
+    """Per-table roles (deploy/iam.py): each function's account may write or read only the tables it uses."""
+
+    def pairs(c: Ctx) -> list[tuple[str, str]]:
+        return [
+            (f"serviceAccount:{c.sa_email(fn.service_account)}", role)
+            for fn in c.settings.functions.values()
+            if (role := iam.table_roles(fn.key).get(table))
+        ]
+
+    if not pairs(ctx):
+        return None
+    ref = f"{ctx.dataset_ref}.{table}"
+
+    class _TableIam(IamPolicy):
+        def describe(self, c: Ctx) -> Cmd:
+            return c.bq("get-iam-policy", "-t", ref, json_out=True)
+
+        def _adds(self, c: Ctx, missing: list[tuple[str, str]]) -> list[Cmd]:
+            return [c.bq("add-iam-policy-binding", f"--member={m}", f"--role={r}", "-t", ref) for m, r in missing]
+
+    return _TableIam(f"table {table} IAM", 3, [], [], pairs)
+
+
 # -----------------------------------------------------------------------------------------------------------
 # 4. Cloud Storage
 
@@ -609,6 +641,7 @@ class Bucket(Step):
             f"--location={ctx.region}",
             "--uniform-bucket-level-access",
             "--public-access-prevention",
+            f"--soft-delete-duration={ctx.settings.bucket_soft_delete}",
         ]
         if lifecycle_rules(ctx):
             args.append(f"--lifecycle-file={self.lifecycle_file(ctx)}")
@@ -625,6 +658,10 @@ class Bucket(Step):
             flags.append("--uniform-bucket-level-access")
         if _get(current, "iamConfiguration", "publicAccessPrevention") != "enforced":
             flags.append("--public-access-prevention")
+        have_sd = int(_get(current, "softDeletePolicy", "retentionDurationSeconds", default=0) or 0)
+        if have_sd != _duration_seconds(ctx.settings.bucket_soft_delete):
+            flags.append(f"--soft-delete-duration={ctx.settings.bucket_soft_delete}")
+            ctx.notes.append(f"bucket soft delete {have_sd}s -> {ctx.settings.bucket_soft_delete}")
         loc = str(current.get("location", ""))
         if loc and loc.lower() != ctx.region.lower():
             ctx.warnings.append(f"bucket {ctx.rt.bucket} is in {loc}, not {ctx.region}; buckets cannot move")
@@ -641,6 +678,7 @@ class Bucket(Step):
                 lc,
                 "--uniform-bucket-level-access",
                 "--public-access-prevention",
+                f"--soft-delete-duration={ctx.settings.bucket_soft_delete}",
             )
         ]
 
@@ -652,21 +690,77 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def bucket_iam(ctx: Ctx) -> IamPolicy:
-    def pairs(c: Ctx) -> list[tuple[str, str]]:
+def condition_triples(policy: Any) -> set[tuple[str, str, str]]:
+    """(member, role, condition expression or "") of an IAM policy."""
+    out = set()
+    for b in (policy or {}).get("bindings", []) or []:
+        expr = str((b.get("condition") or {}).get("expression") or "")
+        for m in b.get("members", []) or []:
+            out.add((m, b.get("role", ""), expr))
+    return out
+
+
+class BucketIam(Step):
+    """The bucket's bindings of deploy/iam.py, IAM conditions included; revokes the whole-bucket objectUser
+    earlier versions granted. Adds what is missing, never removes anything else."""
+
+    phase = 4
+    creatable = False
+    preview_note = "one command per binding missing from the policy (and per legacy grant to revoke)"
+
+    def __init__(self) -> None:
+        super().__init__("bucket IAM")
+
+    def wanted(self, ctx: Ctx) -> list[tuple[str, iam.BucketGrant]]:
         return [
-            (f"serviceAccount:{sa.email(c.project)}", role)
-            for sa in c.settings.service_accounts.values()
-            for role in sa.bucket
+            (f"serviceAccount:{ctx.sa_email(fn.service_account)}", g)
+            for fn in ctx.settings.functions.values()
+            for g in iam.bucket_grants(fn.key, ctx.rt.bucket)
         ]
 
-    return IamPolicy(
-        "bucket IAM",
-        4,
-        ["storage", "buckets", "get-iam-policy", ctx.bucket_url],
-        ["storage", "buckets", "add-iam-policy-binding", ctx.bucket_url],
-        pairs,
-    )
+    def describe(self, ctx: Ctx) -> Cmd:
+        return ctx.gcloud("storage", "buckets", "get-iam-policy", ctx.bucket_url, json_out=True)
+
+    def _add(self, ctx: Ctx, member: str, g: iam.BucketGrant) -> Cmd:
+        args = ["storage", "buckets", "add-iam-policy-binding", ctx.bucket_url, f"--member={member}"]
+        args.append(f"--role={g.role}")
+        if g.condition:
+            name = f"iam/{member.split(':', 1)[1].split('@', 1)[0]}-{g.role.rsplit('.', 1)[-1]}.json"
+            args.append(f"--condition-from-file={ctx.file(name, json.dumps(g.condition, indent=1) + chr(10))}")
+        return ctx.gcloud(*args, quiet=True)
+
+    def _revoke(self, ctx: Ctx, member: str, role: str) -> Cmd:
+        # --condition=None: the unconditional binding only (our conditional one on the same role stays).
+        return ctx.gcloud(
+            "storage",
+            "buckets",
+            "remove-iam-policy-binding",
+            ctx.bucket_url,
+            f"--member={member}",
+            f"--role={role}",
+            "--condition=None",
+            quiet=True,
+        )
+
+    def update(self, ctx: Ctx, current: Any) -> list[Cmd]:
+        have = condition_triples(current)
+        cmds = []
+        for member, g in self.wanted(ctx):
+            if (member, g.role, (g.condition or {}).get("expression", "")) not in have:
+                cond = " (with condition)" if g.condition else ""
+                ctx.notes.append(f"grant {g.role} on the bucket to {member}{cond}")
+                cmds.append(self._add(ctx, member, g))
+        ours = {f"serviceAccount:{sa.email(ctx.project)}" for sa in ctx.settings.service_accounts.values()}
+        for member, role, expr in sorted(have):
+            if member in ours and role in iam.LEGACY_BUCKET_ROLES and not expr:
+                ctx.notes.append(f"revoke {role} on the whole bucket from {member}")
+                cmds.append(self._revoke(ctx, member, role))
+        return cmds
+
+    def preview_update(self, ctx: Ctx) -> list[Cmd]:
+        cmds = [self._add(ctx, m, g) for m, g in self.wanted(ctx)]
+        first = f"serviceAccount:{ctx.sa_email(next(iter(ctx.settings.service_accounts)))}"
+        return [*cmds, self._revoke(ctx, first, iam.OBJECT_USER)]
 
 
 class BucketNotification(Step):
@@ -749,14 +843,35 @@ def api_key_secrets(cfg: Config) -> dict[str, list[str]]:
     return dict(sorted(out.items()))
 
 
+def function_secrets(ctx: Ctx) -> dict[str, list[str]]:
+    """Environment variable of each secret any function maps -> the keys of the functions that map it."""
+    out: dict[str, list[str]] = {}
+    for fn in ctx.settings.functions.values():
+        for env_var in fn.secrets:
+            out.setdefault(env_var, []).append(fn.key)
+    return dict(sorted(out.items()))
+
+
+def check_secrets(ctx: Ctx) -> None:
+    """Every credential the catalogue names must be mapped on the function that runs the scrapers, or its
+    sources fail in production only (the local stack reads the environment)."""
+    mapped = set(ctx.settings.functions["scrapers"].secrets) if "scrapers" in ctx.settings.functions else set()
+    missing = sorted(set(api_key_secrets(ctx.cfg)) - mapped)
+    if missing:
+        raise DeployError(
+            f"functions.scrapers.secrets in deploy/settings.yaml lacks {', '.join(missing)} (named by the catalogue)"
+        )
+
+
 class Secret(Step):
-    """An API-key secret, created empty: values are added by a person, never by this code or the repo."""
+    """A secret, created empty: values are added by a person, never by this code or the repo."""
 
     phase = 5
 
-    def __init__(self, env_var: str, sources: list[str]) -> None:
+    def __init__(self, env_var: str, sources: list[str], functions: list[str]) -> None:
         super().__init__(f"secret {secret_id(env_var)}")
         self.env_var, self.sources, self.id = env_var, sources, secret_id(env_var)
+        self.functions = functions
 
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.gcloud("secrets", "describe", self.id, json_out=True)
@@ -769,7 +884,9 @@ class Secret(Step):
                 self.id,
                 "--replication-policy=automatic",
                 f"--labels={_labels(ctx)}",
-                f"--set-annotations=env-var={self.env_var},sources={'+'.join(self.sources)}",
+                f"--set-annotations=env-var={self.env_var},"
+                + (f"sources={'+'.join(self.sources)}," if self.sources else "")
+                + f"functions={'+'.join(self.functions)}",
             )
         ]
 
@@ -780,9 +897,10 @@ class SecretVersions(Step):
     phase = 5
     creatable = False
 
-    def __init__(self, env_var: str) -> None:
+    def __init__(self, env_var: str, functions: list[str] | None = None) -> None:
         super().__init__(f"secret {secret_id(env_var)} versions")
         self.env_var, self.id = env_var, secret_id(env_var)
+        self.functions = functions or []
 
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.gcloud("secrets", "versions", "list", self.id, json_out=True)
@@ -792,19 +910,20 @@ class SecretVersions(Step):
         ctx.facts[f"secret_has_value:{self.id}"] = has
         if not has:
             ctx.warnings.append(
-                f"secret {self.id} has no value yet, so {self.env_var} is not set on the scrapers function: "
+                f"secret {self.id} has no value yet, so {self.env_var} is not set on the "
+                f"{', '.join(self.functions) or 'scrapers'} function: "
                 f"add one with `gcloud secrets versions add {self.id} --data-file=FILE --project={ctx.project}` "
                 "(a file holding only the key), then run deploy again"
             )
 
 
-def secret_iam(ctx: Ctx, sid: str) -> IamPolicy:
+def secret_iam(ctx: Ctx, env_var: str) -> IamPolicy:
+    """secretAccessor on one secret for the service accounts of the functions that map it, and no one else."""
+    sid = secret_id(env_var)
+
     def pairs(c: Ctx) -> list[tuple[str, str]]:
-        return [
-            (f"serviceAccount:{sa.email(c.project)}", role)
-            for sa in c.settings.service_accounts.values()
-            for role in sa.secrets
-        ]
+        accounts = dict.fromkeys(fn.service_account for fn in c.settings.functions.values() if env_var in fn.secrets)
+        return [(f"serviceAccount:{c.sa_email(k)}", "roles/secretmanager.secretAccessor") for k in accounts]
 
     return IamPolicy(
         f"secret {sid} IAM",
@@ -844,11 +963,9 @@ class Function(Step):
         return ctx.rt.env()
 
     def secrets(self, ctx: Ctx) -> dict[str, str]:
-        """ENV_VAR -> secret:latest for the API keys that have a value."""
-        if not self.fn.secrets:
-            return {}
+        """ENV_VAR -> secret:latest for this function's secrets that have a value."""
         out = {}
-        for env_var in api_key_secrets(ctx.cfg):
+        for env_var in self.fn.secrets:
             sid = secret_id(env_var)
             if ctx.fact(f"secret_has_value:{sid}", True):
                 out[env_var] = f"{sid}:latest"
@@ -1024,7 +1141,8 @@ def _trigger_sub(ctx: Ctx, fn: FunctionSpec) -> str:
 
 
 class TriggerSubscription(Step):
-    """Dead-letter and retry policy on the trigger's subscription (Eventarc makes it; we tune it)."""
+    """Dead-letter and retry policy and the ack deadline on the trigger's subscription (Eventarc makes it with a
+    10 s ack deadline, shorter than a run: each expiry would count as a delivery attempt; we tune it)."""
 
     phase = 6
     creatable = False
@@ -1044,9 +1162,9 @@ class TriggerSubscription(Step):
             f"{p.max_retry_backoff_seconds}s",
         )
 
-    def _cmd(self, ctx: Ctx, dead_letter: bool, retry: bool) -> list[Cmd]:
+    def _cmd(self, ctx: Ctx, dead_letter: bool, retry: bool, ack: bool = False) -> list[Cmd]:
         attempts, lo, hi = self._want(ctx)
-        flags = []
+        flags = [f"--ack-deadline={self.fn.ack_deadline_seconds}"] if ack else []
         if dead_letter:
             flags += [f"--dead-letter-topic={ctx.topic('dead_letter')}", f"--max-delivery-attempts={attempts}"]
         if retry:
@@ -1068,10 +1186,13 @@ class TriggerSubscription(Step):
             ctx.notes.append(f"{self.fn.name}: dead letter after {attempts} attempts")
         if not retry_ok:
             ctx.notes.append(f"{self.fn.name}: retry backoff {lo}-{hi}")
-        return self._cmd(ctx, not dl_ok, not retry_ok)
+        ack_ok = int(current.get("ackDeadlineSeconds", 10) or 10) == self.fn.ack_deadline_seconds
+        if not ack_ok:
+            ctx.notes.append(f"{self.fn.name}: ack deadline {self.fn.ack_deadline_seconds}s")
+        return self._cmd(ctx, not dl_ok, not retry_ok, not ack_ok)
 
     def preview_update(self, ctx: Ctx) -> list[Cmd]:
-        return self._cmd(ctx, True, True)
+        return self._cmd(ctx, True, True, True)
 
 
 def trigger_subscription_iam(ctx: Ctx, fn: FunctionSpec) -> IamPolicy:
@@ -1175,15 +1296,23 @@ def build_steps(ctx: Ctx) -> list[Step]:
     steps.append(project_iam(ctx))
     steps += [Topic(k) for k in TOPIC_DEFAULTS]
     steps.append(DeadLetterSubscription(s.dead_letter_subscription))
+    if (p := dead_letter_subscription_iam(ctx)) is not None:
+        steps.append(p)
     steps += [p for k in TOPIC_DEFAULTS if (p := topic_iam(ctx, k)) is not None]
     steps.append(Dataset())
-    steps += [Table(t) for t in TABLES.values()]
+    for t in TABLES.values():
+        steps.append(Table(t))
+        if (p := table_iam(ctx, t.name)) is not None:
+            steps.append(p)
     from deploy.views import view_steps  # the dashboards' views over those tables (shared/bq_views.py)
 
     steps += view_steps(ctx)
-    steps += [Bucket(), bucket_iam(ctx), BucketNotification()]
-    for env_var, sources in api_key_secrets(ctx.cfg).items():
-        steps += [Secret(env_var, sources), SecretVersions(env_var), secret_iam(ctx, secret_id(env_var))]
+    steps += [Bucket(), BucketIam(), BucketNotification()]
+    check_secrets(ctx)
+    catalogue = api_key_secrets(ctx.cfg)
+    for env_var, fns in function_secrets(ctx).items():
+        steps += [Secret(env_var, catalogue.get(env_var, []), fns), SecretVersions(env_var, fns)]
+        steps.append(secret_iam(ctx, env_var))
     for fn in s.functions.values():
         steps += [
             Function(fn),

@@ -24,7 +24,10 @@ SETTINGS_FILE = DEPLOY_DIR / "settings.yaml"
 CRON_KINDS = ("locker", "controller", "cleanup")
 GCS_EVENT_TYPES = ("OBJECT_FINALIZE", "OBJECT_METADATA_UPDATE", "OBJECT_DELETE", "OBJECT_ARCHIVE")
 MAX_EVENT_TIMEOUT_SECONDS = 540  # Cloud Functions limit for event-driven functions
-SA_SCOPES = ("project", "dataset", "bucket", "secrets")
+# Project-level roles only (BigQuery job creation). Table, bucket-prefix and secret grants are derived per
+# function: deploy/iam.py (what each role's code touches) and `functions.*.secrets`.
+SA_SCOPES = ("project",)
+MAX_ACK_DEADLINE_SECONDS = 600  # Pub/Sub's limit for a subscription's ack deadline
 
 _MEMORY = re.compile(r"^(\d+)(Mi|Gi)$")
 _SA_NAME = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -46,9 +49,6 @@ class ServiceAccountSpec:
     name: str
     description: str
     project: tuple[str, ...] = ()
-    dataset: tuple[str, ...] = ()
-    bucket: tuple[str, ...] = ()
-    secrets: tuple[str, ...] = ()
     topics: dict[str, tuple[str, ...]] = field(default_factory=dict)
     invoker_of: tuple[str, ...] = ()
 
@@ -67,7 +67,8 @@ class FunctionSpec:
     memory: str
     timeout_seconds: int
     max_instances: int
-    secrets: bool = False
+    ack_deadline_seconds: int = MAX_ACK_DEADLINE_SECONDS
+    secrets: tuple[str, ...] = ()  # environment variables mapped from Secret Manager (secret id: deploy.plan.secret_id)
     extra_requirements: tuple[str, ...] = ()
 
 
@@ -105,6 +106,7 @@ class DeploySettings:
     dead_letter_retention: str
     scheduler_jobs: dict[str, JobSpec]
     gcs_notification_event_types: tuple[str, ...]
+    bucket_soft_delete: str = "7d"
     monitoring: MonitoringSpec = field(default_factory=MonitoringSpec)
 
 
@@ -129,6 +131,10 @@ class _Check(Checker):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             self.fail(key, f"must be an integer from {lo} to {hi}, got {value!r}")
         return value
+
+
+def _seconds(duration: str) -> int:
+    return int(duration[:-1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[duration[-1]]
 
 
 def requirement_pins(path: Path) -> dict[str, str]:
@@ -168,6 +174,7 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
             "dead_letter_subscription",
             "scheduler_jobs",
             "gcs_notification_event_types",
+            "bucket_soft_delete",
             "monitoring",
         },
         "settings",
@@ -212,6 +219,7 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         "memory",
         "timeout_seconds",
         "max_instances",
+        "ack_deadline_seconds",
         "secrets",
         "extra_requirements",
     }
@@ -237,9 +245,17 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         for e in extras:
             if e.lower() not in dev_pins:
                 c.fail(f"{k}.extra_requirements", f"{e!r} has no pin in requirements-dev.txt")
-        secrets = body.get("secrets", False)
-        if not isinstance(secrets, bool):
-            c.fail(f"{k}.secrets", "must be true or false")
+        secrets = c.strings(body.get("secrets"), f"{k}.secrets", _ENV_VAR, "an environment variable name")
+        if len(set(secrets)) != len(secrets):
+            c.fail(f"{k}.secrets", "lists a variable twice")
+        timeout = c.integer(body.get("timeout_seconds"), f"{k}.timeout_seconds", 1, MAX_EVENT_TIMEOUT_SECONDS)
+        # An ack deadline shorter than the function's run lets Pub/Sub redeliver a message still being handled.
+        ack = c.integer(
+            body.get("ack_deadline_seconds", MAX_ACK_DEADLINE_SECONDS),
+            f"{k}.ack_deadline_seconds",
+            timeout,
+            MAX_ACK_DEADLINE_SECONDS,
+        )
         functions[key] = FunctionSpec(
             key=key,
             name=c.text(body.get("name"), f"{k}.name", _FUNCTION_NAME, "lower-case letters, digits, hyphens"),
@@ -248,10 +264,9 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
             service_account=sa,
             trigger_service_account=tsa,
             memory=memory,
-            timeout_seconds=c.integer(
-                body.get("timeout_seconds"), f"{k}.timeout_seconds", 1, MAX_EVENT_TIMEOUT_SECONDS
-            ),
+            timeout_seconds=timeout,
             max_instances=c.integer(body.get("max_instances"), f"{k}.max_instances", 1, 1000),
+            ack_deadline_seconds=ack,
             secrets=secrets,
             extra_requirements=extras,
         )
@@ -295,6 +310,10 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         c.text(bucket, "bucket", re.compile(r"^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$"), "a bucket name")
     if dataset is not None:
         c.text(dataset, "dataset", re.compile(r"^[A-Za-z0-9_]{1,1024}$"), "letters, digits and _")
+    soft_delete = c.text(raw.get("bucket_soft_delete", "7d"), "bucket_soft_delete", _DURATION, "e.g. 7d")
+    sd_seconds = _seconds(soft_delete)
+    if sd_seconds != 0 and not 7 * 86400 <= sd_seconds <= 90 * 86400:
+        c.fail("bucket_soft_delete", f"{soft_delete}: Cloud Storage allows 0 (off) or 7 to 90 days")
     mon = c.mapping(raw.get("monitoring") or {}, "monitoring")
     c.only(
         mon,
@@ -344,5 +363,6 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         dead_letter_retention=dl_retention,
         scheduler_jobs=jobs,
         gcs_notification_event_types=events,
+        bucket_soft_delete=soft_delete,
         monitoring=monitoring,
     )

@@ -1,9 +1,10 @@
 """Staging folders: what `gcloud functions deploy --source` uploads for one function.
 
 Each folder holds exactly the function's `main.py`, the `shared` package (with the configuration the deploy
-was planned from) and a pinned `requirements.txt`, nothing else, so a function cannot depend on a file that
-only exists in the repository. The folder's content hash becomes a label on the function: an unchanged
-folder is not redeployed.
+was planned from) and a `requirements.txt` that is the function's hashed lock (deploy/lock.py: every
+distribution pinned with its hashes, so Cloud Build installs in hash-checking mode), nothing else, so a
+function cannot depend on a file that only exists in the repository. The folder's content hash becomes a
+label on the function: an unchanged folder is not redeployed.
 """
 
 from __future__ import annotations
@@ -56,5 +57,16 @@ def build_stage(fn: FunctionSpec, build_dir: Path, config_dir: Path, source_root
             old.unlink()
         for src in sorted(config_dir.glob("*.yaml")):
             shutil.copy2(src, staged_config / src.name)
-    (dest / "requirements.txt").write_text(requirements_text(fn, source_root))
+    (dest / "requirements.txt").write_text(shipped_requirements(fn, source_root))
     return dest, tree_hash(dest)
+
+
+def shipped_requirements(fn: FunctionSpec, source_root: Path = REPO_ROOT) -> str:
+    """The function's hashed lock; refuses a lock that misses a pin of its input (run `make lock`)."""
+    from deploy.lock import function_lock_path, stale
+
+    lock = function_lock_path(fn, source_root)
+    problems = stale(lock, requirements_text(fn, source_root))
+    if problems:
+        raise FileNotFoundError(f"{lock.name} is out of date ({'; '.join(problems)}): run `make lock`")
+    return lock.read_text()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploy.deploy import add_common_args, make_context
-from deploy.plan import Cmd, Ctx, DeployError, api_key_secrets, policy_pairs, secret_id
+from deploy.plan import Cmd, Ctx, DeployError, function_secrets, policy_pairs, secret_id
 from deploy.runner import MISSING, Runner
 from shared.config import ConfigError
 from shared.runtime import TOPIC_DEFAULTS
@@ -78,7 +78,7 @@ def targets(ctx: Ctx) -> list[Target]:
                 lambda cur, n=fn.name, reg=reg: [g("functions", "delete", n, reg, quiet=True, timeout=900)],
             )
         )
-    for env_var in api_key_secrets(ctx.cfg):
+    for env_var in function_secrets(ctx):
         sid = secret_id(env_var)
         out.append(
             Target(

@@ -24,7 +24,7 @@ READ_ONLY = {"describe", "list", "get-iam-policy", "show"}
 def is_read_only(argv: list[str]) -> bool:
     words = [a for a in argv[1:] if not a.startswith("-")]
     if argv[0] == "bq":
-        return bool(words) and words[0] == "show"
+        return bool(words) and words[0] in ("show", "get-iam-policy")
     return any(w in READ_ONLY for w in words[:4])
 
 
@@ -104,8 +104,8 @@ def source_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("source")
     for name in ("functions", "shared"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("requirements.txt", "requirements-dev.txt"):
-        shutil.copy2(REPO / name, root / name)
+    for path in [REPO / "requirements.txt", REPO / "requirements-dev.txt", *REPO.glob("requirements*.lock")]:
+        shutil.copy2(path, root / path.name)  # the hashed locks are what the functions ship
     return root
 
 

@@ -46,6 +46,7 @@ GCLOUD_COMMANDS = [
     "storage buckets update",
     "storage buckets get-iam-policy",
     "storage buckets add-iam-policy-binding",
+    "storage buckets remove-iam-policy-binding",
     "storage buckets notifications list",
     "storage buckets notifications create",
     "storage buckets notifications delete",
@@ -158,20 +159,21 @@ class Cloud:
     def policy(self, key: str) -> dict[str, Any]:
         return {"bindings": self.s["iam"].get(key, []), "etag": "BwX", "version": 1}
 
-    def add_binding(self, key: str, member: str, role: str) -> dict[str, Any]:
+    def add_binding(self, key: str, member: str, role: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
         bindings = self.s["iam"].setdefault(key, [])
         for b in bindings:
-            if b["role"] == role:
+            if b["role"] == role and b.get("condition") == condition:
                 if member not in b["members"]:
                     b["members"].append(member)
                 break
         else:
-            bindings.append({"role": role, "members": [member]})
+            bindings.append({"role": role, "members": [member], **({"condition": condition} if condition else {})})
         return self.policy(key)
 
     def remove_binding(self, key: str, member: str, role: str) -> dict[str, Any]:
+        """Removes the unconditional binding (what `--condition=None` or no condition flag names)."""
         for b in self.s["iam"].get(key, []):
-            if b["role"] == role and member in b["members"]:
+            if b["role"] == role and member in b["members"] and not b.get("condition"):
                 b["members"].remove(member)
                 return self.policy(key)
         raise Fail(f"ERROR: Policy binding with the specified principal, role, and condition not found: {member}")
@@ -344,7 +346,7 @@ class Cloud:
             subs[name] = {
                 "name": f"projects/{self.pid()}/subscriptions/{name}",
                 "topic": self.full_topic(self.topic_id(f["topic"])),
-                "ackDeadlineSeconds": 10,
+                "ackDeadlineSeconds": int(f.get("ack-deadline", 10)),
                 "messageRetentionDuration": _seconds(f.get("message-retention-duration", "7d")),
                 "expirationPolicy": {} if f.get("expiration-period") == "never" else {"ttl": "2678400s"},
             }
@@ -364,6 +366,8 @@ class Cloud:
                     "deadLetterTopic": self.full_topic(self.topic_id(f["dead-letter-topic"])),
                     "maxDeliveryAttempts": int(f["max-delivery-attempts"]),
                 }
+            if "ack-deadline" in f:
+                sub["ackDeadlineSeconds"] = int(f["ack-deadline"])
             if "min-retry-delay" in f:
                 sub["retryPolicy"] = {"minimumBackoff": f["min-retry-delay"], "maximumBackoff": f["max-retry-delay"]}
             if "message-retention-duration" in f:
@@ -398,6 +402,10 @@ class Cloud:
                     "publicAccessPrevention": "enforced" if f.get("public-access-prevention") else "inherited",
                 },
             }
+            if f.get("soft-delete-duration"):
+                bucket["softDeletePolicy"] = {"retentionDurationSeconds": _seconds(f["soft-delete-duration"])[:-1]}
+            else:  # Cloud Storage's default for a new bucket
+                bucket["softDeletePolicy"] = {"retentionDurationSeconds": "604800"}
             if f.get("lifecycle-file"):
                 bucket["lifecycle"] = {"rule": json.loads(Path(f["lifecycle-file"]).read_text())["rule"]}
             buckets[name] = bucket
@@ -412,6 +420,8 @@ class Cloud:
                 b["lifecycle"] = {"rule": json.loads(Path(f["lifecycle-file"]).read_text())["rule"]}
             if f.get("clear-lifecycle"):
                 b.pop("lifecycle", None)
+            if f.get("soft-delete-duration"):
+                b["softDeletePolicy"] = {"retentionDurationSeconds": _seconds(f["soft-delete-duration"])[:-1]}
             if f.get("uniform-bucket-level-access"):
                 b["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"] = True
             if f.get("public-access-prevention"):
@@ -420,7 +430,12 @@ class Cloud:
         if path == "storage buckets get-iam-policy":
             return self.policy(f"bucket:{name}")
         if path == "storage buckets add-iam-policy-binding":
-            return self.add_binding(f"bucket:{name}", f["member"], f["role"])
+            condition = json.loads(Path(f["condition-from-file"]).read_text()) if f.get("condition-from-file") else None
+            if condition and not b["iamConfiguration"]["uniformBucketLevelAccess"]["enabled"]:
+                raise Fail("ERROR: HTTPError 400: IAM Conditions need uniform bucket-level access")
+            return self.add_binding(f"bucket:{name}", f["member"], f["role"], condition)
+        if path == "storage buckets remove-iam-policy-binding":
+            return self.remove_binding(f"bucket:{name}", f["member"], f["role"])
         if path == "storage buckets notifications list":
             return [{"Bucket URL": url, "Notification Configuration": n} for n in self.s["notifications"].get(name, [])]
         if path == "storage buckets notifications create":
@@ -523,7 +538,7 @@ class Cloud:
             self.s["subscriptions"][sub] = {
                 "name": f"projects/{self.pid()}/subscriptions/{sub}",
                 "topic": self.full_topic(topic),
-                "ackDeadlineSeconds": 600,
+                "ackDeadlineSeconds": 10,  # what Eventarc is reported to leave (Pub/Sub's default); deploy sets it
                 "pushConfig": {"pushEndpoint": f"https://{name}-xyz-{region}.a.run.app"},
                 "messageRetentionDuration": "86400s",
             }
@@ -629,6 +644,16 @@ class Cloud:
             raise Fail("BigQuery error: wrong project")
         if command == "query":
             return self.grant(pos[0])
+        if command in ("get-iam-policy", "add-iam-policy-binding"):
+            m = re.fullmatch(r"([^:]+):([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)", pos[0])
+            if not f.get("t") or not m or m.group(1) != self.pid():
+                raise Fail(f"BigQuery error: bad table reference {pos[0]}")
+            key = f"{m.group(2)}.{m.group(3)}"
+            if key not in self.s["tables"]:
+                raise Fail(f"BigQuery error in {command} operation: Not found: Table {pos[0]}")
+            if command == "get-iam-policy":
+                return self.policy(f"table:{key}")
+            return self.add_binding(f"table:{key}", f["member"], f["role"])
         ref = pos[0]
         m = re.fullmatch(r"([^:]+):([A-Za-z0-9_]+)(?:\.([A-Za-z0-9_]+))?", ref)
         if not m or m.group(1) != self.pid():
@@ -642,6 +667,7 @@ class Cloud:
             del datasets[ds]
             for k in [k for k in tables if k.startswith(ds + ".")]:
                 del tables[k]
+                self.s["iam"].pop(f"table:{k}", None)
             return None
         if command == "mk" and f.get("dataset"):
             if ds in datasets:
@@ -718,6 +744,15 @@ class Cloud:
         raise Fail(f"fakecloud: unhandled bq {command}", 3)
 
     def grant(self, sql: str) -> Any:
+        r = re.fullmatch(r'REVOKE `([^`]+)` ON SCHEMA `([^.`]+)\.([^`]+)` FROM "serviceAccount:([^"]+)"', sql)
+        if r:
+            ds = self.s["datasets"].get(r.group(3))
+            if ds is None or r.group(2) != self.pid():
+                raise Fail(f"BigQuery error in query operation: Not found: Dataset {r.group(2)}:{r.group(3)}")
+            role = _DATASET_ROLES.get(r.group(1), r.group(1))
+            drop = {"role": role, "userByEmail": r.group(4)}
+            ds["access"] = [a for a in ds["access"] if {k: a.get(k) for k in drop} != drop]
+            return None
         m = re.fullmatch(r"GRANT `([^`]+)` ON SCHEMA `([^.`]+)\.([^`]+)` TO (.+)", sql)
         if not m or m.group(2) != self.pid():
             raise Fail(f"BigQuery error in query operation: Syntax error in {sql!r}")

@@ -64,7 +64,7 @@ def test_first_deploy_leaves_the_project_as_specified(first_deploy: FirstDeploy)
     jobs = {j["name"].rsplit("/", 1)[-1]: j for j in s["jobs"].values()}
     assert {n: (j["schedule"], j["timeZone"]) for n, j in jobs.items()} == {
         "nba-orch-schedule-locker": ("0 5 * * *", "America/New_York"),
-        "nba-orch-master-controller": ("0 1,4,6-23 * * *", "America/New_York"),
+        "nba-orch-master-controller": ("*/15 1,4,6-23 * * *", "America/New_York"),
         "nba-orch-cleanup": ("*/15 * * * *", "America/New_York"),
     }
     scrapers = s["functions"]["nba-orch-scrapers"]
@@ -201,7 +201,7 @@ def test_drift_is_repaired_and_nothing_else_touched(deployed: FakeCloud) -> None
         "--project=nba-test-proj",
     ]
     assert "projects/_/buckets/nba-scraped-data/notificationConfigs/99" in muts[3]
-    assert "--schedule=0 1,4,6-23 * * *" in muts[4]
+    assert "--schedule=*/15 1,4,6-23 * * *" in muts[4]
     s = deployed.state()
     assert s["buckets"]["nba-scraped-data"]["lifecycle"]["rule"][0]["condition"] == {"age": 365}
     assert len(s["notifications"]["nba-scraped-data"]) == 1
@@ -287,8 +287,8 @@ def test_dry_run_prints_every_command_and_runs_none(first_deploy: FirstDeploy) -
         line = shlex.join(argv).replace("service-123456789012@", "service-PROJECT_NUMBER@")
         line = re.sub(r"eventarc-us-west2-(nba-orch-[a-z-]+)-\d{6}-sub-\d{3}", r"SUBSCRIPTION_OF_\1", line)
         line = re.sub(r"(nba-orch-[a-z-]+)-\d{6}(?= )", r"TRIGGER_OF_\1", line)
-        if argv[1:4] == ["functions", "deploy", "nba-orch-scrapers"]:
-            line = line.replace(" --update-labels", " --set-secrets=" + _all_secrets() + " --update-labels")
+        if argv[1:3] == ["functions", "deploy"] and _all_secrets(argv[3]):
+            line = line.replace(" --update-labels", " --set-secrets=" + _all_secrets(argv[3]) + " --update-labels")
         if argv[1:3] == ["services", "enable"]:
             full = next(c for c in commands if c.startswith("gcloud services enable "))
             assert set(argv[3:-1]) <= set(shlex.split(full)[3:-1])
@@ -296,11 +296,13 @@ def test_dry_run_prints_every_command_and_runs_none(first_deploy: FirstDeploy) -
         assert line in printed, line
 
 
-def _all_secrets() -> str:
-    from deploy.plan import api_key_secrets, secret_id
-    from shared.config import get_config
+def _all_secrets(function_name: str) -> str:
+    """The --set-secrets value of a function when every secret it lists has a value (what a dry run assumes)."""
+    from deploy.plan import secret_id
+    from deploy.settings import load_settings
 
-    return ",".join(f"{env}={secret_id(env)}:latest" for env in api_key_secrets(get_config()))
+    fn = next(f for f in load_settings().functions.values() if f.name == function_name)
+    return ",".join(f"{env}={secret_id(env)}:latest" for env in fn.secrets)
 
 
 def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) -> None:
@@ -363,7 +365,7 @@ def test_teardown_keep_data_keeps_bucket_dataset_and_secrets(deployed: FakeCloud
     s = deployed.state()
     assert list(s["buckets"]) == ["nba-scraped-data"]
     assert list(s["datasets"]) == ["nba_orchestration"]
-    assert len(s["secrets"]) == 5  # four API keys and the stats API's proxy URL
+    assert len(s["secrets"]) == 9  # four API keys, the stats API's proxy URL, the notifier's four channel secrets
     assert s["functions"] == {} and s["jobs"] == {} and s["service_accounts"] == {}
 
 
@@ -378,3 +380,94 @@ def test_teardown_dry_run_runs_nothing(deployed: FakeCloud) -> None:
         in res.stdout
     )
     assert "bq --project_id=nba-test-proj rm -r -f -d nba-test-proj:nba_orchestration" in res.stdout
+
+
+def test_a_notifier_secret_added_later_is_mapped_on_the_notifier_only(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    sid = "nba-orch-alert-webhook-url"
+    state["secrets"][sid]["versions"] = [{"name": f"projects/1/secrets/{sid}/versions/1", "state": "ENABLED"}]
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    muts = deployed.mutations()
+    assert [m[:4] for m in muts] == [["gcloud", "functions", "deploy", "nba-orch-notifier"]]
+    assert f"--set-secrets=NBA_ORCH_ALERT_WEBHOOK_URL={sid}:latest" in muts[0]
+    # Only the notifier's account may read it; the scrapers' keys are readable by the scrapers' account only.
+    iam = deployed.state()["iam"]
+    assert iam[f"secret:{sid}"] == [
+        {"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:" + _sa("notifier")]}
+    ]
+    assert iam["secret:odds-api-key"] == [
+        {"role": "roles/secretmanager.secretAccessor", "members": ["serviceAccount:" + _sa("scrapers")]}
+    ]
+
+
+def _sa(name: str) -> str:
+    return f"nba-orch-{name}@nba-test-proj.iam.gserviceaccount.com"
+
+
+def test_grants_of_earlier_versions_are_revoked_and_the_narrow_ones_kept(deployed: FakeCloud) -> None:
+    """A project deployed before least privilege: dataEditor on the whole dataset and objectUser on the whole
+    bucket for every account. One deploy revokes exactly those; a second changes nothing."""
+    state = deployed.state()
+    accounts = ["locker", "controller", "cleanup", "scrapers", "notifier"]
+    ds = state["datasets"]["nba_orchestration"]
+    ds["access"] += [{"role": "WRITER", "userByEmail": _sa(a)} for a in accounts[:4]]
+    ds["access"].append({"role": "WRITER", "userByEmail": "someone@example.com"})  # not ours: left alone
+    state["iam"]["bucket:nba-scraped-data"].append(
+        {"role": "roles/storage.objectUser", "members": ["serviceAccount:" + _sa(a) for a in accounts]}
+    )
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    muts = deployed.mutations()
+    revokes = [m for m in muts if m[0] == "bq"]
+    assert len(revokes) == 4 and all("REVOKE `roles/bigquery.dataEditor` ON SCHEMA" in m[-1] for m in revokes)
+    removes = [m for m in muts if m[1:4] == ["storage", "buckets", "remove-iam-policy-binding"]]
+    assert len(removes) == 5 and all("--condition=None" in m for m in removes)
+    assert len(muts) == 9
+    after = deployed.state()
+    assert {"role": "WRITER", "userByEmail": "someone@example.com"} in after["datasets"]["nba_orchestration"]["access"]
+    assert not any(a.get("userByEmail") == _sa("scrapers") for a in after["datasets"]["nba_orchestration"]["access"])
+    bucket = after["iam"]["bucket:nba-scraped-data"]
+    unconditional_user = [b for b in bucket if b["role"] == "roles/storage.objectUser" and not b.get("condition")]
+    assert all(not b["members"] for b in unconditional_user)
+    deployed.clear_calls()
+    res = deployed.deploy()
+    assert res.returncode == 0 and deployed.mutations() == []
+
+
+def test_scrapers_may_create_but_not_delete_and_claims_are_confined_to_their_prefixes(
+    first_deploy: FirstDeploy,
+) -> None:
+    from shared.bucket_layout import PREFIXES
+
+    bucket = first_deploy.state["iam"]["bucket:nba-scraped-data"]
+    roles: dict[str, list[tuple[str, str]]] = {}
+    for b in bucket:
+        for m in b["members"]:
+            roles.setdefault(m.split(":", 1)[1].split("@")[0], []).append(
+                (b["role"], (b.get("condition") or {}).get("expression", ""))
+            )
+    unconditional = {k: {r for r, e in v if not e} for k, v in roles.items()}
+    assert unconditional["nba-orch-scrapers"] == {"roles/storage.objectViewer", "roles/storage.objectCreator"}
+    assert unconditional["nba-orch-controller"] == unconditional["nba-orch-cleanup"] == {"roles/storage.objectViewer"}
+    assert "nba-orch-notifier" not in {k for k, v in unconditional.items() if v}
+    (scrapers_cond,) = [e for r, e in roles["nba-orch-scrapers"] if r == "roles/storage.objectUser"]
+    base = "projects/_/buckets/nba-scraped-data/objects/"
+    assert scrapers_cond == " || ".join(
+        f'resource.name.startsWith("{base}{PREFIXES[k]}")' for k in ("scraper_requests", "shapes", "injury_status")
+    )
+    for _k, v in roles.items():
+        for _r, e in v:
+            # every condition is confined to _nba-orch/ prefixes (and, for a listing role, the bucket itself)
+            for clause in filter(None, e.split(" || ")):
+                assert clause.startswith(f'resource.name.startsWith("{base}_nba-orch/') or clause == (
+                    'resource.type == "storage.googleapis.com/Bucket"'
+                ), clause
+    assert first_deploy.state["buckets"]["nba-scraped-data"]["softDeletePolicy"] == {
+        "retentionDurationSeconds": "604800"
+    }
+    for sub in first_deploy.state["subscriptions"].values():
+        if sub["name"].rsplit("/", 1)[-1].startswith("eventarc-"):
+            assert sub["ackDeadlineSeconds"] >= 180

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from deploy.plan import api_key_secrets, policy_pairs, schema_change, secret_id
 from deploy.settings import load_settings
+from shared.alerts.channels import EMAIL_FROM, EMAIL_TO, SMTP, WEBHOOK
 from shared.config import ConfigError, get_config
 from tests.deploy.conftest import REPO, edited_copy
 
@@ -84,11 +86,25 @@ def test_shipped_settings_are_valid_and_least_privilege() -> None:
     assert len({fn.service_account for fn in s.functions.values()}) == 5
     # No primitive roles, and nothing granted project-wide except BigQuery job creation.
     for sa in s.service_accounts.values():
-        roles = [*sa.project, *sa.dataset, *sa.bucket, *sa.secrets, *(r for rs in sa.topics.values() for r in rs)]
+        roles = [*sa.project, *(r for rs in sa.topics.values() for r in rs)]
         assert not {"roles/owner", "roles/editor", "roles/viewer"} & set(roles)
         assert set(sa.project) <= {"roles/bigquery.jobUser"}
-    only_scrapers = [k for k, sa in s.service_accounts.items() if sa.secrets]
-    assert only_scrapers == ["scrapers"]
+    with_secrets = {k: set(fn.secrets) for k, fn in s.functions.items() if fn.secrets}
+    # The scrapers get the catalogue's upstream credentials and nothing else; the notifier its channels only.
+    assert with_secrets == {
+        "scrapers": set(api_key_secrets(get_config())),
+        "notifier": {WEBHOOK, SMTP, EMAIL_TO, EMAIL_FROM},
+    }
+
+
+def test_every_ack_deadline_covers_its_function_run() -> None:
+    for fn in load_settings().functions.values():
+        assert fn.timeout_seconds <= fn.ack_deadline_seconds <= 600, fn.key
+
+
+def test_the_deployed_runtime_is_the_python_the_tests_run_on() -> None:
+    """One Python: what is deployed is what is tested (Cloud Functions names it pythonMAJORMINOR)."""
+    assert load_settings().runtime == f"python{sys.version_info.major}{sys.version_info.minor}"
 
 
 @pytest.mark.parametrize(
@@ -106,6 +122,16 @@ def test_shipped_settings_are_valid_and_least_privilege() -> None:
         (lambda d: d.update(region="US West"), "region: bad value 'US West'"),
         (lambda d: d.update(extra=1), "settings.extra: unknown key"),
         (lambda d: d["service_accounts"]["locker"].update(name="x"), "service_accounts.locker.name: bad value"),
+        (
+            lambda d: d["service_accounts"]["scrapers"].update(bucket=["roles/storage.objectUser"]),
+            "service_accounts.scrapers.bucket: unknown key",
+        ),
+        (
+            lambda d: d["functions"]["scrapers"].update(ack_deadline_seconds=60),
+            "functions.scrapers.ack_deadline_seconds: must be an integer from 540 to 600",
+        ),
+        (lambda d: d["functions"]["notifier"].update(secrets=["lower"]), "functions.notifier.secrets[0]: bad value"),
+        (lambda d: d.update(bucket_soft_delete="3d"), "bucket_soft_delete: 3d: Cloud Storage allows 0 (off) or 7"),
     ],
 )
 def test_bad_settings_name_the_key(edit, message: str, tmp_path: Path) -> None:
@@ -114,3 +140,21 @@ def test_bad_settings_name_the_key(edit, message: str, tmp_path: Path) -> None:
         load_settings(path)
     assert message in str(exc.value)
     assert str(exc.value).startswith("settings.yaml: ")
+
+
+def test_deploy_refuses_a_scrapers_secret_list_missing_a_catalogue_credential(tmp_path: Path) -> None:
+    import subprocess
+
+    def edit(d: dict) -> None:
+        d["functions"]["scrapers"]["secrets"].remove("ODDS_API_KEY")
+
+    settings = edited_copy(REPO / "deploy" / "settings.yaml", tmp_path / "settings.yaml", edit)
+    res = subprocess.run(
+        [str(REPO / "deploy" / "deploy.sh"), "--project", "p-1234", "--build-dir", str(tmp_path / "b")]
+        + ["--settings", str(settings), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode != 0
+    assert "functions.scrapers.secrets in deploy/settings.yaml lacks ODDS_API_KEY" in res.stderr

@@ -20,7 +20,8 @@ import pytest
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
-from deploy.settings import REPO_ROOT, load_settings, requirement_pins
+from deploy.lock import pins
+from deploy.settings import REPO_ROOT, load_settings
 from deploy.stage import build_stage, tree_hash
 from shared.config import CONFIG_DIR
 
@@ -127,20 +128,26 @@ def test_no_runtime_module_imports_the_tooling() -> None:
 
 @pytest.mark.parametrize("key", list(SETTINGS.functions))
 def test_requirements_are_pinned_and_extras_only_where_needed(key: str, stages: dict[str, tuple[Path, str]]) -> None:
-    lines = [
-        line.strip()
-        for line in (stages[key][0] / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.lstrip().startswith("#")
-    ]
-    assert lines and all(re.fullmatch(r"[A-Za-z0-9._-]+==[0-9][A-Za-z0-9.]*", line) for line in lines), lines
-    runtime = requirement_pins(REPO_ROOT / "requirements.txt")
-    dev = requirement_pins(REPO_ROOT / "requirements-dev.txt")
-    extras = {line.split("==")[0].lower() for line in lines} - set(runtime)
+    """The staged requirements.txt is the hashed lock: every line a pin, a hash or a comment; the runtime's
+    direct pins all there; pypdf and beautifulsoup4 only in the scrapers'."""
+    text = (stages[key][0] / "requirements.txt").read_text()
+    for line in text.splitlines():
+        line = line.strip()
+        assert (
+            not line
+            or line.startswith("#")
+            or re.fullmatch(r"[A-Za-z0-9._-]+==[0-9][A-Za-z0-9.+!]*( \\)?", line)
+            or re.fullmatch(r"--hash=sha256:[0-9a-f]{64}( \\)?", line)
+        ), line
+    shipped = pins(text)
+    runtime = pins((REPO_ROOT / "requirements.txt").read_text())
+    dev = pins((REPO_ROOT / "requirements-dev.txt").read_text())
+    assert runtime.items() <= shipped.items()
+    extras = {"pypdf", "beautifulsoup4"}
     if key == "scrapers":
-        assert extras == {"pypdf", "beautifulsoup4"}
-        assert {dev["pypdf"], dev["beautifulsoup4"]} <= set(lines)
+        assert {k: dev[k] for k in extras}.items() <= shipped.items()
     else:
-        assert extras == set()
+        assert not extras & set(shipped)
 
 
 def test_staging_is_deterministic_and_follows_the_shipped_config(tmp_path: Path) -> None:
@@ -217,12 +224,7 @@ def test_main_imports_from_its_stage_alone(key: str, stages: dict[str, tuple[Pat
         assert not p.is_relative_to(REPO_ROOT.resolve()), f"{name} was imported from the repository: {f}"
         assert p.is_relative_to(folder.resolve()) or p.is_relative_to(stdlib), (name, f)
     # Every installed distribution the function loaded is shipped by its requirements.txt.
-    pins = [
-        line.strip()
-        for line in (folder / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    allowed = _closure(pins)
+    allowed = _closure([f"{k}=={v}" for k, v in pins((folder / "requirements.txt").read_text()).items()])
     owners = _file_owners()
     loaded = {owners[Path(f).resolve()] for f in files.values() if Path(f).resolve() in owners}
     missing = loaded - allowed

@@ -1,0 +1,158 @@
+"""What each function may touch in BigQuery and Cloud Storage: one table, read from the code, granted narrowly.
+
+Why a table here and not roles in settings.yaml: the grants must follow the code (a role that starts writing a
+new table or prefix needs a grant, one that stops should lose it), so tests/deploy/test_iam.py scans each
+role's modules for the tables it writes or reads and the `shared.bucket_layout` prefixes it names, and fails
+when this table disagrees. The prefixes come from `shared.bucket_layout.PREFIXES` by kind, never copied.
+
+Cloud Storage, per function (uniform bucket-level access, which IAM Conditions require, is set on the bucket):
+- `reads_bucket`: roles/storage.objectViewer on the bucket (read and list any object; it writes nothing).
+- `creates_data`: roles/storage.objectCreator on the bucket: create raw files, never delete or overwrite them
+  (an overwrite needs storage.objects.delete, which objectCreator lacks): only the scrapers' code writes them.
+- `cas`: roles/storage.objectUser under those `_nba-orch/` prefixes only (an IAM condition on the object
+  name): claims that are compare-and-swapped, marked, released or deleted (shared/claims.py).
+- `creates`: `_nba-orch/` prefixes the role only creates (create-only records); covered by objectCreator when
+  `creates_data`, otherwise roles/storage.objectCreator under those prefixes.
+- `reads`: prefixes it only reads (covered by objectViewer).
+- `lists_own`: it lists its own prefix without objectViewer; a list is checked against the bucket, not an
+  object, so its objectUser condition also admits the bucket itself (names and metadata, not contents).
+
+BigQuery: roles/bigquery.dataEditor on each table it writes (streaming insert, MERGE, DELETE), dataViewer on
+each table it only reads; queries run as jobs, hence roles/bigquery.jobUser on the project (settings.yaml).
+Only a real project can show that these grants suffice (the emulators check no permission); see
+docs/deploy.md "Least privilege".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.bucket_layout import PREFIXES
+
+OBJECT_VIEWER = "roles/storage.objectViewer"
+OBJECT_CREATOR = "roles/storage.objectCreator"
+OBJECT_USER = "roles/storage.objectUser"
+DATA_EDITOR = "roles/bigquery.dataEditor"
+DATA_VIEWER = "roles/bigquery.dataViewer"
+SUBSCRIBER = "roles/pubsub.subscriber"
+
+
+@dataclass(frozen=True)
+class Access:
+    handler: str  # the role's module (functions/<key>/main.py HANDLER), where the scan starts
+    writes: tuple[str, ...] = ()  # BigQuery tables (shared.bq_schema.TABLES)
+    reads: tuple[str, ...] = ()
+    reads_bucket: bool = False
+    creates_data: bool = False
+    cas: tuple[str, ...] = ()  # shared.bucket_layout kinds
+    creates: tuple[str, ...] = ()
+    reads_prefixes: tuple[str, ...] = ()
+    lists_own: bool = False
+    peeks_dead_letters: bool = False  # roles/pubsub.subscriber on the dead-letter pull subscription
+
+
+# Keyed by function key (functions/<key>/). The locker runs the schedule scraper in-process
+# (shared.locker.service.scrape_schedule), so it needs what a scraper run writes.
+ACCESS: dict[str, Access] = {
+    "schedule_locker": Access(
+        handler="shared.locker.service",
+        writes=("daily_expected_schedule", "scraper_execution_log"),
+        reads_bucket=True,
+        creates_data=True,
+        cas=("schedule_locks", "scraper_requests", "shapes"),
+        creates=("runs", "quarantine"),
+    ),
+    "master_controller": Access(
+        handler="shared.controller.service",
+        writes=("workflow_decisions", "alerts"),
+        reads_bucket=True,
+        cas=("controller_slots", "alerts"),
+        creates=("ticks",),
+        reads_prefixes=("runs",),
+        peeks_dead_letters=True,
+    ),
+    "cleanup": Access(
+        handler="shared.cleanup.service",
+        writes=("scraper_execution_log", "cleanup_operations", "alerts"),
+        reads_bucket=True,
+        cas=("cleanup_runs", "alerts"),
+        creates=("ticks",),
+        reads_prefixes=("runs",),
+        peeks_dead_letters=True,
+    ),
+    "scrapers": Access(
+        handler="shared.scrapers.service",
+        writes=("scraper_execution_log",),
+        reads_bucket=True,
+        creates_data=True,
+        # injury_status: each injury report's statuses, rewritten by a second run of the same report
+        cas=("scraper_requests", "shapes", "injury_status"),
+        creates=("runs", "quarantine"),
+    ),
+    "notifier": Access(handler="shared.notifier.service", cas=("notifier",), lists_own=True),
+}
+
+
+def object_prefix(bucket: str, kind: str) -> str:
+    """The IAM resource name of the objects under one `_nba-orch/` prefix."""
+    return f"projects/_/buckets/{bucket}/objects/{PREFIXES[kind]}"
+
+
+def prefix_condition(bucket: str, kinds: tuple[str, ...], with_bucket: bool = False) -> str:
+    """A CEL expression true for objects under any of the prefixes (and the bucket itself when it lists)."""
+    parts = [f'resource.name.startsWith("{object_prefix(bucket, k)}")' for k in kinds]
+    if with_bucket:
+        parts.insert(0, 'resource.type == "storage.googleapis.com/Bucket"')
+    return " || ".join(parts)
+
+
+@dataclass(frozen=True)
+class BucketGrant:
+    role: str
+    condition: dict[str, str] | None = None  # {"title", "description", "expression"}
+
+
+def bucket_grants(function_key: str, bucket: str) -> list[BucketGrant]:
+    """The bucket-policy bindings one function's service account needs."""
+    a = ACCESS[function_key]
+    out: list[BucketGrant] = []
+    if a.reads_bucket:
+        out.append(BucketGrant(OBJECT_VIEWER))
+    if a.creates_data:
+        out.append(BucketGrant(OBJECT_CREATOR))
+    if a.cas:
+        out.append(
+            BucketGrant(
+                OBJECT_USER,
+                {
+                    "title": f"nba-orch {function_key} claims",
+                    "description": "read, compare-and-swap and delete under " + " ".join(PREFIXES[k] for k in a.cas),
+                    "expression": prefix_condition(bucket, a.cas, with_bucket=a.lists_own),
+                },
+            )
+        )
+    if a.creates and not a.creates_data:
+        out.append(
+            BucketGrant(
+                OBJECT_CREATOR,
+                {
+                    "title": f"nba-orch {function_key} records",
+                    "description": "create-only under " + " ".join(PREFIXES[k] for k in a.creates),
+                    "expression": prefix_condition(bucket, a.creates),
+                },
+            )
+        )
+    return out
+
+
+def table_roles(function_key: str) -> dict[str, str]:
+    """table -> the role one function's service account needs on it."""
+    a = ACCESS[function_key]
+    out = {t: DATA_VIEWER for t in a.reads}
+    out.update({t: DATA_EDITOR for t in a.writes})
+    return out
+
+
+# Grants earlier versions of deploy made on the whole dataset and bucket: revoked from our accounts on update.
+LEGACY_DATASET_ROLES = (DATA_EDITOR,)
+LEGACY_BUCKET_ROLES = (OBJECT_USER,)
