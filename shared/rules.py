@@ -422,7 +422,8 @@ def discovery_attempt(cfg: Config, wf: Workflow, tick: datetime, games: Iterable
 # ---------------------------------------------------------------------------------------------------------
 # game_tip_offsets: snapshots per game, keyed to its tip (open at a clock time, then T-x before the tip)
 
-SNAPSHOT_RANK = {"open": 0, "regular": 1, "closing": 2}
+# An injury re-snapshot ("injury", the controller's own label) outranks the regular ones, not the closing line.
+SNAPSHOT_RANK = {"open": 0, "regular": 1, "injury": 2, "closing": 3}
 
 
 def tip_slot_key(wf: Workflow, g: Game, snap: TipSnapshot) -> str:

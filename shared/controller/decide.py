@@ -551,14 +551,21 @@ def _tip_offsets(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _V
     for g, s in due:
         per_game[g.game_id].append(s)
     games = {g.game_id: g for g in day}
+    news = _unanswered_news(cfg, hist, games, tick)
     cands = []
+    keys_of: dict[str, list[str]] = {}
     for gid, ss in per_game.items():
         top = max(ss, key=lambda s: rules.SNAPSHOT_RANK[s.snapshot_type])
         due_at = rules.tip_slot_due(cfg, games[gid], top)
-        cands.append(budget.Candidate(f"{gid}/{top.name}", gid, top.snapshot_type, cost, due_at))
-    started = {g.game_id for g in day if g.commence_utc <= tick}
-    injured = (x for x in hist.injury_games if x in games and x not in started and games[x].teams_known)
-    cands += budget.injury_candidates(injured, cost)
+        kind, keys = top.snapshot_type, [rules.tip_slot_key(wf, games[gid], s) for s in ss]
+        if gid in news:  # this snapshot is the one after the news: it answers it, at the news' priority
+            keys.append(news.pop(gid))
+            kind = kind if rules.SNAPSHOT_RANK[kind] > rules.SNAPSHOT_RANK["injury"] else "injury"
+        cands.append(budget.Candidate(f"{gid}/{top.name}", gid, kind, cost, due_at))
+        keys_of[f"{gid}/{top.name}"] = keys
+    for gid, key in news.items():
+        cands.append(budget.Candidate(key, gid, "injury", cost))
+        keys_of[key] = [key]
     ahead = sum(
         1
         for g in day
@@ -592,9 +599,9 @@ def _tip_offsets(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _V
     for ch in plan.choices:
         c = ch.candidate
         g = games[c.game_id]
-        keys = [c.key] if c.kind == "injury" else [rules.tip_slot_key(wf, g, s) for s in per_game[c.game_id]]
+        keys = keys_of[c.key]
         if ch.take:
-            kind = c.kind if c.kind != "injury" else "regular"
+            kind = c.kind
             if g.teams not in taken_games or rules.SNAPSHOT_RANK[kind] > rules.SNAPSHOT_RANK[taken_games[g.teams]]:
                 taken_games[g.teams] = kind
             taken_keys.extend(keys)
@@ -642,6 +649,23 @@ def _tip_offsets(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _V
         reason += "; " + "; ".join(notes)
     targets = tuple(g.game_id for g in day if g.teams in taken_games)
     return _Verdict("RUN", reason, alert, ctx, targets, planned)
+
+
+def _unanswered_news(cfg: Config, hist: History, games: Mapping[str, Game], tick: datetime) -> dict[str, str]:
+    """Games of the day with injury news no snapshot has answered yet -> the re-snapshot's slot key
+    ("<game>/injury-HHMM", the report run's ET tick). A snapshot answers news when it was taken at a later
+    tick (one at the report's own tick was decided before the report was read, which is why news is acted on
+    from the next tick only); a started game gets none; the key itself is taken once."""
+    out: dict[str, str] = {}
+    for gid, at in sorted(hist.injury_news.items()):
+        g = games.get(gid)
+        key = f"{gid}/injury-{rules.local(cfg, at):%H%M}"
+        if g is None or not g.teams_known or g.commence_utc <= tick or at >= tick or key in hist.taken_slots:
+            continue
+        if any(t > at for k, t in hist.taken_slots.items() if k.startswith(f"{gid}/")):
+            continue
+        out[gid] = key
+    return out
 
 
 def _days_to_reset(cfg: Config, d: date) -> int:

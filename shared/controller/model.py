@@ -63,8 +63,9 @@ class History:
     error: str | None = None
     # game_tip_offsets: the (game, snapshot) slots earlier RUNs took ("0022400123/closing") -> their tick.
     taken_slots: Mapping[str, datetime] = field(default_factory=dict)
-    # The injury-report hook: game ids whose injury news asks for a re-snapshot (planner priority 2).
-    injury_games: tuple[str, ...] = ()
+    # The injury-report hook: game id -> the newest injury report run (its tick) whose changes ask for a
+    # re-snapshot of that game (`state.injury_news`); answered once a snapshot of the game follows it.
+    injury_news: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class Part:
     owner: str
     evidence: frozenset[str] = frozenset()  # runs of the operational day
     odds: frozenset[str] = frozenset()  # quota readings
+    news: frozenset[str] = frozenset()  # injury report runs whose `injury_triggers` ask for a re-snapshot
 
 
 def with_fallbacks(cfg: Config, scrapers: Iterable[str]) -> frozenset[str]:
@@ -76,6 +77,9 @@ def with_fallbacks(cfg: Config, scrapers: Iterable[str]) -> frozenset[str]:
 def parts_for(cfg: Config) -> list[Part]:
     sched = cfg.controller.schedule_scraper
     parts = [Part(FRESHNESS, evidence=with_fallbacks(cfg, [sched]))]
+    reports = with_fallbacks(
+        cfg, [s for wf in cfg.enabled_workflows() if wf.decision_type == "report_series" for s in wf.scrapers]
+    )
     for wf in cfg.enabled_workflows():
         odds = frozenset(s for s in wf.scrapers if cfg.scrapers[s].source == "odds_api")
         evidence = (
@@ -83,7 +87,8 @@ def parts_for(cfg: Config) -> list[Part]:
             if wf.decision_type in ("game_aware", "game_tip_offsets")
             else with_fallbacks(cfg, published_scrapers(cfg, wf))
         )
-        parts.append(Part(wf.name, evidence, odds))
+        news = reports if wf.decision_type == "game_tip_offsets" else frozenset()
+        parts.append(Part(wf.name, evidence, odds, news))
     return parts
 
 
@@ -116,6 +121,22 @@ def to_run(record: Mapping[str, Any]) -> Run:
         summary=keep,
         records=_int(summary.get("record_count")),
     )
+
+
+def injury_news(runs: Iterable[Run], games: Iterable[Game]) -> dict[str, datetime]:
+    """Game id -> the newest injury report run whose changes ask for a re-snapshot of it (its summary's
+    `injury_triggers`, matchups "AWY@HOM" matched to the games given: the operational day's)."""
+    by_matchup = {f"{g.away}@{g.home}": g.game_id for g in games if g.teams_known}
+    out: dict[str, datetime] = {}
+    for r in runs:
+        triggers = r.summary.get("injury_triggers")
+        if r.status != "success" or not isinstance(triggers, list):
+            continue
+        for m in triggers:
+            gid = by_matchup.get(str(m))
+            if gid is not None and (gid not in out or out[gid] < r.at):
+                out[gid] = r.at
+    return out
 
 
 def quota_of(run: Run) -> int | None:
@@ -239,7 +260,7 @@ def runs_from_records(
     which fetches a record too large for its metadata). A record that cannot be read is an error for every
     owner that needs its scraper (that workflow ABORTs), never a silently missing run."""
     since = log_since(cfg, tick)
-    names = {s for p in parts for s in p.evidence | p.odds}
+    names = {s for p in parts for s in p.evidence | p.odds | p.news}
     runs: list[Run] = []
     bad: dict[str, str] = {}
     for name, meta in records:
@@ -253,6 +274,7 @@ def runs_from_records(
             continue
         if since <= rec["triggered_at"] <= tick:
             runs.append(to_run(rec))
+    # Injury news is an extra for its readers: an unreadable report record costs that news, never the lines.
     errors = {
         p.owner: "; ".join(bad[s] for s in sorted(p.evidence | p.odds) if s in bad)
         for p in parts
@@ -352,6 +374,7 @@ def build_snapshot(
     earlier = [e for e in ledger if tick - DECISION_LOOKBACK <= e.tick < tick]
     readings = [(q, r.at) for r in runs if (q := quota_of(r)) is not None]
     readings += [e.odds for e in earlier if e.odds is not None]
+    today = rules.day_games(cfg, d, games) if games is not None else []
     history: dict[str, History] = {}
     for p in parts_for(cfg):
         if p.owner == FRESHNESS:
@@ -363,6 +386,11 @@ def build_snapshot(
         if p.odds:
             own_quota += [e.odds for e in earlier if e.odds is not None]
         remaining, at = max(own_quota, key=_newest) if own_quota else (None, None)
+        news = (
+            injury_news((r for r in runs if r.scraper in p.news and r.at >= day_start), today)
+            if p.news and today
+            else {}
+        )
         history[p.owner] = History(
             runs=tuple(r for r in runs if r.scraper in p.evidence and r.at >= day_start),
             run_decisions=tuple(sorted(e.tick for e in earlier if p.owner in e.runs)),
@@ -374,6 +402,7 @@ def build_snapshot(
                 for x in e.slots
                 if x.startswith(f"{p.owner}:")
             },
+            injury_news=news,
         )
     # The newest successful schedule run, of the schedule scraper or of a fallback standing in for it.
     serving = with_fallbacks(cfg, [cfg.controller.schedule_scraper])

@@ -533,7 +533,7 @@ def object_metadata(request: ScraperRequest, fetched: Fetched) -> dict[str, str]
         "triggered_at": iso_utc(request.as_of),
         "source": request.source,
     }
-    if request.context.get("snapshot_type"):  # a line snapshot's label (open, regular, closing)
+    if request.context.get("snapshot_type"):  # a line snapshot's label (open, regular, injury, closing)
         meta["snapshot_type"] = str(request.context["snapshot_type"])
     meta.update(fetched.metadata())
     return {k: scrub(v) for k, v in meta.items()}

@@ -162,16 +162,94 @@ def test_no_credit_left_above_the_reserve_is_a_skip(world):
     assert x.action == "SKIP" and x.alert_level == "WARNING" and "budget: closing snapshot costs" in x.reason
 
 
-def test_injury_hook_asks_for_a_re_snapshot_within_the_budget(world):
-    world.step(et("2025-01-15", "09:00"))
-    snap = world.snapshot(et("2025-01-15", "11:15"))
-    hist = dataclasses.replace(snap.history["betting_lines"], injury_games=("0022400561",))
-    snap = dataclasses.replace(snap, history={**snap.history, "betting_lines": hist})
-    from shared.controller.decide import decide_workflow
+def injury_run(at, triggers, status="success"):
+    """An injury report run as the scrapers file it: its changes' matchups in `injury_triggers`."""
+    summary = {"record_count": 40, "compared_with": "1200", "injury_triggers": list(triggers)}
+    return Run("nbac_injury_report", at, status, {"date": "2025-01-15"}, summary, 40)
 
-    x = decide_workflow(world.cfg, world.cfg.workflows["betting_lines"], snap)
-    assert x.action == "RUN" and x.context["slots_taken"] == ["0022400561/injury"]
-    assert x.context["snapshot_games"] == {"NYKPHI": "regular"}
+
+def lines(decisions):
+    return next(x for x in decisions if x.workflow == "betting_lines")
+
+
+def test_injury_news_releases_one_re_snapshot_of_its_game_at_the_next_tick(world):
+    """A report run whose changes name NYK@PHI (tip 19:00 ET): the next quarter tick takes an `injury`
+    snapshot of that game only; the tick after has nothing more to answer."""
+    for t in rules.all_ticks(world.cfg, date(2025, 1, 15)):
+        if t >= et("2025-01-15", "13:00"):
+            break
+        world.step(t)
+    world.runs.append(injury_run(et("2025-01-15", "13:00"), ["NYK@PHI", "ZZZ@YYY"]))  # unknown matchup: ignored
+    world.step(et("2025-01-15", "13:00"))
+    x = lines(world.step(et("2025-01-15", "13:15")))
+    assert x.action == "RUN" and x.context["slots_taken"] == ["0022400561/injury-1300"], x.reason
+    assert x.context["snapshot_games"] == {"NYKPHI": "injury"}
+    assert [p.context["snapshot_type"] for p in x.requests] == ["injury"] * len(x.requests)
+    assert x.target_games == ("0022400561",)
+    nxt = lines(world.decide(et("2025-01-15", "13:30")))
+    assert not any("/injury" in k for k in nxt.context.get("slots_taken") or ()), nxt.reason
+    # Later news about the same game asks again (answered by a snapshot after it, not by the earlier one).
+    world.runs.append(injury_run(et("2025-01-15", "14:00"), ["NYK@PHI"]))
+    world.step(et("2025-01-15", "13:30"))
+    world.step(et("2025-01-15", "13:45"))
+    world.step(et("2025-01-15", "14:00"))
+    x = lines(world.decide(et("2025-01-15", "14:15")))
+    assert x.action == "RUN" and x.context["slots_taken"] == ["0022400561/injury-1400"]
+
+
+def test_a_snapshot_due_anyway_answers_the_news_and_a_started_game_gets_none(world):
+    d = date(2025, 1, 15)
+    tips = {g.game_id: g.commence_utc for g in rules.day_games(world.cfg, d, world.games)}
+    ticks = rules.all_ticks(world.cfg, d)
+    # The tick of NYK@PHI's T-90 snapshot: news read at the tick before is answered by that snapshot.
+    t90 = next(
+        x.tick
+        for t in ticks
+        if (x := lines(world.step(t))).action == "RUN" and "0022400561/t-90m" in x.context["slots_taken"]
+    )
+    fresh = World(world.cfg, world.games)
+    before = ticks[ticks.index(t90) - 1]
+    fresh.runs.append(injury_run(before, ["NYK@PHI"]))
+    for t in ticks:
+        if t > t90:
+            break
+        out = fresh.step(t)
+    x = lines(out)
+    tag = f"0022400561/injury-{rules.local(world.cfg, before):%H%M}"
+    assert "0022400561/t-90m" in x.context["slots_taken"] and tag in x.context["slots_taken"]
+    assert x.context["snapshot_games"]["NYKPHI"] == "injury"  # a regular slot, answering news: its priority
+    assert sum(k.startswith("0022400561/") for k in x.context["slots_taken"]) == 2
+    after_t90 = lines(fresh.decide(ticks[ticks.index(t90) + 1])).context.get("slots_taken") or ()
+    assert not any(k.startswith("0022400561/") for k in after_t90)
+    # News after the tip: nothing (the game has started).
+    late = World(world.cfg, world.games)
+    after = tips["0022400561"] + timedelta(minutes=5)
+    late.runs.append(injury_run(after, ["NYK@PHI"]))
+    nxt = next(t for t in ticks if t > after)
+    x = lines(late.decide(nxt))
+    assert not any(k.startswith("0022400561/injury") for k in x.context.get("slots_taken") or ())
+
+
+def test_injury_news_is_read_from_the_report_runs_of_the_day_only(world, cfg):
+    """`state.injury_news`: only successful runs, only matchups of the day's games, the newest run per game."""
+    from shared.controller.state import injury_news
+
+    day = rules.day_games(cfg, date(2025, 1, 15), world.games)
+    runs = [
+        injury_run(et("2025-01-15", "12:00"), ["NYK@PHI"]),
+        injury_run(et("2025-01-15", "15:00"), ["NYK@PHI", "BOS@NOP"]),
+        injury_run(et("2025-01-15", "16:00"), ["NYK@PHI"], status="no_data"),
+        Run("nbac_injury_report", et("2025-01-15", "17:00"), "success", {}, {"injury_triggers": "NYK@PHI"}, 1),
+    ]
+    got = injury_news(runs, day)
+    assert got == {"0022400561": et("2025-01-15", "15:00")}, got
+
+
+def test_the_snapshot_reads_injury_news_for_the_tip_workflow_only(world):
+    world.runs.append(injury_run(et("2025-01-15", "13:00"), ["NYK@PHI"]))
+    snap = world.snapshot(et("2025-01-15", "13:15"))
+    assert snap.history["betting_lines"].injury_news == {"0022400561": et("2025-01-15", "13:00")}
+    assert all(not h.injury_news for w, h in snap.history.items() if w != "betting_lines")
 
 
 def test_dst_days_keep_quarter_ticks_and_keys():

@@ -75,8 +75,10 @@ def test_whole_default_day_captures_every_closing_line(rt, tmp_path):
     each line snapshot, labelled, and its closing snapshot lands 20-35 min before its tip; the closing-line
     SLA opens no alert."""
     import json
+    from datetime import time, timedelta
 
     from shared.adapters.bigquery import query
+    from shared.timeutil import et_at
     from tooling.sample_day.day import build
 
     result = run(DEFAULT_DATE, out_dir=tmp_path, rt=rt, progress=lambda s: None)
@@ -89,22 +91,43 @@ def test_whole_default_day_captures_every_closing_line(rt, tmp_path):
     )
     closing: dict[str, list[float]] = {}
     kinds: dict[str, list[str]] = {}
+    taken_at: dict[tuple[str, str], list] = {}
+
+    def summary_of(r: dict) -> dict:
+        return r["data_summary"] if isinstance(r["data_summary"], dict) else json.loads(r["data_summary"])
+
     for r in rows:
-        summary = r["data_summary"] if isinstance(r["data_summary"], dict) else json.loads(r["data_summary"])
+        summary = summary_of(r)
         opts = r["opts"] if isinstance(r["opts"], dict) else json.loads(r["opts"])
         teams = opts["params"]["teams"]
         assert r["status"] == "success"
         kinds.setdefault(teams, []).append(summary["snapshot_type"])
+        taken_at.setdefault((teams, summary["snapshot_type"]), []).append(r["triggered_at"])
         if summary["snapshot_type"] == "closing":
             closing.setdefault(teams, []).append((tips[teams] - r["triggered_at"]).total_seconds() / 60)
     assert set(closing) == set(tips)
     assert all(len(v) == 1 and 20 <= v[0] <= 35 for v in closing.values()), closing
-    assert all(k == ["open", "regular", "regular", "regular", "closing"] for k in kinds.values()), kinds
+    # The late scratch (the 18:00 report turns a Questionable of the last game to Doubtful) releases one
+    # extra snapshot of that game only, at the next quarter tick: the line after the news (issue 18 item 4).
+    late = max(build(DEFAULT_DATE).games, key=lambda g: (g.commence_utc, g.game_id)).teams
+    assert kinds[late].count("injury") == 1, kinds[late]
+    assert [k for k in kinds[late] if k != "injury"] == ["open", "regular", "regular", "regular", "closing"]
+    others = {t: k for t, k in kinds.items() if t != late}
+    assert all(k == ["open", "regular", "regular", "regular", "closing"] for k in others.values()), kinds
+    reports = query(
+        rt,
+        "SELECT triggered_at, data_summary FROM {dataset}.scraper_execution_log "
+        "WHERE scraper_name = 'nbac_injury_report' AND status = 'success'",
+    )
+    news = [r for r in reports if summary_of(r).get("injury_triggers")]
+    # One report carries the news (the one after SCRATCH_HOUR's list, fetched when it is due), and the
+    # snapshot follows it at the next quarter tick, before the tip.
+    assert len(news) == 1 and news[0]["triggered_at"] >= et_at(DEFAULT_DATE, time(18, 0)), news
+    assert taken_at[(late, "injury")] == [news[0]["triggered_at"] + timedelta(minutes=15)]
+    assert taken_at[(late, "injury")][0] < tips[late]
     assert "closing_line_captured" not in {a["rule"] for a in collect_alerts(rt)}
     # ...and not because it was never judged: the SLAs read from the day's records (quarter tick keys
     # included) judge every game's closing line OK.
-    from datetime import timedelta
-
     from shared.alerts import sla
     from shared.alerts.service import read_states
     from shared.timeutil import et_at
