@@ -68,15 +68,16 @@ ACCESS: dict[str, Access] = {
         reads_bucket=True,
         cas=("controller_slots", "alerts"),
         creates=("ticks",),
-        reads_prefixes=("runs",),
+        reads_prefixes=("runs", "quality"),  # quality: the cross-source SLA reads the comparison markers
         peeks_dead_letters=True,
     ),
     "cleanup": Access(
         handler="shared.cleanup.service",
-        writes=("scraper_execution_log", "cleanup_operations", "alerts"),
+        # source_comparisons + quality markers: the night's cross-source comparison (shared/quality)
+        writes=("scraper_execution_log", "cleanup_operations", "alerts", "source_comparisons"),
         reads_bucket=True,
         cas=("cleanup_runs", "alerts"),
-        creates=("ticks",),
+        creates=("ticks", "quality"),
         reads_prefixes=("runs",),
         peeks_dead_letters=True,
     ),

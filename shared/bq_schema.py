@@ -154,6 +154,30 @@ TABLES: dict[str, TableSpec] = {
             description="One row per alert life-cycle event (opened, repeated, resolved); the newest row of a "
             "key and opened_at is the alert's state.",
         ),
+        TableSpec(
+            "source_comparisons",
+            (
+                f("game_date", "DATE", "REQUIRED"),
+                f("game_id", "STRING", "REQUIRED"),
+                f("teams", "STRING"),
+                f("source", "STRING", "REQUIRED"),
+                f("reference", "STRING", "REQUIRED"),
+                f("players_compared", "INT64"),
+                f("matched", "INT64"),
+                f("agreeing", "INT64"),
+                f("agreement", "FLOAT64"),
+                f("disagreement_count", "INT64"),
+                f("disagreements", "JSON"),
+                f("unmatched", "JSON"),
+                f("operational_day", "DATE"),
+                f("compared_at", "TIMESTAMP"),
+                f("environment", "STRING"),
+            ),
+            partition_field="game_date",
+            clustering=("source",),
+            description="One row per final game and source: its player lines against the reference source's "
+            "(shared/quality); readers take one row per (game_id, source).",
+        ),
     )
 }
 

@@ -33,6 +33,8 @@ PREFIXES: dict[str, str] = {
     "notifier": ROOT + "notifier/",
     # scrapers: each injury report's player statuses (<ET date>/<HHMM>.json), so the next report lists changes
     "injury_status": ROOT + "injury_status/",
+    # cleanup: one marker per compared final game (<game date>/<game id>.json, create-only), its sources' counts
+    "quality": ROOT + "quality/",
 }
 
 

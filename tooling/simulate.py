@@ -261,6 +261,7 @@ def run(
     seed: int = 0,
     reset: bool = True,
     alert_webhook_url: str | None = None,
+    source_skew: dict[str, float] | None = None,
 ) -> SimulationResult:
     """Simulate operational day `d` end to end; returns the figures and the day's checks.
 
@@ -304,7 +305,7 @@ def run(
     else:
         from tooling.sample_day import build, install
 
-        day = build(d)
+        day = build(d, skew=source_skew)
         replay = Replay().start()
         install(replay, day)
         if upstream_faults:
@@ -317,6 +318,8 @@ def run(
         fn_env.update(day.env)
         fn_env["NBA_ORCH_FAULTS"] = SAMPLE_DAY_CRASH if faults is None else faults
         result.faults = [str(f) for f in day.faults]
+        for src, factor in sorted((source_skew or {}).items()):
+            result.faults.append(f"source skew: {src} box scores report minutes and points x{factor:g}")
         if fn_env["NBA_ORCH_FAULTS"]:
             result.faults.append(f"scraper run fault injected: {fn_env['NBA_ORCH_FAULTS']} (see tooling/faults.py)")
     from tooling.local.receiver import WebhookReceiver

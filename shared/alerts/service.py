@@ -124,6 +124,7 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
     keys = {k for ctrl, _ in ticks for k in ctrl}
     first = min([t for _, clean in ticks for t in clean] + [_key_instant(cfg, k) for k in keys], default=now)
     dead = dead_f.result()
+    quality = _quality_counts(rt, today)
     return [
         sla.DayState(
             day=d,
@@ -133,9 +134,24 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
             cleanup_ticks=clean,
             ticks_since=first,
             dead_letters=dead,
+            quality=quality if d == today else None,
         )
         for d, (ctrl, clean) in zip(days, ticks, strict=True)
     ]
+
+
+def _quality_counts(rt: Runtime, today: date) -> dict[str, tuple[int, int]] | None:
+    """The cross-source counts of the suspect window (None, one WARNING: unreadable, the rule not judged)."""
+    from shared.quality.config import load_quality_config
+    from shared.quality.window import read_window
+
+    try:
+        return read_window(rt, load_quality_config(), today)
+    except Exception as exc:  # noqa: BLE001 - an input missing is "not judged", never a false OK
+        from shared import log
+
+        log.warning(f"alerts: cross-source counts unreadable: {type(exc).__name__}")
+        return None
 
 
 def _key_instant(cfg: Config, key: str) -> datetime:

@@ -150,6 +150,8 @@ class DayState:
     decisions: tuple[int, int] | None = None  # (decisions, decisions without a reason)
     unnotified_files: tuple[str, ...] | None = None
     critical: tuple[int, int] | None = None  # (CRITICAL decisions, failed critical scraper runs)
+    # Cross-source box scores over the suspect window ending this day: source -> (players compared, agreeing)
+    quality: Mapping[str, tuple[int, int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -397,6 +399,22 @@ def _source_blocked(cfg: Config, rule: Rule, s: DayState, now: datetime) -> list
     return out
 
 
+def _source_agreement(cfg: Config, rule: Rule, s: DayState, now: datetime) -> list[Result] | None:
+    """A source whose players agree with the reference below the threshold (shared/quality) is suspect;
+    a source with fewer compared players than the minimum is not judged yet."""
+    if s.quality is None:
+        return None
+    floor, least = float(rule.p("min_agreement", 0.9)), int(rule.p("min_players", 20))
+    out = []
+    for src, (players, agreeing) in sorted(s.quality.items()):
+        if players < least:
+            continue
+        rate = agreeing / players
+        detail = f"{src}: {agreeing} of {players} players agree with the reference ({rate:.0%}, floor {floor:.0%})"
+        out.append(_ok(rule, src, rate >= floor, detail, None))
+    return out
+
+
 def _schema_drift(cfg: Config, rule: Rule, s: DayState, now: datetime) -> list[Result] | None:
     if s.runs is None:
         return None
@@ -471,6 +489,7 @@ KINDS: dict[str, Check] = {
     "decisions_have_reasons": _decisions_have_reasons,
     "files_without_notification": _files_without_notification,
     "no_critical_errors": _no_critical_errors,
+    "source_agreement": _source_agreement,
 }
 
 

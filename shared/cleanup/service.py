@@ -323,6 +323,9 @@ def _run_claimed(
         for i in range(0, len(rows), 500):
             chunk = rows[i : i + 500]
             bq.insert_rows(rt, LOG_TABLE, chunk, row_ids=[r["execution_id"] for r in chunk])
+    quality = None
+    if not tick.dry_run:  # the night's cross-source comparison once due (shared/quality/service.py)
+        quality = _quality_safely(rt, cfg, now)
     alerts = None
     if not tick.dry_run:  # the SLAs at this tick, before the run is recorded (failures logged, never fatal)
         from shared.alerts.service import evaluate_safely
@@ -333,12 +336,27 @@ def _run_claimed(
     summary = report.to_json(max_files=s.max_reported_files if max_files is None else max_files)
     if alerts is not None:
         summary["alerts"] = alerts
+    if quality:
+        summary["quality"] = quality
     fields = {k: v for k, v in summary.items() if k != "missing_files"}
     if len(missing) >= s.warn_missing_threshold:
         log.warning(f"cleanup: {len(missing)} files were missing their notification", **fields)
     else:
         log.info("cleanup: reconciled", **fields)
     return summary
+
+
+def _quality_safely(rt: Runtime, cfg: Config, now: datetime) -> list[dict[str, Any]] | None:
+    """The comparison is an extra of the tick: a failure is one ERROR line and is retried at the next tick
+    (nothing was marked done), never a failed cleanup run."""
+    from shared import log
+    from shared.quality.service import run_due
+
+    try:
+        return run_due(rt, cfg, now)
+    except Exception as exc:  # noqa: BLE001 - logged, scrubbed, retried by the next tick
+        log.error(f"cleanup: source comparison failed: {scrub(f'{type(exc).__name__}: {exc}')[:300]}")
+        return None
 
 
 def handle(msg: PubSubMessage) -> dict[str, Any]:

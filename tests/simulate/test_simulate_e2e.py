@@ -126,6 +126,13 @@ def test_whole_default_day_captures_every_closing_line(rt, tmp_path):
     assert taken_at[(late, "injury")] == [news[0]["triggered_at"] + timedelta(minutes=15)]
     assert taken_at[(late, "injury")][0] < tips[late]
     assert "closing_line_captured" not in {a["rule"] for a in collect_alerts(rt)}
+    # The 04:45 cleanup tick compared the night's box scores (issue 21): every source agrees on every player.
+    quality = query(rt, "SELECT game_id, source, players_compared, agreeing FROM {dataset}.source_comparisons")
+    assert {(r["game_id"], r["source"]) for r in quality} == {
+        (g.game_id, s) for g in build(DEFAULT_DATE).games for s in ("nba_cdn", "balldontlie")
+    }
+    assert all(r["agreeing"] == r["players_compared"] > 0 for r in quality), quality
+    assert "source_agreement" not in {a["rule"] for a in collect_alerts(rt)}
     # ...and not because it was never judged: the SLAs read from the day's records (quarter tick keys
     # included) judge every game's closing line OK.
     from shared.alerts import sla

@@ -46,7 +46,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="answer this share of upstream requests with a random fault (500/503/429/timeout/garbage)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random upstream faults")
+    p.add_argument(
+        "--source-skew",
+        action="append",
+        default=[],
+        metavar="SOURCE=F",
+        help="that source's box scores report minutes and points times F (e.g. balldontlie=0.5): the "
+        "cross-source comparison should flag it (repeatable)",
+    )
     p.set_defaults(func=_simulate)
+
+
+def parse_skew(values: list[str]) -> dict[str, float]:
+    """["balldontlie=0.5"] -> {"balldontlie": 0.5} (ValueError on a bad item)."""
+    import math
+
+    out = {}
+    for v in values:
+        src, sep, factor = v.partition("=")
+        f = float(factor) if sep else float("nan")
+        if not src or not math.isfinite(f) or f < 0:
+            raise ValueError(f"--source-skew {v!r}: expected SOURCE=FACTOR with a finite factor >= 0")
+        out[src] = f
+    return out
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -62,6 +84,13 @@ def _simulate(args: argparse.Namespace) -> int:
 
             d = DEFAULT_DATE
         hours = {int(h) for h in args.hours.split(",")} if args.hours else None
+        skew = parse_skew(args.source_skew)
+        if skew:
+            from tooling.sample_day.day import SKEWABLE
+
+            bad = sorted(set(skew) - set(SKEWABLE))
+            if bad:
+                raise ValueError(f"--source-skew: cannot skew {', '.join(bad)} (skewable: {', '.join(SKEWABLE)})")
     except ValueError as exc:
         print(f"nba-orch simulate: {exc}", file=sys.stderr)
         return 2
@@ -79,6 +108,7 @@ def _simulate(args: argparse.Namespace) -> int:
             duplicates=args.duplicate_deliveries,
             upstream_faults=args.upstream_fault_rate,
             seed=args.seed,
+            source_skew=skew,
         )
     except StackError as exc:
         print(f"nba-orch simulate: {exc}", file=sys.stderr)

@@ -50,9 +50,10 @@ def _pct(made: int, att: int) -> float:
     return round(made / att, 7) if att else 0
 
 
-def _line(ln: Line) -> dict[str, Any]:
+def _line(ln: Line, skew: float = 1.0) -> dict[str, Any]:
+    """One player's line; `skew` scales minutes and points (a simulated faulty source, `--source-skew`)."""
     return {
-        "min": f"{ln.seconds // 60:02d}",
+        "min": f"{round(ln.seconds * skew) // 60:02d}",
         "fgm": ln.fgm,
         "fga": ln.fga,
         "fg_pct": _pct(ln.fgm, ln.fga),
@@ -70,19 +71,20 @@ def _line(ln: Line) -> dict[str, Any]:
         "blk": ln.blk,
         "turnover": ln.tov,
         "pf": ln.pf,
-        "pts": ln.pts,
+        "pts": round(ln.pts * skew),
         "player": player_object(ln.player),
     }
 
 
-def _box_team(gd: GameDay, tri: str) -> dict[str, Any]:
+def _box_team(gd: GameDay, tri: str, skew: float) -> dict[str, Any]:
     lines = list(gd.lines[tri]) + [Line(player=i.player) for i in gd.inactive[tri]]
     lines.sort(key=lambda ln: (not ln.played, not ln.starter, ln.player.last))
-    return {**team_object(tri), "players": [_line(ln) for ln in lines]}
+    return {**team_object(tri), "players": [_line(ln, skew) for ln in lines]}
 
 
-def box_scores(world: World) -> bytes:
-    """/box_scores?date=D: every game of the date, final, with both teams' player lines (one page, no meta)."""
+def box_scores(world: World, skew: float = 1.0) -> bytes:
+    """/box_scores?date=D: every game of the date, final, with both teams' player lines (one page, no meta).
+    `skew` scales every player's minutes and points (the team scores stay true, as in the real incident)."""
     data = []
     for gd in world.game_days:
         data.append(
@@ -95,8 +97,8 @@ def box_scores(world: World) -> bytes:
                 "postseason": False,
                 "home_team_score": gd.home_score,
                 "visitor_team_score": gd.away_score,
-                "home_team": _box_team(gd, gd.home),
-                "visitor_team": _box_team(gd, gd.away),
+                "home_team": _box_team(gd, gd.home, skew),
+                "visitor_team": _box_team(gd, gd.away, skew),
             }
         )
     return dumps({"data": data})

@@ -164,8 +164,17 @@ def _snapshot_times(gd: Any) -> list[Any]:
     return sorted(set(out))
 
 
-def build(d: date = DEFAULT_DATE) -> SampleDay:
-    """The sample day of date `d` (deterministic: seeded by the date and its season, no wall clock)."""
+# Sources whose answers `build(skew=...)` can distort (a simulated faulty source: `simulate --source-skew`).
+SKEWABLE = ("balldontlie",)
+
+
+def build(d: date = DEFAULT_DATE, skew: dict[str, float] | None = None) -> SampleDay:
+    """The sample day of date `d` (deterministic: seeded by the date and its season, no wall clock).
+    `skew` (source -> factor): that source's box scores report minutes and points times the factor."""
+    skew = dict(skew or {})
+    unknown = sorted(set(skew) - set(SKEWABLE))
+    if unknown:
+        raise ValueError(f"cannot skew {', '.join(unknown)} (skewable: {', '.join(SKEWABLE)})")
     w = build_world(d)
     ymd = f"{d:%Y%m%d}"
     routes: list[RouteDef] = []
@@ -218,7 +227,8 @@ def build(d: date = DEFAULT_DATE) -> SampleDay:
         "text/html",
         (("Retry-After", "1"),),
     )
-    add(_route("bdl_box_scores", bdl_api, "/v1/box_scores", unavailable, _ok(bdl.box_scores(w)),
+    bdl_box = _ok(bdl.box_scores(w, skew.get("balldontlie", 1.0)))
+    add(_route("bdl_box_scores", bdl_api, "/v1/box_scores", unavailable, bdl_box,
                query={"date": d.isoformat()}, headers=BDL_AUTH))  # fmt: skip
     for gd in w.game_days:
         # one boxscoretraditionalv3 answer per game, read by both NBA.com stats box score scrapers
