@@ -1,4 +1,5 @@
-"""`nba-orch local up | down | status`: the Pub/Sub emulator, bqemulator and fake-gcs-server on 127.0.0.1.
+"""`nba-orch local up | down | status`: the Pub/Sub emulator, bqemulator and fake-gcs-server on 127.0.0.1
+(with `--functions`, also the pipeline's functions: tooling/local/pipeline.py).
 
 `up` starts what is not already running (a second `up` is harmless), waits until each answers, provisions
 topics, subscriptions, dataset, tables and bucket, and records the PIDs it started in a state file; `down`
@@ -306,7 +307,8 @@ def _wait(service: str, pid: int, ports: Ports, project: str, timeout: float) ->
     raise StackError(f"{service} emulator did not answer within {timeout:.0f} s (log {log}):\n{tail}")
 
 
-def _stop_pid(pid: int) -> None:
+def stop_pid(pid: int) -> None:
+    """SIGTERM the process group `pid` leads (each child is started in its own), SIGKILL after 5 s."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -342,8 +344,13 @@ def _write_state(state: dict[str, Any]) -> None:
 SERVICES = ("pubsub", "gcs", "bigquery")
 
 
-def up(project: str | None = None, *, provision: bool = True) -> dict[str, Any]:
-    """Start (or reuse) the stack; returns the state with `env` and which services this call `started`."""
+def up(
+    project: str | None = None, *, provision: bool = True, functions: bool = False, replay_day: str | None = None
+) -> dict[str, Any]:
+    """Start (or reuse) the stack; returns the state with `env` and which services this call `started`.
+
+    `functions`: also the pipeline's functions, wired to their topics, and with `replay_day` the replay server
+    of that sample day (tooling/local/pipeline.py); they are recorded in the same state file."""
     from shared.runtime import Runtime
 
     state = read_state() or {}
@@ -378,17 +385,23 @@ def up(project: str | None = None, *, provision: bool = True) -> dict[str, Any]:
             cmd = bq_emulator_cmd(ports, project)
         pid = _start(service, cmd, env)
         pids[service] = pid
-        _write_state({"project": project, "ports": ports.__dict__, "pids": pids, "env": env})
+        _write_state({**state, "project": project, "ports": ports.__dict__, "pids": pids, "env": env})
         _wait(service, pid, ports, project, timeouts[service])
         started.append(service)
-    state = {"project": project, "ports": ports.__dict__, "pids": pids, "env": env}
+    extra = {k: state[k] for k in ("functions", "replay") if state.get(k)}
+    state = {"project": project, "ports": ports.__dict__, "pids": pids, "env": env, **extra}
     _write_state(state)
-    if provision:
-        _with_env(env, lambda: _provision_all(rt))
+    if provision or functions:
+        with_env(env, lambda: _provision_all(rt))
+    if functions:
+        from tooling.local import pipeline
+
+        state.update(with_env(env, lambda: pipeline.start(state, rt, replay_day)))
+        _write_state(state)
     return {**state, "started": started}
 
 
-def _with_env(env: dict[str, str], fn: Any) -> Any:
+def with_env(env: dict[str, str], fn: Any) -> Any:
     from shared import clients
 
     saved = {k: os.environ.get(k) for k in env}
@@ -408,7 +421,7 @@ def _with_env(env: dict[str, str], fn: Any) -> Any:
 def _provision_topics(rt: Any, env: dict[str, str]) -> None:
     from tooling.provision import ensure_topics
 
-    _with_env(env, lambda: ensure_topics(rt))
+    with_env(env, lambda: ensure_topics(rt))
 
 
 def _provision_all(rt: Any) -> dict[str, Any]:
@@ -425,15 +438,19 @@ def down(only: list[str] | None = None) -> list[str]:
     if not state:
         return []
     stopped = []
+    if only is None:  # the functions and the replay server first, while Pub/Sub still answers
+        from tooling.local import pipeline
+
+        stopped += pipeline.stop(state)
     pids = state.get("pids", {})
     for service, pid in list(pids.items()):
         if only is not None and service not in only:
             continue
         if pid_alive(pid):
-            _stop_pid(pid)
+            stop_pid(pid)
             stopped.append(service)
         pids.pop(service)
-    if pids:
+    if pids or state.get("functions") or state.get("replay"):
         _write_state(state)
     else:
         _state_file().unlink(missing_ok=True)
@@ -454,6 +471,9 @@ def status() -> dict[str, Any]:
             "answers": answers(service, ports, project),
             "port": {"pubsub": ports.pubsub, "gcs": ports.gcs, "bigquery": ports.bigquery}[service],
         }
+    from tooling.local import pipeline
+
+    out["functions"] = pipeline.describe(state)
     out["env"] = stack_env(ports, project)
     return out
 
