@@ -494,8 +494,8 @@ def test_plan_of_an_empty_project_lists_everything_and_changes_nothing(fake_clou
     assert "+ scheduler job nba-orch-cleanup" in steps and "+ dashboard nba-orch" in steps
     # a new function's trigger is only known once it is deployed
     assert (
-        "? function nba-orch-scrapers trigger: decided once the changes above are made (needs trigger:scrapers, trigger_region:scrapers)"
-        in pending
+        "? function nba-orch-scrapers trigger: decided once the changes above are made "
+        "(needs trigger:scrapers, trigger_region:scrapers)" in pending
     )
     assert re.search(r"^Plan: \d+ to create, 2 to update, \d+ decided after those; \d+ unchanged\.$", res.stdout, re.M)
     # every command printed is one the first deploy runs (placeholders aside)
