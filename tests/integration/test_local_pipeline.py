@@ -76,6 +76,11 @@ def test_publishing_by_hand_walk_through(stack, tmp_path: Path) -> None:
         state = json.loads(state_file.read_text())
         ours = [*(f["pid"] for f in state["functions"].values()), state["replay"]["pid"], *state["pids"].values()]
         assert sorted(state["functions"]) == sorted(t for t, _ in PIPELINE) and state["pids"] == {}
+        again = _run(["nba-orch", "local", "up", "--functions", "--replay-day", DAY], env)  # idempotent
+        assert again.returncode == 0, again.stderr
+        assert json.loads(state_file.read_text())["functions"] == state["functions"]
+        other = _run(["nba-orch", "local", "up", "--functions", "--replay-day", "2025-01-16"], env)
+        assert other.returncode == 1 and "already running with replay day 2025-01-15" in other.stderr
 
         status = _run(["nba-orch", "local", "status"], env)
         assert status.returncode == 0, status.stdout + status.stderr
