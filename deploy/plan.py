@@ -34,6 +34,29 @@ PHASES = {
     7: "Cloud Scheduler jobs",
     8: "Cloud Monitoring: log-based metrics, notification channels, alert policies, dashboard",
 }
+# `deploy --only`: the kinds of resource, each a phase's steps except the APIs and all IAM bindings.
+PHASE_CATEGORIES = {
+    1: "accounts",
+    2: "pubsub",
+    3: "bigquery",
+    4: "storage",
+    5: "secrets",
+    6: "functions",
+    7: "scheduler",
+    8: "monitoring",
+}
+CATEGORIES = (
+    "apis",
+    "accounts",
+    "iam",
+    "pubsub",
+    "bigquery",
+    "storage",
+    "secrets",
+    "functions",
+    "scheduler",
+    "monitoring",
+)
 TICK_BODY = json.dumps({"v": 1, "source": "SCHEDULER"}, separators=(",", ":"))
 INVOKER_ROLE = "roles/run.invoker"
 # BigQuery shows dataset-level grants with their legacy names.
@@ -48,6 +71,10 @@ _BQ_TYPES = {"INT64": "INTEGER", "FLOAT64": "FLOAT", "BOOL": "BOOLEAN", "STRUCT"
 
 class DeployError(RuntimeError):
     """The deploy cannot continue; the message says what to do."""
+
+
+class MissingFact(DeployError):
+    """A step needs a fact an earlier step records, and that step did not record it."""
 
 
 @dataclass(frozen=True)
@@ -72,17 +99,24 @@ class Ctx:
     build_dir: Path
     source_root: Path
     dry_run: bool = False
+    plan: bool = False  # --plan: describes only; a fact not learnt (its resource is to be made) is a placeholder
+    environment: str = "prod"
     facts: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    placeholders: list[str] = field(default_factory=list)  # --plan: the facts a step used without knowing them
 
     def fact(self, key: str, placeholder: Any) -> Any:
-        """A fact from an earlier describe; in a dry run (nothing described) a readable placeholder."""
+        """A fact from an earlier describe; in a dry run (nothing described) a readable placeholder, and in a
+        plan too when the resource it comes from does not exist yet (noted in `placeholders`)."""
         if key in self.facts:
             return self.facts[key]
+        if self.plan:
+            self.placeholders.append(key)
+            return placeholder
         if self.dry_run:
             return placeholder
-        raise DeployError(f"internal: {key} was not learnt from an earlier step")
+        raise MissingFact(f"{key} is learnt from a step that was not run (deploy --only?): deploy without --only first")
 
     def gcloud(self, *args: str, json_out: bool = False, quiet: bool = False, timeout: float = 300.0) -> Cmd:
         argv = ["gcloud", *args, f"--project={self.project}"]
@@ -138,6 +172,10 @@ class Step:
     preview_note = "if different (only the differing settings are passed)"  # --dry-run heading of updates
     updates_with_create = False  # the create command also updates (so --dry-run prints it once)
     empty_is_missing = False  # describe is a filtered `list`: an empty answer means "missing"
+    # --plan: what a step that cannot create its resource (a policy, a listing) will find once the resource it
+    # belongs to is created earlier in the same deploy; None: unknown, shown as decided after those changes.
+    planned_state: Any = None
+    category = ""  # --only: "" means the phase's (PHASE_CATEGORIES)
 
     def __init__(self, label: str) -> None:
         self.label = label
@@ -176,6 +214,7 @@ def _get(obj: Any, *path: str, default: Any = None) -> Any:
 
 class ProjectLookup(Step):
     creatable = False
+    category = "apis"
 
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.gcloud("projects", "describe", ctx.project, json_out=True)
@@ -192,6 +231,7 @@ class ProjectLookup(Step):
 
 class Apis(Step):
     creatable = False
+    category = "apis"
     preview_note = "enables those not enabled yet"
 
     def describe(self, ctx: Ctx) -> Cmd:
@@ -242,6 +282,11 @@ class ServiceAccount(Step):
         return [ctx.gcloud("iam", "service-accounts", "update", email, f"--description={self.sa.description}")]
 
 
+def step_category(step: Step) -> str:
+    """The `--only` kind of a step."""
+    return step.category or PHASE_CATEGORIES[step.phase]
+
+
 def policy_pairs(policy: Any) -> set[tuple[str, str]]:
     """(member, role) pairs of an IAM policy, ignoring conditional bindings (we never make those)."""
     pairs = set()
@@ -257,6 +302,8 @@ class IamPolicy(Step):
     """Bindings on one resource's IAM policy: adds the missing (member, role) pairs, never removes others."""
 
     creatable = False
+    category = "iam"
+    planned_state: Any = {"bindings": []}  # the policy of a resource just created
     preview_note = "one command per binding missing from the policy"
 
     def __init__(self, label: str, phase: int, get: list[str], add: list[str], pairs: Any) -> None:
@@ -706,6 +753,8 @@ class BucketIam(Step):
 
     phase = 4
     creatable = False
+    category = "iam"
+    planned_state: Any = {"bindings": []}
     preview_note = "one command per binding missing from the policy (and per legacy grant to revoke)"
 
     def __init__(self) -> None:
@@ -768,6 +817,7 @@ class BucketNotification(Step):
 
     phase = 4
     creatable = False
+    planned_state: Any = []  # a new bucket has no notification
     preview_note = "if missing, different or duplicated (deletes the extra or wrong ones, creates one)"
 
     def __init__(self) -> None:
@@ -901,6 +951,8 @@ class SecretVersions(Step):
         super().__init__(f"secret {secret_id(env_var)} versions")
         self.env_var, self.id = env_var, secret_id(env_var)
         self.functions = functions or []
+
+    planned_state: Any = []  # a secret is created empty
 
     def describe(self, ctx: Ctx) -> Cmd:
         return ctx.gcloud("secrets", "versions", "list", self.id, json_out=True)

@@ -33,13 +33,6 @@ from shared.timeutil import et_at, iso_utc, to_et
 # acknowledged anyway; cleanup must republish the missed notification.
 SAMPLE_DAY_CRASH = "after_write:bdl_standings:lose:1"
 TICK_FUNCTIONS = {"locker_tick": "schedule_locker", "controller_tick": "master_controller", "cleanup_tick": "cleanup"}
-# The notifier's settings (secrets) passed from this process to the functions it runs.
-ALERT_SETTINGS = (
-    "NBA_ORCH_ALERT_WEBHOOK_URL",
-    "NBA_ORCH_SMTP_URL",
-    "NBA_ORCH_ALERT_EMAIL_TO",
-    "NBA_ORCH_ALERT_EMAIL_FROM",
-)
 _ORDER = {"locker_tick": 0, "controller_tick": 1, "cleanup_tick": 2}
 
 
@@ -277,7 +270,7 @@ def run(
     from shared.adapters.pubsub import publish
     from shared.config import get_config
     from tooling.local import stack
-    from tooling.local.functions import FunctionProcess, LogTail, wire
+    from tooling.local.functions import ALERT_SETTINGS, NOTIFIER, PIPELINE, FunctionProcess, LogTail, start_wired
     from tooling.local.replay import Replay
     from tooling.status import collect, evaluate
 
@@ -303,6 +296,7 @@ def run(
     if live:
         say("live mode: scrapers call the real upstream APIs; a source without its key is skipped")
     else:
+        from tooling.local.replay_day import sample_day_env
         from tooling.sample_day import build, install
 
         day = build(d, skew=source_skew)
@@ -311,11 +305,7 @@ def run(
         if upstream_faults:
             replay.chaos(upstream_faults, seed=seed, timeout_delay=float(fn_env.get("NBA_ORCH_HTTP_TIMEOUT", 2)) + 1)
             fn_env.setdefault("NBA_ORCH_HTTP_TIMEOUT", "2")
-        fn_env["NBA_ORCH_UPSTREAM_OVERRIDE"] = replay.url
-        for k in ("BALLDONTLIE_API_KEY", "ODDS_API_KEY", "BETTINGPROS_API_KEY"):
-            fn_env[k] = "sample-day-key"
-        fn_env["BIGDATABALL_SERVICE_ACCOUNT_JSON"] = "{}"
-        fn_env.update(day.env)
+        fn_env.update(sample_day_env(replay.url, day))
         fn_env["NBA_ORCH_FAULTS"] = SAMPLE_DAY_CRASH if faults is None else faults
         result.faults = [str(f) for f in day.faults]
         for src, factor in sorted((source_skew or {}).items()):
@@ -334,26 +324,10 @@ def run(
         receiver = WebhookReceiver().start()
         fn_env["NBA_ORCH_ALERT_WEBHOOK_URL"] = receiver.url
     published: list[float] = []  # monotonic publish time of each tick
-    pubsub_cfg = cfg.pubsub
     procs: dict[str, FunctionProcess] = {}
     quiet: Quiescence | None = None
     try:
-        roles = (("scrapers", "scraper_requests"), *((v, k) for k, v in TICK_FUNCTIONS.items()), ("notifier", "alerts"))
-        for target, key in roles:
-            fn = FunctionProcess(target, env=fn_env, log_path=out_dir / f"{target}.log").start()
-            procs[target] = fn
-            # `duplicates` > 1 wires that many push subscriptions: every message is then delivered that many
-            # times, concurrently (the at-least-once fault, for real).
-            for i in range(max(1, duplicates)):
-                wire(
-                    rt,
-                    fn,
-                    key,
-                    name=f"{rt.topic(key)}-push" + (f"-{i + 1}" if i else ""),
-                    max_delivery_attempts=pubsub_cfg.max_delivery_attempts,
-                    min_backoff=pubsub_cfg.min_retry_backoff_seconds,
-                    max_backoff=pubsub_cfg.max_retry_backoff_seconds,
-                )
+        start_wired(rt, (*PIPELINE, NOTIFIER), env=fn_env, log_dir=out_dir, procs=procs, duplicates=duplicates)
         quiet = Quiescence(rt, procs["scrapers"].log_path)
         tails = {k: LogTail(procs[v].log_path) for k, v in TICK_FUNCTIONS.items()}
         t_start = time.monotonic()

@@ -471,3 +471,119 @@ def test_scrapers_may_create_but_not_delete_and_claims_are_confined_to_their_pre
     for sub in first_deploy.state["subscriptions"].values():
         if sub["name"].rsplit("/", 1)[-1].startswith("eventarc-"):
             assert sub["ackDeadlineSeconds"] >= 180
+
+
+# ---------------------------------------------------------------------------------------------------------
+# deploy --plan: the describes only, then what would change (exit 2) or nothing (exit 0)
+
+
+def _planned(stdout: str) -> tuple[list[str], list[str], list[str]]:
+    """(step lines, the commands printed under them, the pending lines) of a plan's output."""
+    steps = [line for line in stdout.splitlines() if line[:2] in ("+ ", "~ ")]
+    cmds = [line[4:] for line in stdout.splitlines() if line.startswith("    ")]
+    pending = [line for line in stdout.splitlines() if line.startswith("? ")]
+    return steps, cmds, pending
+
+
+def test_plan_of_an_empty_project_lists_everything_and_changes_nothing(fake_cloud: FakeCloud) -> None:
+    res = fake_cloud.deploy("--plan")
+    assert res.returncode == 2, res.stderr
+    assert fake_cloud.mutations() == [] and fake_cloud.calls(), "a plan runs describes only"
+    steps, cmds, pending = _planned(res.stdout)
+    assert "+ topic locker_tick" in steps and "+ function nba-orch-scrapers" in steps
+    assert "+ scheduler job nba-orch-cleanup" in steps and "+ dashboard nba-orch" in steps
+    # a new function's trigger is only known once it is deployed
+    assert (
+        "? function nba-orch-scrapers trigger: decided once the changes above are made "
+        "(needs trigger:scrapers, trigger_region:scrapers)" in pending
+    )
+    assert re.search(r"^Plan: \d+ to create, 2 to update, \d+ decided after those; \d+ unchanged\.$", res.stdout, re.M)
+    # every command printed is one the first deploy runs (placeholders aside)
+    first = fake_cloud.deploy()
+    assert first.returncode == 0, first.stderr
+    ran = set(normalise(fake_cloud.mutations(), fake_cloud.build_dir))
+    assert [c for c in normalise([shlex.split(c) for c in cmds], fake_cloud.build_dir) if c not in ran] == []
+
+
+def test_plan_of_a_fully_deployed_project_has_no_changes(deployed: FakeCloud) -> None:
+    res = deployed.deploy("--plan")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert re.search(r"^No changes: \d+ resources match\.$", res.stdout, re.M)
+    assert _planned(res.stdout) == ([], [], [])
+    assert deployed.mutations() == []
+
+
+def test_plan_of_a_partly_deployed_project_shows_what_the_deploy_then_does(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    del state["functions"]["nba-orch-notifier"]  # never deployed
+    state["jobs"]["nba-orch-cleanup"]["schedule"] = "0 * * * *"  # drifted
+    state["services"].remove("monitoring.googleapis.com")  # turned off by hand
+    deployed.save(state)
+    res = deployed.deploy("--plan")
+    assert res.returncode == 2, res.stderr
+    assert deployed.mutations() == []
+    steps, cmds, pending = _planned(res.stdout)
+    assert steps == [
+        "~ enabled APIs (enabling monitoring.googleapis.com)",
+        "+ function nba-orch-notifier",
+        "~ scheduler job nba-orch-cleanup (nba-orch-cleanup: schedule '0 * * * *' -> '*/15 * * * *')",
+    ]
+    assert [p.split(":")[0] for p in pending] == [
+        "? function nba-orch-notifier invoker IAM",
+        "? function nba-orch-notifier trigger",
+        "? function nba-orch-notifier subscription IAM",
+        "? function nba-orch-notifier delivery policy",
+    ]
+    assert "Plan: 1 to create, 2 to update, 4 decided after those;" in res.stdout
+    # the deploy does what the plan printed, then the steps the plan could not decide yet
+    deployed.clear_calls()
+    done = deployed.deploy()
+    assert done.returncode == 0, done.stderr
+    muts = normalise(deployed.mutations(), deployed.build_dir)
+    assert muts[: len(cmds) - 1] == normalise([shlex.split(c) for c in cmds[:-1]], deployed.build_dir)
+    assert muts[-1] == normalise([shlex.split(cmds[-1])], deployed.build_dir)[0]  # the scheduler job, last
+    between = [m.split(" --")[0] for m in muts[len(cmds) - 1 : -1]]
+    # (the new trigger's subscription gets its bindings and policy; the service's invoker binding survived)
+    assert between and all(m.startswith("gcloud pubsub subscriptions ") for m in between), between
+    assert any("notifier" in m for m in between)
+    assert deployed.deploy("--plan").returncode == 0
+
+
+def test_only_functions_changes_the_functions_only(deployed: FakeCloud, tmp_path: Path) -> None:
+    settings = edited_copy(
+        REPO / "deploy" / "settings.yaml",
+        tmp_path / "settings.yaml",
+        lambda d: d["functions"]["scrapers"].update(memory="2Gi"),
+    )
+    state = deployed.state()
+    state["jobs"]["nba-orch-cleanup"]["schedule"] = "0 * * * *"
+    deployed.save(state)
+    plan = deployed.deploy("--plan", "--only", "functions", "--settings", str(settings))
+    assert plan.returncode == 2 and "only functions" in plan.stdout
+    assert _planned(plan.stdout)[0] == ["~ function nba-orch-scrapers (nba-orch-scrapers: memory: '1Gi' -> '2Gi')"]
+    res = deployed.deploy("--only", "functions", "--settings", str(settings))
+    assert res.returncode == 0, res.stderr
+    assert [m[:4] for m in deployed.mutations()] == [["gcloud", "functions", "deploy", "nba-orch-scrapers"]]
+    assert deployed.state()["jobs"]["nba-orch-cleanup"]["schedule"] == "0 * * * *"  # not its kind: left alone
+    assert deployed.deploy("--plan", "--only", "scheduler").returncode == 2
+
+
+def test_only_and_environment_are_checked(fake_cloud: FakeCloud) -> None:
+    res = fake_cloud.deploy("--plan", "--only", "functions,lambdas")
+    assert res.returncode == 1 and "--only: unknown lambdas; choose from apis, accounts, iam" in res.stderr
+    res = fake_cloud.deploy("--environment", "Prod!", "--dry-run")
+    assert res.returncode == 1 and "bad environment 'Prod!'" in res.stderr
+    assert fake_cloud.calls() == []
+
+
+def test_environment_names_labels_the_functions_variable_and_the_bucket(fake_cloud: FakeCloud) -> None:
+    res = fake_cloud.deploy("--environment", "staging", "--dry-run")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    topic = next(line for line in lines if line.startswith("gcloud pubsub topics create nba-orch-schedule-locker-tick"))
+    assert "--labels=managed-by=nba-orch,environment=staging" in topic
+    fn = next(line for line in lines if line.startswith("gcloud functions deploy nba-orch-scrapers"))
+    assert "NBA_ORCH_ENVIRONMENT=staging" in fn and "NBA_ORCH_BUCKET=nba-scraped-data-staging" in fn
+    assert any(line.startswith("gcloud storage buckets create gs://nba-scraped-data-staging") for line in lines)
+    prod = fake_cloud.deploy("--dry-run").stdout
+    assert "NBA_ORCH_ENVIRONMENT=prod" in prod and "gs://nba-scraped-data " in prod

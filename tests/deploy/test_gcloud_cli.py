@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.conftest import PROJECT, REPO
+from tests.deploy.conftest import INITIAL_STATE, PROJECT, REPO, make_fake
 
 GCLOUD = shutil.which("gcloud")
 BQ = shutil.which("bq")
@@ -61,19 +61,25 @@ def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> list[list[str]]:
-    """The command lines of `deploy.sh --dry-run` and `teardown.sh --dry-run`."""
+    """The command lines of `deploy.sh --dry-run` (in prod and in another environment), `teardown.sh
+    --dry-run`, and of `deploy.sh --plan` against an empty stand-in project (real facts, not placeholders)."""
     build = tmp_path_factory.mktemp("build")
     lines: list[list[str]] = []
-    for script in ("deploy.sh", "teardown.sh"):
+    for script, extra in (("deploy.sh", []), ("deploy.sh", ["--environment", "staging"]), ("teardown.sh", [])):
         res = subprocess.run(
-            [str(REPO / "deploy" / script), "--project", PROJECT, "--build-dir", str(build), "--dry-run"],
+            [str(REPO / "deploy" / script), "--project", PROJECT, "--build-dir", str(build), "--dry-run", *extra],
             capture_output=True,
             text=True,
             timeout=120,
             check=True,
         )
         lines += [shlex.split(line) for line in res.stdout.splitlines() if line and not line.startswith("#")]
-    return lines
+    fake = make_fake(tmp_path_factory.mktemp("plan"), json.loads(json.dumps(INITIAL_STATE)))
+    res = fake.deploy("--plan")
+    assert res.returncode == 2, res.stderr
+    planned = [shlex.split(line[4:]) for line in res.stdout.splitlines() if line.startswith("    ")]
+    assert len(planned) > 100
+    return lines + planned
 
 
 def run_batch(commands: list[list[str]], env: dict[str, str]) -> list[dict]:

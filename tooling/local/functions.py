@@ -35,6 +35,16 @@ FUNCTIONS = {
     "cleanup": "cleanup_tick",
     "scrapers": "scraper_requests",
 }
+NOTIFIER = ("notifier", "alerts")
+# The order the pipeline starts in: the scrapers listen before any tick can fan out requests to them.
+PIPELINE = (("scrapers", "scraper_requests"), *((t, k) for t, k in FUNCTIONS.items() if t != "scrapers"))
+# The notifier's settings (secrets): it is started when one of them is set.
+ALERT_SETTINGS = (
+    "NBA_ORCH_ALERT_WEBHOOK_URL",
+    "NBA_ORCH_SMTP_URL",
+    "NBA_ORCH_ALERT_EMAIL_TO",
+    "NBA_ORCH_ALERT_EMAIL_FROM",
+)
 
 
 def free_port() -> int:
@@ -172,3 +182,42 @@ class LogTail:
                 except ValueError:
                     continue
         return out
+
+
+def start_wired(
+    rt: Runtime,
+    roles: tuple[tuple[str, str], ...],
+    *,
+    env: dict[str, str],
+    log_dir: Path,
+    procs: dict[str, FunctionProcess],
+    duplicates: int = 1,
+    name: str = "push",
+) -> dict[str, list[str]]:
+    """Start each (function, topic key) of `roles` and wire it by push subscription with the deployed dead-letter
+    and retry policy (shared/config pubsub); returns function -> its subscription paths.
+
+    Fills `procs` as it goes, so the caller's `finally` stops what was started even when a later one fails.
+    `duplicates` > 1 wires that many subscriptions per topic: every message is then delivered that many times,
+    concurrently (the at-least-once fault, for real). Subscriptions are named `<topic>-<name>[-i]`.
+    """
+    from shared.config import get_config
+
+    policy = get_config().pubsub
+    subs: dict[str, list[str]] = {}
+    for target, key in roles:
+        fn = FunctionProcess(target, env=env, log_path=log_dir / f"{target}.log").start()
+        procs[target] = fn
+        subs[target] = [
+            wire(
+                rt,
+                fn,
+                key,
+                name=f"{rt.topic(key)}-{name}" + (f"-{i + 1}" if i else ""),
+                max_delivery_attempts=policy.max_delivery_attempts,
+                min_backoff=policy.min_retry_backoff_seconds,
+                max_backoff=policy.max_retry_backoff_seconds,
+            )
+            for i in range(max(1, duplicates))
+        ]
+    return subs

