@@ -90,10 +90,14 @@ def test_shipped_settings_are_valid_and_least_privilege() -> None:
         assert not {"roles/owner", "roles/editor", "roles/viewer"} & set(roles)
         assert set(sa.project) <= {"roles/bigquery.jobUser"}
     with_secrets = {k: set(fn.secrets) for k, fn in s.functions.items() if fn.secrets}
-    # The scrapers get the catalogue's upstream credentials and nothing else; the notifier its channels only.
+    # The scrapers get the catalogue's upstream credentials and nothing else; the notifier its channels only;
+    # the locker, which runs the schedule scraper in-process, only that scraper source's proxy.
+    cfg = get_config()
+    schedule_source = cfg.sources[cfg.scrapers[cfg.controller.schedule_scraper].source]
     assert with_secrets == {
-        "scrapers": set(api_key_secrets(get_config())),
+        "scrapers": set(api_key_secrets(cfg)),
         "notifier": {WEBHOOK, SMTP, EMAIL_TO, EMAIL_FROM},
+        "schedule_locker": {schedule_source.proxy_secret},
     }
 
 
