@@ -269,7 +269,10 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         status = "success" if spec.treat_no_data_as_success and not unpublished else "no_data"
         summary = {"record_count": 0, "no_content": True, **base_summary}
         return Result(status=status, summary=summary, retry_count=fetched.retries)
-    answer_shape = shape.of_answer(fetched.body, fetched.content_type)
+    try:
+        answer_shape = shape.of_answer(fetched.body, fetched.content_type)
+    except PARSER_ERRORS:  # nesting too deep to walk (the parser below then reports the answer)
+        answer_shape = None
     if answer_shape is not None:
         base_summary["shape"] = answer_shape.summary()
     try:
