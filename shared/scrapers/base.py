@@ -328,6 +328,8 @@ class PageNumberPaginated(CursorPaginated):
             return 1
         try:
             number = float(value)
+        except OverflowError:  # an integer of 400 digits
+            number = math.inf
         except ValueError:
             return 1
         if not math.isfinite(number) or number > self.max_pages:
