@@ -223,7 +223,7 @@ def proxy_for(source: Source) -> str | None:
     return url
 
 
-# Phrases of a connection error that may be reported when a proxy is in use (its text names the proxy).
+# Phrases of a connection error that may be reported (its text may name the proxy, or hold the URL and its key).
 _SAFE_PHRASES = (
     "Unable to connect to proxy",
     "Tunnel connection failed",
@@ -235,12 +235,6 @@ _SAFE_PHRASES = (
     "Name or service not known",
     "Temporary failure in name resolution",
 )
-
-
-def _proxied_reason(exc: BaseException) -> str:
-    text = str(exc)
-    found = [p for p in _SAFE_PHRASES if p.lower() in text.lower()]
-    return f"{type(exc).__name__}" + (f" ({'; '.join(found)})" if found else "")
 
 
 def auth_for(source: Source) -> tuple[dict[str, str], dict[str, str]]:
@@ -520,7 +514,7 @@ class HttpClient:
                     msg = f"GET {here}: the answer is over the {s.max_body_bytes:,}-byte cap; not read further"
                     raise ScraperFailure("body_too_large", _limit(msg), status=200) from None
                 except requests.exceptions.ProxyError as exc:
-                    msg = f"GET {here} failed at the source's proxy: {_proxied_reason(exc)}"
+                    msg = f"GET {here} failed at the source's proxy: {describe_exception(exc)}"
                     if "407" in str(exc):  # the proxy refused the credentials: retrying cannot help
                         raise ScraperFailure("proxy_error", _limit(msg), status=407) from None
                     raise _Retryable("proxy_error", msg) from None
