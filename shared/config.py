@@ -475,6 +475,11 @@ def _load_catalog(path: Path) -> tuple[dict[str, Source], dict[str, ScraperSpec]
         auth = None
         if "auth" in body:
             a = c.mapping(body["auth"], f"{key}.auth")
+            c.only(a, {"kind", "secret", "name"}, f"{key}.auth")
+            if a.get("name") is not None and not (
+                isinstance(a["name"], str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", a["name"])
+            ):
+                c.fail(f"{key}.auth.name", f"must be a header or query parameter name, got {a['name']!r}")
             if a.get("kind") not in AUTH_KINDS:
                 c.fail(f"{key}.auth.kind", f"unknown auth kind {a.get('kind')!r} (allowed: {AUTH_KINDS})")
             if not isinstance(a.get("secret"), str) or not a["secret"]:

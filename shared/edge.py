@@ -7,6 +7,10 @@ Outcomes, the same for all four functions:
   subscription's dead-letter policy);
 - success: the result is logged and returned.
 
+Whatever is raised leaves scrubbed (`scrubbed`): the same type, secrets removed from its message and text
+attributes, raised `from None`, so the traceback functions-framework prints holds no key; the framework's
+loggers scrub their records too (shared.log.install_scrubbing, installed here).
+
 Every line written while a message is handled (ours and the libraries' stdlib records) carries the function,
 the message's identifiers and its trace (see shared/log.py), so Cloud Logging joins them up.
 """
@@ -22,11 +26,33 @@ from typing import Any
 from shared import log
 from shared.contracts import MalformedMessage, PubSubMessage, decode_event
 from shared.errors import PermanentError, RetryLater
+from shared.secrets import scrub
 
 Handler = Callable[[PubSubMessage], dict[str, Any] | None]
 # Where a W3C trace context can come from: the CloudEvent's extension (Eventarc), else the Pub/Sub message's
 # attribute (a publisher that propagates it; the Pub/Sub client's OpenTelemetry names it googclient_...).
 TRACEPARENT_ATTRIBUTES = ("traceparent", "googclient_traceparent")
+
+
+def scrubbed(exc: BaseException) -> BaseException:
+    """`exc` as an exception of the same type whose message and text attributes are scrubbed of secrets; other
+    attributes (a `requests` exception's request and response, which hold the URL) are dropped. A type that
+    cannot be rebuilt this way becomes a RuntimeError naming it."""
+    cls, text = type(exc), scrub(str(exc))
+    kept = {k: scrub(v) if isinstance(v, str) else v for k, v in vars(exc).items() if _plain(v)}
+    try:
+        new = cls.__new__(cls)
+        new.args = (text,)
+        new.__dict__.update(kept)
+        if scrub(str(new)) != str(new):  # a __str__ of its own that still shows the secret
+            raise TypeError
+    except Exception:
+        return RuntimeError(f"{cls.__name__}: {text}")
+    return new
+
+
+def _plain(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
 
 
 def is_final_attempt(delivery_attempt: int | None, max_delivery_attempts: int) -> bool:
@@ -71,6 +97,14 @@ def run(cloud_event: Any, function: str, handler: Handler | str) -> Any:
     """Decode `cloud_event`, hand the message to the role's `handle` (a callable, or its dotted name, see
     `resolve`), log the outcome; raise to redeliver."""
     log.install()
+    log.install_scrubbing(function)
+    try:
+        return _run(cloud_event, function, handler)
+    except Exception as exc:  # redelivered by Pub/Sub; only what the framework prints is rewritten
+        raise scrubbed(exc) from None
+
+
+def _run(cloud_event: Any, function: str, handler: Handler | str) -> Any:
     work = resolve(handler) if isinstance(handler, str) else handler
     try:
         msg = decode_event(cloud_event)

@@ -8,6 +8,11 @@ log-based metrics of deploy read them. Secrets are scrubbed from every value bef
 quotes or newlines (a service-account JSON key) would be escaped by JSON and no longer match in the line.
 Standard-library `logging` records (ours and the client libraries') come out in the same format through one
 handler, installed once (`install`). Standard library only: importing this costs nothing at cold start.
+
+No exception text leaves the process unscrubbed (issue 17): `ScrubFilter` scrubs a record's message, its
+arguments and its traceback (exc_info is rendered, scrubbed into exc_text and dropped), and `install_scrubbing`
+puts it on the root logger, the framework's loggers (functions-framework, Flask's app logger, werkzeug,
+gunicorn) and all their handlers, and wraps the record factory so a handler added later is covered too.
 """
 
 from __future__ import annotations
@@ -119,6 +124,63 @@ def severity_of(levelno: int) -> str:
     return "DEBUG"
 
 
+# The loggers of the serving framework: functions-framework, Flask (its app logger is named after the target),
+# werkzeug (the dev server) and gunicorn (Cloud Functions' server).
+FRAMEWORK_LOGGERS = ("functions_framework", "flask.app", "werkzeug", "gunicorn", "gunicorn.error", "gunicorn.access")
+
+
+def scrub_record(record: logging.LogRecord) -> logging.LogRecord:
+    """`record` scrubbed in place: message with its arguments merged in, traceback and stack as text."""
+    try:
+        message = record.getMessage()
+    except Exception:  # bad %-arguments: keep what can be shown
+        message = f"{record.msg} {record.args!r}"
+    record.msg, record.args = scrub(str(message)), None
+    if record.exc_info:
+        text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+        record.exc_info, record.exc_text = None, scrub(text)
+    elif record.exc_text:
+        record.exc_text = scrub(record.exc_text)
+    if record.stack_info:
+        record.stack_info = scrub(record.stack_info)
+    return record
+
+
+class ScrubFilter(logging.Filter):
+    """Scrubs every record it sees (never drops one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        scrub_record(record)
+        return True
+
+
+_SCRUB = ScrubFilter()
+_factory_wrapped = False
+
+
+def install_scrubbing(*names: str) -> ScrubFilter:
+    """Scrub every record of the root logger, the framework's loggers and `names` (e.g. the function's Flask
+    app logger), on the loggers and on their handlers (a logger's filter does not see its children's records),
+    plus logging's last-resort handler and the record factory. Idempotent: safe at every message."""
+    global _factory_wrapped
+    loggers = [logging.getLogger(), *(logging.getLogger(n) for n in (*FRAMEWORK_LOGGERS, *names))]
+    handlers = [h for lg in loggers for h in lg.handlers]
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for target in (*loggers, *handlers):
+        if _SCRUB not in target.filters:
+            target.addFilter(_SCRUB)
+    if not _factory_wrapped:
+        made = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            return scrub_record(made(*args, **kwargs))
+
+        logging.setLogRecordFactory(factory)
+        _factory_wrapped = True
+    return _SCRUB
+
+
 class JsonHandler(logging.Handler):
     """Writes stdlib log records as our JSON lines (logger name, source location, traceback as fields)."""
 
@@ -134,6 +196,8 @@ class JsonHandler(logging.Handler):
             }
             if record.exc_info:
                 fields["traceback"] = logging.Formatter().formatException(record.exc_info)
+            elif record.exc_text:  # a record already scrubbed (ScrubFilter keeps the traceback as text)
+                fields["traceback"] = record.exc_text
             log(severity_of(record.levelno), record.getMessage(), **fields)
         except Exception:  # a logging failure must never fail the work
             self.handleError(record)

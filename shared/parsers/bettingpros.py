@@ -13,6 +13,8 @@ from typing import Any
 from shared.parsers._common import clean_str, expect_dict, load_json, require, result, to_float, to_int
 from shared.parsers.errors import ParseError
 
+# More pages than any real answer has (the scraper stops at 200): a bigger declared count is garbage.
+MAX_TOTAL_PAGES = 1000
 SOURCE = "bettingpros"
 MARKETS = {156: "points", 157: "rebounds", 151: "assists", 162: "threes", 160: "steals", 152: "blocks"}
 BOOKS = {0: "BettingPros Consensus", 10: "FanDuel", 12: "DraftKings", 19: "BetMGM"}
@@ -119,6 +121,8 @@ def parse_offers(pages: list[dict] | dict | bytes | str, **params: Any) -> dict[
         number = to_int(pagination.get("page")) or page_index + 1
         page_numbers.add(number)
         declared = to_int(pagination.get("total_pages"))
+        if declared is not None and not 0 <= declared <= MAX_TOTAL_PAGES:  # `1e400` spelt out: range() of it
+            raise ParseError(f"pages[{page_index}]: total_pages {str(declared)[:40]} is out of range", source=source)
         if declared is not None:
             total_pages = max(total_pages or 0, declared)
         for index, offer in enumerate(offers):

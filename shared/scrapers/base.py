@@ -27,6 +27,7 @@ request replaces the file instead of failing with `path_conflict`.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -240,6 +241,15 @@ class Scraper:
         )
 
 
+def _sane_cursor(cursor: Any) -> bool:
+    """A cursor that can go into a query: an int, a finite number or a short string (not `1e400`, a list...)."""
+    if isinstance(cursor, bool):
+        return False
+    if isinstance(cursor, float):
+        return math.isfinite(cursor)
+    return isinstance(cursor, int | str) and 0 < len(str(cursor)) <= 256
+
+
 class CursorPaginated(Scraper):
     """balldontlie-style pagination: follow `meta.next_cursor` with `cursor=`; pages combined losslessly."""
 
@@ -269,11 +279,17 @@ class CursorPaginated(Scraper):
             headers = resp.headers
             shown = shown or resp.url
             try:
-                cursor = self.next_cursor(json.loads(resp.body), cursor)
-            except ValueError:
+                page = json.loads(resp.body)
+            except (ValueError, RecursionError):
                 break  # a broken page ends the walk; parsing the combined document reports it
+            try:
+                cursor = self.next_cursor(page, cursor)
+            except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+                raise ScraperFailure("pagination_error", f"unreadable pagination ({type(exc).__name__})") from None
             if cursor is None:
                 break
+            if not _sane_cursor(cursor):
+                raise ScraperFailure("pagination_error", f"cursor {str(cursor)[:80]!r} is not a usable cursor")
             if str(cursor) in seen or len(bodies) >= self.max_pages:
                 raise ScraperFailure("pagination_error", f"cursor {cursor!r} repeats or over {self.max_pages} pages")
             seen.add(str(cursor))
@@ -304,11 +320,21 @@ class PageNumberPaginated(CursorPaginated):
     first_page: ClassVar[int] = 1
 
     def total_pages(self, page: Any) -> int:
+        """The answer's `_pagination.total_pages` (1 when absent or not a number); one that is not finite or
+        over `max_pages` (`1e400`) is a `pagination_error` before any further page is fetched (credits)."""
         pag = page.get("_pagination") if isinstance(page, dict) else None
-        try:
-            return int(pag.get("total_pages", 1)) if isinstance(pag, dict) else 1
-        except (TypeError, ValueError):
+        value = pag.get("total_pages", 1) if isinstance(pag, dict) else 1
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
             return 1
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of 400 digits
+            number = math.inf
+        except ValueError:
+            return 1
+        if not math.isfinite(number) or number > self.max_pages:
+            raise ScraperFailure("pagination_error", f"total_pages {str(value)[:40]} is over {self.max_pages} pages")
+        return max(1, int(number))
 
     def next_cursor(self, page: Any, current: Any) -> Any:
         number = self.first_page if current is None else int(current)

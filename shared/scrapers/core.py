@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -222,16 +223,27 @@ def ignored_params(config: Config, request: ScraperRequest) -> list[str]:
 # From an answer to a result
 
 
+# The largest credit count believed: the Odds API's plans are in the millions; anything beyond is garbage.
+MAX_QUOTA = 10**12
+# What a parser raises on an answer it did not expect (a dict where a string was, `1e400`, a missing key,
+# nesting too deep): a permanent `parse_error` like a ParseError, never a retry (a refetch costs credits).
+PARSER_ERRORS = (TypeError, KeyError, IndexError, AttributeError, ValueError, OverflowError, RecursionError)
+
+
 def quota(headers: dict[str, str]) -> dict[str, int]:
-    """The Odds API credit headers as integers (absent ones left out)."""
+    """The Odds API credit headers as integers (absent ones left out); a value that is not a finite number in
+    0..MAX_QUOTA (`1e400`, `nan`, `-5`) is ignored: it must not fail the run or mislead the credit planner."""
     out = {}
     for header, key in QUOTA_HEADERS.items():
         value = headers.get(header)
-        if value is not None:
-            try:
-                out[key] = int(float(value))
-            except ValueError:
-                pass
+        if value is None or len(value) > 32:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if math.isfinite(number) and 0 <= number <= MAX_QUOTA:
+            out[key] = int(number)
     return out
 
 
@@ -257,7 +269,10 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         status = "success" if spec.treat_no_data_as_success and not unpublished else "no_data"
         summary = {"record_count": 0, "no_content": True, **base_summary}
         return Result(status=status, summary=summary, retry_count=fetched.retries)
-    answer_shape = shape.of_answer(fetched.body, fetched.content_type)
+    try:
+        answer_shape = shape.of_answer(fetched.body, fetched.content_type)
+    except PARSER_ERRORS:  # nesting too deep to walk (the parser below then reports the answer)
+        answer_shape = None
     if answer_shape is not None:
         base_summary["shape"] = answer_shape.summary()
     try:
@@ -273,6 +288,9 @@ def compute(scraper: Scraper, ctx: Context, fetched: Fetched) -> Result:
         failed = failure("parse_error", str(exc), retries=fetched.retries)
     except ScraperFailure as exc:
         failed = failure(exc.error_type, exc.message, retries=fetched.retries)
+    except PARSER_ERRORS as exc:
+        failed = failure("parse_error", f"{spec.name}: the answer broke the parser ({type(exc).__name__}: {exc})")
+        failed = replace(failed, retry_count=fetched.retries)
     else:
         failed = None
     if failed is not None:

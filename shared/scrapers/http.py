@@ -18,28 +18,40 @@ Why each part:
   of the exception, never its text (which names the proxy).
 - `NBA_ORCH_UPSTREAM_OVERRIDE=http://127.0.0.1:PORT` routes every request to
   `<override>/<original-host>/<original-path>?<query>`, so one local server replays every source.
+- Hostile upstreams (issue 17): every exception raised while fetching ends as one defined outcome chosen by
+  its TYPE (`classify_exception`), never by its text, and messages name exception types and known phrases
+  only (an exception's text may hold the URL with its key). Redirects are ours (`allow_redirects=False`,
+  `redirect_target`): followed only to the same scheme, host and port over HTTPS (or, with the override, the
+  same local origin and upstream host), at most MAX_REDIRECTS hops, auth re-added by us; anything else is a
+  permanent `redirect_refused` / `redirect_loop`. Bodies are streamed under a hard cap
+  (`NBA_ORCH_HTTP_MAX_BODY_BYTES`, default 64 MiB, decoded bytes: a gzip bomb counts): permanent
+  `body_too_large`.
 
 Settings (read at each call so tests can change them): NBA_ORCH_HTTP_TIMEOUT (s, default 30),
 NBA_ORCH_HTTP_ATTEMPTS (default 3), NBA_ORCH_HTTP_BACKOFF_SCALE (multiplies every wait: backoff,
-Retry-After, min interval, page delay; default 1), NBA_ORCH_HTTP_MAX_RETRY_AFTER (s, default 60).
+Retry-After, min interval, page delay; default 1), NBA_ORCH_HTTP_MAX_RETRY_AFTER (s, default 60),
+NBA_ORCH_HTTP_MAX_BODY_BYTES (default 64 MiB). A value that is not a finite number in range is a ConfigError
+naming the variable.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import http.client
+import math
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from shared.config import Source
+from shared.config import ConfigError, Source
 from shared.scrapers.errors import BLOCKED, MAX_ERROR_MESSAGE, NOT_PUBLISHED, ScraperFailure, TransientFailure
 from shared.secrets import get_secret, remember, scrub
 
@@ -71,6 +83,12 @@ HEADER_PROFILES: dict[str, dict[str, str]] = {
 DEFAULT_HEADERS = {"User-Agent": "nba-orch/0.1", "Accept": "application/json"}
 # Response headers worth keeping with the output (quota accounting, caching hints).
 KEPT_HEADERS = ("content-type", "x-requests-remaining", "x-requests-used", "x-requests-last", "last-modified", "etag")
+MAX_REDIRECTS = 5
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+# What is read of a non-2xx answer: enough for the snippet and the denial check, never the whole body.
+ERROR_BODY_BYTES = 64 * 1024
+_CHUNK = 64 * 1024
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True)
@@ -82,17 +100,40 @@ class HttpSettings:
     backoff_cap: float = 15.0
     max_retry_after: float = 60.0
     override: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> HttpSettings:
+        """The settings from the environment; a non-finite, out-of-range or non-numeric value is a ConfigError
+        naming the variable (`nan` would otherwise disable the timeout, `abc` fail every call differently)."""
         e = os.environ if env is None else env
         return cls(
-            timeout=float(e.get("NBA_ORCH_HTTP_TIMEOUT", 30)),
-            attempts=max(1, int(e.get("NBA_ORCH_HTTP_ATTEMPTS", 3))),
-            backoff_scale=max(0.0, float(e.get("NBA_ORCH_HTTP_BACKOFF_SCALE", 1))),
-            max_retry_after=float(e.get("NBA_ORCH_HTTP_MAX_RETRY_AFTER", 60)),
+            timeout=_env_number(e, "NBA_ORCH_HTTP_TIMEOUT", 30, minimum=0.001),
+            attempts=max(1, int(_env_number(e, "NBA_ORCH_HTTP_ATTEMPTS", 3, minimum=1, maximum=20, integer=True))),
+            backoff_scale=_env_number(e, "NBA_ORCH_HTTP_BACKOFF_SCALE", 1, minimum=0),
+            max_retry_after=_env_number(e, "NBA_ORCH_HTTP_MAX_RETRY_AFTER", 60, minimum=0),
             override=(e.get("NBA_ORCH_UPSTREAM_OVERRIDE") or "").rstrip("/") or None,
+            max_body_bytes=int(
+                _env_number(e, "NBA_ORCH_HTTP_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, minimum=1, integer=True)
+            ),
         )
+
+
+def _env_number(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float, maximum: float | None = None, integer=False
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return float(default)
+    try:
+        value = float(raw) if not integer else float(int(raw))
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < minimum or (maximum is not None and value > maximum):
+        kind = "an integer" if integer else "a finite number"
+        bound = f" and <= {maximum:g}" if maximum is not None else ""
+        raise ConfigError("environment", name, f"must be {kind} >= {minimum:g}{bound}, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -124,11 +165,11 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
@@ -182,7 +223,7 @@ def proxy_for(source: Source) -> str | None:
     return url
 
 
-# Phrases of a connection error that may be reported when a proxy is in use (its text names the proxy).
+# Phrases of a connection error that may be reported (its text may name the proxy, or hold the URL and its key).
 _SAFE_PHRASES = (
     "Unable to connect to proxy",
     "Tunnel connection failed",
@@ -196,12 +237,6 @@ _SAFE_PHRASES = (
 )
 
 
-def _proxied_reason(exc: BaseException) -> str:
-    text = str(exc)
-    found = [p for p in _SAFE_PHRASES if p.lower() in text.lower()]
-    return f"{type(exc).__name__}" + (f" ({'; '.join(found)})" if found else "")
-
-
 def auth_for(source: Source) -> tuple[dict[str, str], dict[str, str]]:
     """(headers, query) carrying the source's key. Missing key: ScraperFailure('missing_secret')."""
     if source.auth is None or source.auth.kind == "service_account":
@@ -211,6 +246,160 @@ def auth_for(source: Source) -> tuple[dict[str, str], dict[str, str]]:
         raise ScraperFailure("missing_secret", f"environment variable {source.auth.secret} is not set")
     name = source.auth.name or ("Authorization" if source.auth.kind == "header" else "apiKey")
     return ({name: key}, {}) if source.auth.kind == "header" else ({}, {name: key})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Hostile upstreams: every exception by its type, redirects, bounded bodies
+
+
+def _chain(exc: BaseException, depth: int = 8) -> Iterator[BaseException]:
+    """`exc` and what it wraps: urllib3 keeps the cause in `args` (ProtocolError("Connection aborted.",
+    LineTooLong(...))) or `reason` (MaxRetryError), Python in __cause__/__context__."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < depth:
+        e = todo.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        inner = [a for a in getattr(e, "args", ()) if isinstance(a, BaseException)]
+        reason = getattr(e, "reason", None)
+        todo.extend([*inner, *([reason] if isinstance(reason, BaseException) else []), e.__cause__, e.__context__])
+        todo = [t for t in todo if t is not None]
+
+
+def _bad_response(e: BaseException) -> bool:
+    """An answer http.client could not read (a header line over 64 KiB, over 100 headers, a garbage status
+    line), as opposed to a connection that went away (RemoteDisconnected is an HTTPException too)."""
+    return isinstance(e, http.client.HTTPException) and not isinstance(e, ConnectionError | http.client.IncompleteRead)
+
+
+def classify_exception(exc: BaseException) -> tuple[str, bool]:
+    """(error_type, transient) of an exception raised while fetching, decided by its type and the types it
+    wraps, never by its text. Transient ones are retried (then redelivered); permanent ones are a `failed`
+    row at once: the same upstream would answer the same, and a refetch may cost credits."""
+    import requests.exceptions as rex
+    import urllib3.exceptions as u3
+
+    if isinstance(exc, rex.ProxyError):
+        return "proxy_error", True
+    if isinstance(exc, rex.SSLError | u3.SSLError):
+        return "tls_error", True
+
+    # urllib3's NewConnectionError (refused, unknown name) derives from its ConnectTimeoutError: not a timeout.
+    def timed_out(e: BaseException) -> bool:
+        return isinstance(e, rex.Timeout | u3.TimeoutError | TimeoutError) and not isinstance(e, u3.NewConnectionError)
+
+    if timed_out(exc):
+        return "timeout", True
+    if isinstance(exc, rex.ContentDecodingError | u3.DecodeError):
+        return "bad_encoding", False
+    if isinstance(exc, rex.TooManyRedirects):
+        return "redirect_loop", False
+    if isinstance(exc, rex.InvalidHeader):
+        return "invalid_header", False
+    if isinstance(
+        exc, rex.InvalidSchema | rex.MissingSchema | rex.InvalidURL | rex.URLRequired | u3.LocationValueError
+    ):
+        return "invalid_url", False
+    if isinstance(exc, rex.ChunkedEncodingError):
+        return "connection_error", True
+    if isinstance(exc, rex.ConnectionError | u3.ProtocolError | u3.MaxRetryError | u3.NewConnectionError):
+        wrapped = list(_chain(exc))
+        if any(_bad_response(e) for e in wrapped):
+            return "bad_response", False
+        if any(timed_out(e) for e in wrapped):
+            return "timeout", True
+        return "connection_error", True
+    if isinstance(exc, rex.RequestException | u3.HTTPError):
+        return "request_error", False
+    if _bad_response(exc):
+        return "bad_response", False
+    if isinstance(exc, UnicodeError):  # a host name IDNA cannot encode
+        return "invalid_url", False
+    if isinstance(exc, OSError):
+        return "connection_error", True
+    return "fetch_error", False
+
+
+def describe_exception(exc: BaseException) -> str:
+    """The exception's types (outer to inner) and the known phrases of its text, never the text itself."""
+    names = []
+    for e in _chain(exc):
+        name = type(e).__name__
+        if name not in names:
+            names.append(name)
+    text = str(exc).lower()
+    found = [p for p in _SAFE_PHRASES if p.lower() in text]
+    return " <- ".join(names) + (f" ({'; '.join(found)})" if found else "")
+
+
+def _origin(parts: Any) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the scheme's default port made explicit (https://h and https://h:443 are one)."""
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
+
+
+def redirect_target(
+    current: str, location: str, *, upstream_host: str, override: str | None, secret_names: Iterable[str]
+) -> str:
+    """The URL a redirect from `current` to `location` may be followed to, without any credential in it (the
+    caller re-adds its own), or ScraperFailure('redirect_refused'). Allowed: the same scheme, host and port
+    over HTTPS; with the override (a local replay server), the same override origin and upstream host path."""
+    refused = "redirect_refused"
+    try:
+        nxt = urlsplit(urljoin(current, location.strip()))
+        target, here = _origin(nxt), _origin(urlsplit(current))
+    except ValueError:  # a port out of range or not a number, a bad IPv6 literal
+        raise ScraperFailure(refused, "the redirect's Location is not a valid URL; not followed") from None
+    if nxt.username is not None or nxt.password is not None:
+        raise ScraperFailure(refused, "the redirect's Location carries credentials; not followed")
+    if override:  # the local replay server: its own origin, and the path must stay under the upstream host
+        ok = target == here and nxt.path.startswith(f"/{upstream_host}/")
+        why = "another origin or upstream host than the request's"
+    else:
+        ok = target == here and target[0] == "https"
+        why = "another scheme, host or port (only the same host over HTTPS is followed)"
+    if not ok:
+        shown = f"{target[0]}://{target[1]}" + (f":{target[2]}" if target[2] else "")
+        raise ScraperFailure(refused, f"redirect to {scrub(shown)[:200]}: {why}; not followed")
+    names = {n.lower() for n in secret_names}
+    query = urlencode([(k, v) for k, v in parse_qsl(nxt.query, keep_blank_values=True) if k.lower() not in names])
+    return urlunsplit((nxt.scheme, nxt.netloc, nxt.path or "/", query, ""))
+
+
+def unroute(target: str, override: str | None) -> str:
+    """The upstream URL of a routed target (what messages show): the inverse of `route`."""
+    if not override or not target.startswith(override + "/"):
+        return target
+    return "https://" + target[len(override) + 1 :]
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def read_body(chunks: Iterable[bytes], limit: int, *, truncate: bool = False) -> bytes:
+    """At most `limit` bytes of a streamed body; over it: the prefix (`truncate`) or _BodyTooLarge."""
+    got: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                got.append(chunk[: len(chunk) - (size - limit)])
+                break
+            raise _BodyTooLarge
+        got.append(chunk)
+    return b"".join(got)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: Any  # the response's case-insensitive headers
+    body: bytes
 
 
 class HttpClient:
@@ -266,8 +455,9 @@ class HttpClient:
     ) -> HttpResponse:
         """GET `url` (+ `params`) with the source's headers and auth; retries transient failures.
 
-        Returns 2xx answers (204: empty body). Raises ScraperFailure for other 4xx and TransientFailure
-        once retries are exhausted. Every message is scrubbed of secrets.
+        Returns 2xx answers (204: empty body). Raises ScraperFailure for other 4xx, a refused redirect, an
+        oversize body or any permanent exception (classify_exception), TransientFailure once retries are
+        exhausted. Every message is scrubbed of secrets and names exception types, never their text.
         """
         import requests
         from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -284,44 +474,94 @@ class HttpClient:
         shown = url + (("&" if "?" in url else "?") + urlencode(query) if query else "")
         query.update(auth_query)
         target = route(url, s.override)
+        upstream_host = urlsplit(url).netloc
         waits: list[float] = []
         pending = [0.0]
         session = self.session()
         timeout = (min(10.0, s.timeout), s.timeout)
 
-        def attempt() -> Any:
-            self._throttle(source, s.backoff_scale)
-            self.calls += 1
+        def send(where: str, query_now: Mapping[str, str] | None) -> _Answer:
+            """One GET, its body read under the cap. Exceptions are left to `attempt`, which maps them."""
+            resp = session.get(
+                where,
+                params=query_now or None,
+                headers=hdrs,
+                timeout=timeout,
+                proxies=proxies,
+                allow_redirects=False,
+                stream=True,
+            )
             try:
-                resp = session.get(target, params=query or None, headers=hdrs, timeout=timeout, proxies=proxies)
-            except requests.exceptions.ProxyError as exc:
-                msg = f"GET {shown} failed at the source's proxy: {_proxied_reason(exc)}"
-                if "407" in str(exc):  # the proxy refused the credentials: retrying cannot help
-                    raise ScraperFailure("proxy_error", _limit(msg), status=407) from None
-                raise _Retryable("proxy_error", msg) from None
-            except requests.Timeout as exc:
-                msg = f"GET {shown} timed out after {s.timeout:g}s ({type(exc).__name__})"
-                raise _Retryable("timeout", msg) from None
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                kind = "timeout" if "timed out" in str(exc).lower() else "connection_error"
-                detail = _proxied_reason(exc) if proxy else f"{type(exc).__name__}: {scrub(str(exc))[:300]}"
-                raise _Retryable(kind, f"GET {shown} failed: {detail}") from None
-            code = resp.status_code
+                ok = 200 <= resp.status_code < 300
+                declared = resp.headers.get("Content-Length", "")
+                if ok and declared.isascii() and declared.isdigit() and int(declared) > s.max_body_bytes:
+                    raise _BodyTooLarge
+                chunks = resp.iter_content(_CHUNK)
+                body = read_body(chunks, s.max_body_bytes) if ok else read_body(chunks, ERROR_BODY_BYTES, truncate=True)
+            finally:
+                resp.close()
+            return _Answer(resp.status_code, resp.headers, body)
+
+        def attempt() -> _Answer:
+            where, query_now, seen = target, query, {target}
+            for _hop in range(MAX_REDIRECTS + 1):
+                here = scrub(unroute(where, s.override)) if where != target else shown
+                self._throttle(source, s.backoff_scale)
+                self.calls += 1
+                try:
+                    answer = send(where, query_now)
+                except _BodyTooLarge:
+                    msg = f"GET {here}: the answer is over the {s.max_body_bytes:,}-byte cap; not read further"
+                    raise ScraperFailure("body_too_large", _limit(msg), status=200) from None
+                except requests.exceptions.ProxyError as exc:
+                    msg = f"GET {here} failed at the source's proxy: {describe_exception(exc)}"
+                    if "407" in str(exc):  # the proxy refused the credentials: retrying cannot help
+                        raise ScraperFailure("proxy_error", _limit(msg), status=407) from None
+                    raise _Retryable("proxy_error", msg) from None
+                except Exception as exc:  # every other exception: one outcome by its type (classify_exception)
+                    kind, transient = classify_exception(exc)
+                    if kind == "timeout" and isinstance(exc, requests.Timeout):
+                        msg = f"GET {here} timed out after {s.timeout:g}s ({describe_exception(exc)})"
+                    else:
+                        msg = f"GET {here} failed: {describe_exception(exc)}"
+                    if transient:
+                        raise _Retryable(kind, msg) from None
+                    raise ScraperFailure(kind, _limit(msg)) from None
+                code = answer.status
+                location = answer.headers.get("Location")
+                if code in REDIRECT_STATUSES and location:
+                    nxt = redirect_target(
+                        where,
+                        location,
+                        upstream_host=upstream_host,
+                        override=s.override,
+                        secret_names=[*auth_query, *auth_headers],
+                    )
+                    if nxt in seen:
+                        raise ScraperFailure("redirect_loop", _limit(f"GET {shown}: the redirects loop"), status=code)
+                    seen.add(nxt)
+                    where, query_now = nxt, dict(auth_query)  # the key re-added by us, to the same host only
+                    continue
+                return check(answer, here)
+            raise ScraperFailure("redirect_loop", _limit(f"GET {shown}: over {MAX_REDIRECTS} redirects"), status=code)
+
+        def check(answer: _Answer, here: str) -> _Answer:
+            code = answer.status
             if code == 429 or 500 <= code <= 599:
                 raise _Retryable(
                     f"http_{code}",
-                    f"GET {shown} answered {code}: {_snippet(resp.content)}",
+                    f"GET {here} answered {code}: {_snippet(answer.body)}",
                     status=code,
-                    retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+                    retry_after=parse_retry_after(answer.headers.get("Retry-After")),
                 )
             if code == 407 and proxy:
-                msg = f"GET {shown}: the source's proxy refused the credentials (407)"
+                msg = f"GET {here}: the source's proxy refused the credentials (407)"
                 raise ScraperFailure("proxy_error", _limit(msg), status=code)
             if code >= 300:
-                denial = classify_denial(code, resp.content)
-                error_type, why = denial or (f"http_{code}", _snippet(resp.content))
-                raise ScraperFailure(error_type, _limit(f"GET {shown} answered {code}: {why}"), status=code)
-            return resp
+                denial = classify_denial(code, answer.body)
+                error_type, why = denial or (f"http_{code}", _snippet(answer.body))
+                raise ScraperFailure(error_type, _limit(f"GET {here} answered {code}: {why}"), status=code)
+            return answer
 
         class _RetryAfterTooLong(stop_base):
             def __call__(self, state: RetryCallState) -> bool:
@@ -360,8 +600,8 @@ class HttpClient:
             raise
         kept = {k: v for k, v in ((k.lower(), v) for k, v in resp.headers.items()) if k in KEPT_HEADERS}
         return HttpResponse(
-            status=resp.status_code,
-            body=b"" if resp.status_code == 204 else resp.content,
+            status=resp.status,
+            body=b"" if resp.status == 204 else resp.body,
             headers=kept,
             url=scrub(shown),
             retries=len(waits),

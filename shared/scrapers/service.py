@@ -117,6 +117,8 @@ def _fetch_and_compute(
             fetched = scraper.fetch(http, ctx)
         except ScraperFailure as exc:
             return core.fetch_failure(config, request, exc), None, scraper
+        except core.PARSER_ERRORS as exc:  # a page the fetch strategy reads (pagination) broke it: permanent
+            return core.failure("parse_error", f"{request.scraper_name}: {type(exc).__name__}: {exc}"), None, scraper
         except TransientFailure as exc:
             if not final_attempt:
                 raise
