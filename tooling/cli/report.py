@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_status)
     p = sub.add_parser("report", help="write the day's timeline and tables as one HTML page")
     _days(p)
-    p.add_argument("--out", default="report.html")
+    p.add_argument("--out", default="report.html", help="the page to write (default: report.html)")
     p.set_defaults(func=_report)
 
 

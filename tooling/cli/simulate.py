@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="answer this share of upstream requests with a random fault (500/503/429/timeout/garbage)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random upstream faults")
-    p.set_defaults(func=_simulate)
+    p.set_defaults(func=_simulate, cloud=False)  # it starts (or reuses) the local stack itself
 
 
 def _simulate(args: argparse.Namespace) -> int:
