@@ -29,6 +29,13 @@ class DayData:
     cleanups: list[dict[str, Any]] = field(default_factory=list)
     unnotified_files: list[str] | None = None  # None: not checked
     alerts: list[dict[str, Any]] = field(default_factory=list)  # newest state of each alert of the day
+    games: tuple[Any, ...] | None = None  # the day's schedule (None: not read or not readable)
+    project: str | None = None
+    dataset: str | None = None
+    bucket: str | None = None
+    deployed: bool = False  # a real Google Cloud project (the report links rows to its console), not emulators
+    games: list[Any] = field(default_factory=list)  # the day's games (shared.nba.schedule.Game), for the lines
+    games_error: str | None = None  # why the schedule could not be read (the lines then show no tips)
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,8 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
 
     start, end = rules.operational_day_bounds(cfg, d)
     window = {"start": start, "end": end}
-    data = DayData(date=d, start=start, end=end)
+    data = DayData(date=d, start=start, end=end, project=rt.project, dataset=rt.dataset, bucket=rt.bucket)
+    data.deployed = is_deployed(rt.project)
     data.expected = query(
         rt,
         "SELECT workflow_name, expected_run_time, locked_at, reason, scrapers, games_today "
@@ -77,9 +85,116 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
         window,
     )
     data.alerts = list_alerts(rt, cfg, d)
+    data.games, data.games_error = day_games(rt, cfg, d)
     if check_files:
         data.unnotified_files = unnotified_files(rt, data, cfg)
     return data
+
+
+def day_games(rt: Runtime, cfg: Config, d: date) -> tuple[list[Any], str | None]:
+    """The games of operational day `d` from the newest schedule file, or none and why (a report of a day
+    whose schedule is unreadable still draws everything else)."""
+    from shared.controller.state import load_games
+
+    try:
+        games, _ = load_games(rt, d)
+    except (FileNotFoundError, ValueError) as exc:
+        return [], str(exc)
+    return list(rules.day_games(cfg, d, games)), None
+
+
+def _bucket(t: datetime, minutes: int = 15) -> datetime:
+    return t.replace(minute=t.minute - t.minute % minutes, second=0, microsecond=0)
+
+
+# Worst first: the status a (lane, tick) mark and a line snapshot carry when several runs share them.
+STATUS_RANK = {"failed": 5, "ABORT": 5, "no_data": 3, "RUN": 1, "SKIP": 1, "success": 0}
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda st: STATUS_RANK.get(st, 2)) if statuses else ""
+
+
+def line_snapshots(cfg: Config, data: DayData) -> list[dict[str, Any]]:
+    """Each game's betting-lines snapshots against its tip (pure): per game its tip and every snapshot (the
+    runs labelled with a `snapshot_type` for the game's teams, one per type and 15-minute tick) with its
+    minutes before the tip and the worst status of its runs. A labelled run of a game not in the schedule
+    gets its own entry without a tip."""
+    snaps: dict[tuple[str, str, datetime], dict[str, Any]] = {}
+    for e in data.executions:
+        kind = _json_field(e.get("data_summary"), "snapshot_type")
+        teams = _json_field(_json_field(e.get("opts"), "params"), "teams")
+        if not kind or not teams or e.get("source") == "RECOVERY":
+            continue
+        key = (teams, kind, _bucket(e["triggered_at"]))
+        s = snaps.setdefault(key, {"snapshot_type": kind, "at": e["triggered_at"], "runs": []})
+        s["at"] = min(s["at"], e["triggered_at"])
+        s["runs"].append({"scraper_name": e["scraper_name"], "status": e["status"], "execution_id": e["execution_id"]})
+    out = {
+        g.teams: {"game_id": g.game_id, "teams": g.teams, "tip": g.commence_utc, "snapshots": []}
+        for g in sorted(data.games, key=lambda g: (g.commence_utc, g.game_id))
+    }
+    for (teams, _, _), s in sorted(snaps.items(), key=lambda kv: kv[1]["at"]):
+        game = out.setdefault(teams, {"game_id": None, "teams": teams, "tip": None, "snapshots": []})
+        tip = game["tip"]
+        minutes = round((tip - s["at"]).total_seconds() / 60) if tip else None
+        status = worst([r["status"] for r in s["runs"]])
+        game["snapshots"].append({**s, "minutes_before_tip": minutes, "status": status})
+    return list(out.values())
+
+
+def failing_rows(cfg: Config, data: DayData) -> dict[str, list[tuple[str, str]]]:
+    """Per check, the rows that fail it as (anchor id, label) (pure), so each FAIL line links to them. The
+    tick checks fail on rows that do not exist: their detail names the missing ticks instead."""
+    crit = {n for n, s in cfg.scrapers.items() if s.critical}
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in data.decisions:
+        label = f"{r['workflow_name']} at {_et(cfg, r['decision_time'])}"
+        if not (r.get("reason") or "").strip():
+            out["decisions_have_reasons"].append((anchor("decision", r["decision_id"]), label))
+        if r.get("alert_level") == "CRITICAL":
+            out["no_critical_errors"].append((anchor("decision", r["decision_id"]), f"CRITICAL {label}"))
+    for e in data.executions:
+        if e["status"] == "failed" and e["scraper_name"] in crit:
+            label = f"{e['scraper_name']} failed at {_et(cfg, e['triggered_at'])} ({e.get('error_type') or '?'})"
+            out["no_critical_errors"].append((anchor("exec", e["execution_id"]), label))
+    for i, name in enumerate(data.unnotified_files or []):
+        out["files_without_notification"].append((f"file-{i}", name))
+    return dict(out)
+
+
+def anchor(kind: str, key: str) -> str:
+    """A stable HTML id for a row: `kind-` and the key with anything but [A-Za-z0-9_-] replaced."""
+    import re
+
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(key))
+
+
+def _et(cfg: Config, t: datetime) -> str:
+    return rules.local(cfg, t).strftime("%H:%M ET")
+
+
+LOCAL_PROJECT = "nba-props-local"
+EMULATOR_VARS = ("BIGQUERY_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
+
+
+def is_deployed(project: str | None, env: Any = None) -> bool:
+    """A real Google Cloud project: not the local default and not reached through an emulator."""
+    import os
+
+    env = os.environ if env is None else env
+    return bool(project) and project != LOCAL_PROJECT and not any(env.get(v) for v in EMULATOR_VARS)
+
+
+def _games(rt: Runtime, d: date) -> tuple[Any, ...] | None:
+    """The day's schedule for the line-snapshot panel; None when no schedule file can be read (the rest of
+    the report does not depend on it)."""
+    from shared.controller.state import load_games
+
+    try:
+        return tuple(load_games(rt, d)[0])
+    except Exception:  # a missing or unreadable schedule only empties one panel of the report
+        return None
 
 
 def newest_per_alert(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
