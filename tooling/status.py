@@ -29,11 +29,6 @@ class DayData:
     cleanups: list[dict[str, Any]] = field(default_factory=list)
     unnotified_files: list[str] | None = None  # None: not checked
     alerts: list[dict[str, Any]] = field(default_factory=list)  # newest state of each alert of the day
-    games: tuple[Any, ...] | None = None  # the day's schedule (None: not read or not readable)
-    project: str | None = None
-    dataset: str | None = None
-    bucket: str | None = None
-    deployed: bool = False  # a real Google Cloud project (the report links rows to its console), not emulators
     games: list[Any] = field(default_factory=list)  # the day's games (shared.nba.schedule.Game), for the lines
     games_error: str | None = None  # why the schedule could not be read (the lines then show no tips)
 
@@ -54,8 +49,7 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
 
     start, end = rules.operational_day_bounds(cfg, d)
     window = {"start": start, "end": end}
-    data = DayData(date=d, start=start, end=end, project=rt.project, dataset=rt.dataset, bucket=rt.bucket)
-    data.deployed = is_deployed(rt.project)
+    data = DayData(date=d, start=start, end=end)
     data.expected = query(
         rt,
         "SELECT workflow_name, expected_run_time, locked_at, reason, scrapers, games_today "
@@ -172,29 +166,6 @@ def anchor(kind: str, key: str) -> str:
 
 def _et(cfg: Config, t: datetime) -> str:
     return rules.local(cfg, t).strftime("%H:%M ET")
-
-
-LOCAL_PROJECT = "nba-props-local"
-EMULATOR_VARS = ("BIGQUERY_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
-
-
-def is_deployed(project: str | None, env: Any = None) -> bool:
-    """A real Google Cloud project: not the local default and not reached through an emulator."""
-    import os
-
-    env = os.environ if env is None else env
-    return bool(project) and project != LOCAL_PROJECT and not any(env.get(v) for v in EMULATOR_VARS)
-
-
-def _games(rt: Runtime, d: date) -> tuple[Any, ...] | None:
-    """The day's schedule for the line-snapshot panel; None when no schedule file can be read (the rest of
-    the report does not depend on it)."""
-    from shared.controller.state import load_games
-
-    try:
-        return tuple(load_games(rt, d)[0])
-    except Exception:  # a missing or unreadable schedule only empties one panel of the report
-        return None
 
 
 def newest_per_alert(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
