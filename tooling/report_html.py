@@ -84,10 +84,12 @@ def timeline(cfg: Config, data: DayData) -> dict[str, Any]:
     """The marks and lanes of the day's timeline (pure). A mark is one (lane, tick): `count` rows, `status`
     the worst of them, `counts` per status, `href` the anchor of a worst row."""
     lanes: list[dict[str, Any]] = []
-    cells: dict[tuple[str, datetime], list[tuple[str, str]]] = defaultdict(list)
+    cells: dict[tuple[str, datetime], list[tuple[str, str, str]]] = defaultdict(list)
 
-    def add(lane: str, t: datetime, status: str, href: str) -> None:
-        cells[(lane, t.replace(minute=t.minute - t.minute % 15, second=0, microsecond=0))].append((status, href))
+    def add(lane: str, t: datetime, status: str, href: str, note: Any = "") -> None:
+        """One row into its (lane, tick) cell; `note` (a reason, an error type) goes into the mark's title."""
+        tick = t.replace(minute=t.minute - t.minute % 15, second=0, microsecond=0)
+        cells[(lane, tick)].append((status, href, str(note or "")))
 
     by_wf: dict[str, dict[str, Any]] = defaultdict(lambda: {"expected": [], "decision": [], "scrapers": {}})
     for r in data.expected:
@@ -103,15 +105,27 @@ def timeline(cfg: Config, data: DayData) -> dict[str, Any]:
         if g["expected"]:
             lanes.append({"id": f"expected:{wf}", "label": "expected", "kind": "expected"})
             for r in g["expected"]:
-                add(f"expected:{wf}", r["expected_run_time"], "expected", "")
+                add(f"expected:{wf}", r["expected_run_time"], "expected", "", r.get("reason"))
         if g["decision"]:
             lanes.append({"id": f"decision:{wf}", "label": "decision", "kind": "decision"})
             for r in g["decision"]:
-                add(f"decision:{wf}", r["decision_time"], r["action"], anchor("decision", r["decision_id"]))
+                add(
+                    f"decision:{wf}",
+                    r["decision_time"],
+                    r["action"],
+                    anchor("decision", r["decision_id"]),
+                    r.get("reason"),
+                )
         for name in sorted(g["scrapers"]):
             lanes.append({"id": f"scraper:{wf}:{name}", "label": name, "kind": "scraper"})
             for e in g["scrapers"][name]:
-                add(f"scraper:{wf}:{name}", e["triggered_at"], e["status"], anchor("exec", e["execution_id"]))
+                add(
+                    f"scraper:{wf}:{name}",
+                    e["triggered_at"],
+                    e["status"],
+                    anchor("exec", e["execution_id"]),
+                    e.get("error_type"),
+                )
     if data.cleanups:
         lanes.append({"id": "cleanup", "label": "cleanup", "kind": "cleanup"})
         for r in data.cleanups:
@@ -141,8 +155,9 @@ def timeline(cfg: Config, data: DayData) -> dict[str, Any]:
     label = {ln["id"]: ln["label"] for ln in lanes}
     marks = []
     for (lane, t), rows in cells.items():
-        counts = Counter(st for st, _ in rows)
+        counts = Counter(st for st, _, _ in rows)
         top = worst(list(counts))
+        notes = list(dict.fromkeys(n for st, _, n in rows if st == top and n))[:3]
         per = ", ".join(f"{n} {st}" for st, n in sorted(counts.items(), key=lambda kv: -STATUS_RANK.get(kv[0], 2)))
         marks.append(
             {
@@ -151,8 +166,9 @@ def timeline(cfg: Config, data: DayData) -> dict[str, Any]:
                 "status": top,
                 "count": len(rows),
                 "counts": dict(counts),
-                "href": next((h for st, h in rows if st == top and h), ""),
-                "title": f"{label[lane]} at {_et(cfg, t, '%H:%M')} ({t:%H:%M} UTC): {per}",
+                "href": next((h for st, h, _ in rows if st == top and h), ""),
+                "title": f"{label[lane]} at {_et(cfg, t, '%H:%M')} ({t:%H:%M} UTC): {per}"
+                + "".join(f"\n{top}: {n}" for n in notes),
             }
         )
     marks.sort(key=lambda m: (STATUS_RANK.get(m["status"], 2), m["t"]))  # drawn in order: worst on top

@@ -131,7 +131,7 @@ def line_snapshots(cfg: Config, data: DayData) -> list[dict[str, Any]]:
     for (teams, _, _), s in sorted(snaps.items(), key=lambda kv: kv[1]["at"]):
         game = out.setdefault(teams, {"game_id": None, "teams": teams, "tip": None, "snapshots": []})
         tip = game["tip"]
-        minutes = round((tip - s["at"]).total_seconds() / 60) if tip else None
+        minutes = int((tip - s["at"]).total_seconds() // 60) if tip else None  # whole minutes, not more
         status = worst([r["status"] for r in s["runs"]])
         game["snapshots"].append({**s, "minutes_before_tip": minutes, "status": status})
     return list(out.values())
