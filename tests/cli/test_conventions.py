@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -45,7 +44,9 @@ def run(tmp_path: Path, *args: str, gcloud_project: str | None = None, **env: st
         subprocess.run(
             ["gcloud", "config", "set", "project", gcloud_project], env=base, capture_output=True, check=True
         )
-    return subprocess.run([str(BIN), *args], env={**base, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [str(BIN), *args], env={**base, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=90
+    )
 
 
 def one_line(p: subprocess.CompletedProcess) -> str:
