@@ -29,6 +29,8 @@ class DayData:
     cleanups: list[dict[str, Any]] = field(default_factory=list)
     unnotified_files: list[str] | None = None  # None: not checked
     alerts: list[dict[str, Any]] = field(default_factory=list)  # newest state of each alert of the day
+    games: list[Any] = field(default_factory=list)  # the day's games (shared.nba.schedule.Game), for the lines
+    games_error: str | None = None  # why the schedule could not be read (the lines then show no tips)
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,93 @@ def collect(rt: Runtime, cfg: Config, d: date, *, check_files: bool = True) -> D
         window,
     )
     data.alerts = list_alerts(rt, cfg, d)
+    data.games, data.games_error = day_games(rt, cfg, d)
     if check_files:
         data.unnotified_files = unnotified_files(rt, data, cfg)
     return data
+
+
+def day_games(rt: Runtime, cfg: Config, d: date) -> tuple[list[Any], str | None]:
+    """The games of operational day `d` from the newest schedule file, or none and why (a report of a day
+    whose schedule is unreadable still draws everything else)."""
+    from shared.controller.state import load_games
+
+    try:
+        games, _ = load_games(rt, d)
+    except (FileNotFoundError, ValueError) as exc:
+        return [], str(exc)
+    return list(rules.day_games(cfg, d, games)), None
+
+
+def _bucket(t: datetime, minutes: int = 15) -> datetime:
+    return t.replace(minute=t.minute - t.minute % minutes, second=0, microsecond=0)
+
+
+# Worst first: the status a (lane, tick) mark and a line snapshot carry when several runs share them.
+STATUS_RANK = {"failed": 5, "ABORT": 5, "no_data": 3, "RUN": 1, "SKIP": 1, "success": 0}
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda st: STATUS_RANK.get(st, 2)) if statuses else ""
+
+
+def line_snapshots(cfg: Config, data: DayData) -> list[dict[str, Any]]:
+    """Each game's betting-lines snapshots against its tip (pure): per game its tip and every snapshot (the
+    runs labelled with a `snapshot_type` for the game's teams, one per type and 15-minute tick) with its
+    minutes before the tip and the worst status of its runs. A labelled run of a game not in the schedule
+    gets its own entry without a tip."""
+    snaps: dict[tuple[str, str, datetime], dict[str, Any]] = {}
+    for e in data.executions:
+        kind = _json_field(e.get("data_summary"), "snapshot_type")
+        teams = _json_field(_json_field(e.get("opts"), "params"), "teams")
+        if not kind or not teams or e.get("source") == "RECOVERY":
+            continue
+        key = (teams, kind, _bucket(e["triggered_at"]))
+        s = snaps.setdefault(key, {"snapshot_type": kind, "at": e["triggered_at"], "runs": []})
+        s["at"] = min(s["at"], e["triggered_at"])
+        s["runs"].append({"scraper_name": e["scraper_name"], "status": e["status"], "execution_id": e["execution_id"]})
+    out = {
+        g.teams: {"game_id": g.game_id, "teams": g.teams, "tip": g.commence_utc, "snapshots": []}
+        for g in sorted(data.games, key=lambda g: (g.commence_utc, g.game_id))
+    }
+    for (teams, _, _), s in sorted(snaps.items(), key=lambda kv: kv[1]["at"]):
+        game = out.setdefault(teams, {"game_id": None, "teams": teams, "tip": None, "snapshots": []})
+        tip = game["tip"]
+        minutes = int((tip - s["at"]).total_seconds() // 60) if tip else None  # whole minutes, not more
+        status = worst([r["status"] for r in s["runs"]])
+        game["snapshots"].append({**s, "minutes_before_tip": minutes, "status": status})
+    return list(out.values())
+
+
+def failing_rows(cfg: Config, data: DayData) -> dict[str, list[tuple[str, str]]]:
+    """Per check, the rows that fail it as (anchor id, label) (pure), so each FAIL line links to them. The
+    tick checks fail on rows that do not exist: their detail names the missing ticks instead."""
+    crit = {n for n, s in cfg.scrapers.items() if s.critical}
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in data.decisions:
+        label = f"{r['workflow_name']} at {_et(cfg, r['decision_time'])}"
+        if not (r.get("reason") or "").strip():
+            out["decisions_have_reasons"].append((anchor("decision", r["decision_id"]), label))
+        if r.get("alert_level") == "CRITICAL":
+            out["no_critical_errors"].append((anchor("decision", r["decision_id"]), f"CRITICAL {label}"))
+    for e in data.executions:
+        if e["status"] == "failed" and e["scraper_name"] in crit:
+            label = f"{e['scraper_name']} failed at {_et(cfg, e['triggered_at'])} ({e.get('error_type') or '?'})"
+            out["no_critical_errors"].append((anchor("exec", e["execution_id"]), label))
+    for i, name in enumerate(data.unnotified_files or []):
+        out["files_without_notification"].append((f"file-{i}", name))
+    return dict(out)
+
+
+def anchor(kind: str, key: str) -> str:
+    """A stable HTML id for a row: `kind-` and the key with anything but [A-Za-z0-9_-] replaced."""
+    import re
+
+    return f"{kind}-" + re.sub(r"[^A-Za-z0-9_-]", "_", str(key))
+
+
+def _et(cfg: Config, t: datetime) -> str:
+    return rules.local(cfg, t).strftime("%H:%M ET")
 
 
 def newest_per_alert(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

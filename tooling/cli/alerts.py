@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("alerts", help="alerts: send a test notification, list alerts")
     s = p.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
     t = s.add_parser("test", help="send one test notification through every configured channel")
-    t.set_defaults(func=_test)
+    t.set_defaults(func=_test, cloud=False)  # the channels only
     ls = s.add_parser("list", help="the alerts of an operational day (newest state of each)")
     ls.add_argument("--date", help="operational day YYYY-MM-DD (default: today's)")
     ls.add_argument("--open", action="store_true", help="only the alerts still open")

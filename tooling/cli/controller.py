@@ -12,30 +12,32 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import socket
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from tooling.cli import emit
+from tooling.cli.common import answers
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="the master controller's decisions and scraper requests at a tick, as JSON")
     _common(p)
-    p.set_defaults(func=_evaluate)
+    p.set_defaults(func=_evaluate, cloud="optional")
 
     p = sub.add_parser("explain", help="one workflow's decision at a tick, with every input that drove it")
     p.add_argument("workflow", help="a workflow name, or schedule_freshness")
     _common(p)
-    p.set_defaults(func=_explain)
+    p.set_defaults(func=_explain, cloud="optional")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--at", help="the tick's instant, ISO-8601 with offset (default: now); floored to its ET hour or quarter tick"
+        "--as-of",
+        "--at",
+        dest="as_of",
+        help="the tick's instant, ISO-8601 with offset (default: now); floored to its ET hour or quarter tick",
     )
     p.add_argument("--dry-run", action="store_true", help="write and publish nothing (history empty if no stack)")
     p.add_argument("--schedule-file", help="a league schedule JSON (or .json.gz) on disk instead of GCS")
@@ -47,15 +49,6 @@ def _instant(value: str | None) -> datetime:
     return parse_instant(value) if value else datetime.now(UTC)  # the CLI's default; functions never do this
 
 
-def _answers(endpoint: str, timeout: float = 0.5) -> bool:
-    url = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-    try:
-        with socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def _reachable() -> tuple[bool, str]:
     """Whether records can be read: the emulators answer, or (no emulators configured) credentials exist."""
     from tooling.cli.local import stack_environment
@@ -63,7 +56,7 @@ def _reachable() -> tuple[bool, str]:
     stack_environment()
     endpoints = [os.environ.get(k) for k in ("BIGQUERY_EMULATOR_HOST", "STORAGE_EMULATOR_HOST")]
     if any(endpoints):
-        down = [e for e in endpoints if e and not _answers(e)]
+        down = [e for e in endpoints if e and not answers(e)]
         return (not down, f"emulator not answering at {', '.join(down)}" if down else "local emulators")
     adc = Path(os.environ.get("CLOUDSDK_CONFIG", Path.home() / ".config" / "gcloud"))
     if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or (adc / "application_default_credentials.json").exists():
@@ -86,7 +79,7 @@ def _evaluate_at(args: argparse.Namespace, *, write: bool) -> tuple[Any, dict[st
 
     cfg = get_config()
     try:
-        as_of = _instant(args.at)
+        as_of = _instant(args.as_of)
         games, source = _games(args.schedule_file)
     except (OSError, ValueError) as exc:
         print(f"nba-orch {args.command}: {exc}", file=sys.stderr)

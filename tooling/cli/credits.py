@@ -1,6 +1,7 @@
 """`nba-orch credits plan [--days N]`: the Odds API credit plan for the days ahead (shared.controller.budget):
 which line snapshots the credits left cover, which the planner would skip and why, and the expected spend
-against the minimum (one closing snapshot per game). Text by default, `--format json` for one document.
+against the minimum (one closing snapshot per game). Text by default (also when piped: its default before
+--format became global), `--format json` for one document.
 
 The credits remaining are `--remaining`, else the newest `x-requests-remaining` the controller reads from the
 records (the local stack or the project), else unknown (then every snapshot is planned and the plan says so).
@@ -25,8 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pl.add_argument("--from", dest="start", help="first operational day YYYY-MM-DD (default: today's)")
     pl.add_argument("--remaining", type=int, help="credits remaining (default: the newest recorded reading)")
     pl.add_argument("--schedule-file", help="a league schedule JSON (or .json.gz) on disk instead of GCS")
-    pl.add_argument("--format", choices=("text", "json"), default="text")
-    pl.set_defaults(func=_plan)
+    pl.set_defaults(func=_plan, cloud="optional")
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -53,7 +53,8 @@ def _plan(args: argparse.Namespace) -> int:
     games, remaining, source = loaded
     p = period_plan(cfg, games, first, days, remaining=remaining)
     doc = _document(cfg, p, source, first, games)
-    if args.format == "json":
+    # Text unless JSON is asked for (--format json): this verb's text was its default before --format was global.
+    if getattr(args, "output_format", None) == "json":
         emit(doc)
     else:
         _print_text(doc)

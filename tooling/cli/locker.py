@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the rows, write nothing (never scrapes)")
     p.add_argument("--schedule-file", metavar="PATH", help="schedule JSON (.json or .json.gz) instead of GCS")
     p.add_argument("--as-of", help="the instant acted for, ISO-8601 with offset (default: now)")
-    p.set_defaults(func=_lock_schedule)
+    # A dry run from a schedule file needs no cloud at all.
+    p.set_defaults(func=_lock_schedule, cloud=lambda a: not (a.dry_run and a.schedule_file))
 
 
 def _lock_schedule(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from tooling.cli import emit
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_status)
     p = sub.add_parser("report", help="write the day's timeline and tables as one HTML page")
     _days(p)
-    p.add_argument("--out", default="report.html")
+    p.add_argument("--out", default="report.html", help="the page to write (default: report.html)")
     p.set_defaults(func=_report)
 
 
@@ -46,6 +47,16 @@ def _range(args: argparse.Namespace) -> list:
         print(f"nba-orch {args.command}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     return [a + timedelta(days=i) for i in range((b - a).days + 1)]
+
+
+def _console() -> Any:
+    """Cloud Console links for a deployed project: none for the local emulators (nothing to open there)."""
+    from shared.runtime import Runtime
+    from tooling.cli.common import LOCAL_PROJECT, emulators_in_use
+    from tooling.report_html import Console
+
+    rt = Runtime.from_env()
+    return None if emulators_in_use() or rt.project == LOCAL_PROJECT else Console(rt.project, rt.bucket)
 
 
 def _load(args: argparse.Namespace) -> list:
@@ -82,16 +93,17 @@ def _report(args: argparse.Namespace) -> int:
     from tooling.status import overview
 
     loaded = _load(args)
+    console = _console()
     out = Path(args.out)
     if len(loaded) == 1 and not args.date_from:
         data, summary = loaded[0]
-        out.write_text(render(data, summary))
+        out.write_text(render(data, summary, console=console))
         print(f"wrote {out} ({'all checks passed' if summary['ok'] else 'some checks failed'})", file=sys.stderr)
         return 0
     links = {}
     for data, summary in loaded:
         page = out.with_name(f"{out.stem}-{data.date.isoformat()}.html")
-        page.write_text(render(data, summary))
+        page.write_text(render(data, summary, console=console))
         links[data.date.isoformat()] = page.name
     out.write_text(render_overview(overview([s for _, s in loaded]), links))
     print(f"wrote {out} and {len(links)} day page(s)", file=sys.stderr)

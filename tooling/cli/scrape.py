@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tooling.cli.common import UsageError
+
 
 def _param(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
@@ -33,10 +35,20 @@ def register(sub: Any) -> None:
     p.add_argument("--param", "-p", type=_param, action="append", default=[], metavar="K=V", help="a parameter")
     p.add_argument("--out", metavar="DIR", help="write the output under DIR and touch no cloud service")
     p.add_argument("--as-of", dest="as_of", help="logical time, ISO instant (default: now)")
-    p.add_argument("--workflow", default="MANUAL")
+    p.add_argument("--workflow", default="MANUAL", help="workflow recorded on the run (default: MANUAL)")
     p.add_argument("--reparse", metavar="OBJECT", help="re-run the parser on a quarantined answer (gs://, name, file)")
     p.add_argument("--write", action="store_true", help="with --reparse: write a successful parse the normal way")
-    p.set_defaults(func=_run)
+    p.set_defaults(func=_run, cloud=_needs_cloud)
+
+
+def _needs_cloud(args: argparse.Namespace) -> bool:
+    """`--out DIR`, or a re-parse of a local file that writes nothing, touch no cloud service."""
+    from pathlib import Path
+
+    if args.out:
+        return False
+    local_file = bool(args.reparse) and not args.reparse.startswith("gs://") and Path(args.reparse).is_file()
+    return not (local_file and not args.write)
 
 
 def _reparse(args: argparse.Namespace) -> int:
@@ -46,7 +58,7 @@ def _reparse(args: argparse.Namespace) -> int:
     from tooling.cli import emit
 
     if args.param or args.as_of:
-        raise SystemExit("scrape --reparse: the parameters and logical time come from the object, not --param/--as-of")
+        raise UsageError("the parameters and logical time come from the object, not --param/--as-of")
     rt = None
     if args.reparse.startswith("gs://") or not Path(args.reparse).is_file() or (args.write and not args.out):
         from shared.runtime import Runtime
@@ -55,9 +67,9 @@ def _reparse(args: argparse.Namespace) -> int:
     try:
         report = safekeeping.reparse(args.reparse, rt=rt, write=args.write, out_dir=args.out)
     except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"scrape --reparse: {exc}") from None
+        raise UsageError(str(exc)) from None
     if args.name and args.name != report["scraper_name"]:
-        raise SystemExit(f"scrape --reparse: the object holds an answer of {report['scraper_name']}, not {args.name}")
+        raise UsageError(f"the object holds an answer of {report['scraper_name']}, not {args.name}")
     emit(report)
     written = report.get("written")
     return 1 if report["status"] == "failed" or (written and written["status"] == "failed") else 0
@@ -74,9 +86,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.reparse:
         return _reparse(args)
     if args.write:
-        raise SystemExit("scrape: --write only goes with --reparse")
+        raise UsageError("--write only goes with --reparse")
     if not args.name:
-        raise SystemExit("scrape: a scraper NAME (or --reparse OBJECT) is required")
+        raise UsageError("a scraper NAME (or --reparse OBJECT) is required")
     # A person at a terminal: "now" is the wall clock unless --as-of says otherwise.
     as_of = parse_instant(args.as_of) if args.as_of else datetime.now(UTC).replace(microsecond=0)
     params = dict(args.param)

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="that source's box scores report minutes and points times F (e.g. balldontlie=0.5): the "
         "cross-source comparison should flag it (repeatable)",
     )
-    p.set_defaults(func=_simulate)
+    p.set_defaults(func=_simulate, cloud=False)  # it starts (or reuses) the local stack itself
 
 
 def parse_skew(values: list[str]) -> dict[str, float]:
