@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "publish", help="publish one message to a topic (a topic key such as controller_tick, or a topic name)"
     )
-    p.add_argument("topic")
+    p.add_argument("topic", help="a topic key (controller_tick, locker_tick, scraper_requests, ...) or a topic name")
     p.add_argument("json", nargs="?", default="{}", help="message body (JSON; default {})")
     p.add_argument("--attr", action="append", default=[], metavar="K=V", help="message attribute")
     p.set_defaults(func=_publish)
