@@ -35,6 +35,9 @@ PREFIXES: dict[str, str] = {
     "injury_status": ROOT + "injury_status/",
     # cleanup: one marker per compared final game (<game date>/<game id>.json, create-only), its sources' counts
     "quality": ROOT + "quality/",
+    # backfill: per backfill id, its manifest (the arguments it was planned from) and one progress marker per
+    # published batch (the request ids it published), so a killed driver resumes without publishing twice
+    "backfill": ROOT + "backfill/",
 }
 
 

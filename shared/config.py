@@ -251,6 +251,8 @@ class OddsSettings:
     line_markets: tuple[str, ...] = ("spreads", "totals")
     credits_per_market_region: int = field(default=1, metadata=number_field(1))
     historical_multiplier: int = field(default=10, metadata=number_field(1))
+    # A historical events list (/v4/historical/.../events) costs a flat credit charge, unlike the live one.
+    historical_events_credits: int = field(default=1, metadata=number_field())
     billing_reset_day: int = field(default=1, metadata=number_field(1, 28))
     injury_resnapshots_per_day: int = field(default=0, metadata=number_field())
 
@@ -266,6 +268,16 @@ class OddsSettings:
         )
 
 
+@dataclass(frozen=True)
+class BackfillSettings:
+    """`backfill:` (shared.backfill): how fast the driver publishes. Each request is paced at its source's
+    `min_interval_seconds` per upstream call (the catalogue's rate); a source without one is paced at
+    `default_interval_seconds`, so a backfill never floods the requests topic. `batch_max` caps one publish."""
+
+    default_interval_seconds: float = field(default=0.05, metadata=number_field())
+    batch_max: int = field(default=100, metadata=number_field(1, 1000))
+
+
 SECTIONS: dict[str, type] = {
     "controller": ControllerSettings,
     "cleanup": CleanupSection,
@@ -275,6 +287,7 @@ SECTIONS: dict[str, type] = {
     "bigquery": BigQuerySettings,
     "leases": LeaseSettings,
     "odds": OddsSettings,
+    "backfill": BackfillSettings,
 }
 
 
@@ -295,6 +308,7 @@ class Config:
     bigquery: BigQuerySettings = BigQuerySettings()
     leases: LeaseSettings = LeaseSettings()
     odds: OddsSettings = OddsSettings()
+    backfill: BackfillSettings = BackfillSettings()
 
     def enabled_workflows(self) -> list[Workflow]:
         return [w for w in self.workflows.values() if w.enabled]

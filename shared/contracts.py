@@ -26,7 +26,7 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_AS_OF_AHEAD = timedelta(minutes=15)
 _NAME = re.compile(rf"[^\x00-\x1f\x7f]{{1,{MAX_NAME_CHARS}}}")  # free text, bounded, no control characters
 STATUSES = ("success", "no_data", "failed")
-SOURCES = ("CONTROLLER", "MANUAL", "LOCAL", "SCHEDULER", "RECOVERY", "FOLLOW_UP", "LOCKER", "SIMULATION")
+SOURCES = ("CONTROLLER", "MANUAL", "LOCAL", "SCHEDULER", "RECOVERY", "FOLLOW_UP", "LOCKER", "SIMULATION", "BACKFILL")
 
 
 class MalformedMessage(ValueError):
