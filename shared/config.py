@@ -272,10 +272,11 @@ class OddsSettings:
 class BackfillSettings:
     """`backfill:` (shared.backfill): how fast the driver publishes. Each request is paced at its source's
     `min_interval_seconds` per upstream call (the catalogue's rate); a source without one is paced at
-    `default_interval_seconds`, so a backfill never floods the requests topic. `batch_max` caps one publish."""
+    `default_interval_seconds`, so a backfill never floods the requests topic. `batch_max` caps one publish
+    (its request ids are kept in one progress marker's metadata: 150 at most)."""
 
     default_interval_seconds: float = field(default=0.05, metadata=number_field())
-    batch_max: int = field(default=100, metadata=number_field(1, 1000))
+    batch_max: int = field(default=100, metadata=number_field(1, 150))
 
 
 SECTIONS: dict[str, type] = {

@@ -136,6 +136,14 @@ def historical_credits(cfg: Config, scraper: str) -> int:
     return cfg.odds.credits_per_market_region * len(markets) * len(regions) * cfg.odds.historical_multiplier
 
 
+def snapshot_cost(cfg: Config, scraper: str, games: int) -> tuple[int, int]:
+    """(upstream calls, credits) of one historical events request whose follow-ups are released for `games`
+    games: the events call, then each follow-up once per game."""
+    released = follow_ups(cfg, scraper)
+    per_game = sum(historical_credits(cfg, f) for f in released)
+    return 1 + len(released) * games, historical_credits(cfg, scraper) + per_game * games
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The plan
 
@@ -220,7 +228,9 @@ def plan_day(cfg: Config, d: date, games: Sequence[Game], workflows: Sequence[st
                 out.append(_item(cfg, d, x.workflow, tick, p, x.target_games, by_id))
                 runs.append(Run(p.scraper, tick, "success", dict(p.params), {"game_ids": ids}, 1))
         ran = tuple(x.workflow for x in decisions if x.action == "RUN")
-        ledger.append(state.LedgerEntry(f"plan/{iso_utc(tick)}", tick, ran, None, tuple(state.taken_slots_of(decisions))))
+        ledger.append(
+            state.LedgerEntry(f"plan/{iso_utc(tick)}", tick, ran, None, tuple(state.taken_slots_of(decisions)))
+        )
     return out
 
 
@@ -239,20 +249,9 @@ def _item(
         params = spec.accepted({**p.params, "snapshot": iso_utc(tick)})
         taken = p.context.get("snapshot_games")
         teams = dict(taken) if isinstance(taken, Mapping) else {}
-        released = follow_ups(cfg, twin)
-        per_game = sum(historical_credits(cfg, f) for f in released)
         ids = tuple(g for g in targets if g in games and games[g].teams in teams) or tuple(targets)
-        return Item(
-            d,
-            workflow,
-            twin,
-            params,
-            tick,
-            dict(p.context),
-            ids,
-            calls=1 + len(released) * len(teams),
-            credits=historical_credits(cfg, twin) + per_game * len(teams),
-        )
+        calls, credits = snapshot_cost(cfg, twin, len(teams))
+        return Item(d, workflow, twin, params, tick, dict(p.context), ids, calls=calls, credits=credits)
     spec = cfg.scrapers[p.scraper]
     wf = cfg.workflows[workflow]
     ids: tuple[str, ...] = ()
