@@ -102,7 +102,8 @@ def paced(
 ) -> Iterator[list[Item]]:
     """Batches of items, each source released at its rate: an item of `calls` upstream calls takes
     calls x interval of its source's time. Sources proceed in parallel; plan order is kept within a source.
-    A source that fell behind (a slow publish) catches up by at most one interval, never with a burst."""
+    Two items of a source are never closer than the first one's share (a source that fell behind after a slow
+    publish does not catch up with a burst)."""
     queues: dict[str, deque[Item]] = {}
     for i in items:
         queues.setdefault(cfg.scrapers[i.scraper].source, deque()).append(i)
@@ -114,11 +115,10 @@ def paced(
         now = clock()
         batch: list[Item] = []
         for src, q in queues.items():
-            next_at[src] = max(next_at[src], now - interval[src])
             while q and next_at[src] <= now and len(batch) < batch_max:
                 item = q.popleft()
                 batch.append(item)
-                next_at[src] += item.calls * interval[src]
+                next_at[src] = max(next_at[src], now) + item.calls * interval[src]
         if batch:
             yield batch
             continue

@@ -39,9 +39,11 @@ def test_a_week_is_games_times_scrapers_and_teams_once(cfg, games, week):
     for s in PER_GAME:
         assert counts[s] == n_games, s
         # one request per game, each game once
-        assert sorted(i.params["game_id"] for i in week.items if i.scraper == s and "game_id" in i.params) == sorted(
-            g.game_id for v in day_games.values() for g in v
-        ) or s == "nbac_gamebook_pdf"
+        assert (
+            sorted(i.params["game_id"] for i in week.items if i.scraper == s and "game_id" in i.params)
+            == sorted(g.game_id for v in day_games.values() for g in v)
+            or s == "nbac_gamebook_pdf"
+        )
     assert counts["bdl_box_scores"] == sum(1 for v in day_games.values() if v)  # one per game night
     assert counts["br_season_roster"] == 30  # team-keyed: once per team for the whole range
     assert {i.params["teamAbbr"] for i in week.items if i.scraper == "br_season_roster"} >= {"PHO", "BRK", "CHO"}
@@ -86,9 +88,7 @@ def test_historical_odds_at_the_near_tip_offsets(cfg, games, week):
         for teams in i.context["snapshot_games"]:
             got[(i.as_of, teams)] += 1
     assert got == expected
-    closing = [
-        (i.as_of, t) for i in his for t, kind in i.context["snapshot_games"].items() if kind == "closing"
-    ]
+    closing = [(i.as_of, t) for i in his for t, kind in i.context["snapshot_games"].items() if kind == "closing"]
     assert len(closing) == 51  # one closing line per game, 20-35 min before its tip
     # the historical cost model: 1 credit per events call, 10 x markets x regions per odds call (props: 3
     # markets, lines: 2, from the catalogue's URLs), per game of the snapshot
