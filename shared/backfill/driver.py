@@ -220,21 +220,23 @@ def run(
         _publish(rt, bid, batch)
         now = clock()
         for item in batch:
-            s = sent.setdefault(cfg.scrapers[item.scraper].source, [now, now, 0.0])
-            s[1], s[2] = now, s[2] + item.calls
+            s = sent.setdefault(cfg.scrapers[item.scraper].source, [now, now, 0.0, 0.0])
+            s[1], s[2], s[3] = now, s[2] + item.calls, item.calls
         st.published_now += len(batch)
         st.credits_published += sum(i.credits for i in batch)
         if now - last >= progress_every:
             last = now
             say({"event": "progress", **st.to_json(now)})
+    # Achieved pace: the calls published before the source's last item, over the time from its first publish
+    # to its last (n items are n - 1 intervals apart).
     st.pace = {
         src: {
             "calls": calls,
             "seconds": round(t1 - t0, 3),
-            "calls_per_second": round(calls / (t1 - t0), 2) if t1 > t0 else None,
+            "calls_per_second": round((calls - last) / (t1 - t0), 2) if t1 > t0 else None,
             "limit_per_second": round(1 / (source_interval(cfg, src) * scale), 2),
         }
-        for src, (t0, t1, calls) in sorted(sent.items())
+        for src, (t0, t1, calls, last) in sorted(sent.items())
     }
     if not wait:
         return st
