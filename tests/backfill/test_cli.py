@@ -56,5 +56,8 @@ def test_bad_input_is_one_line_exit_2(tmp_path, upstream_dir, args, message):
 def test_no_schedule_and_no_stack_says_what_to_do(tmp_path):
     r = _run(tmp_path, "backfill", "--from", "2025-01-13", "--to", "2025-01-19", "--dry-run")
     assert r.returncode == 2 and "pass --schedule-file" in r.stderr and "Traceback" not in r.stderr
+    for verb in (["gaps"], ["backfill", "--gaps", "--dry-run"]):  # the gaps come from the run ledger
+        r = _run(tmp_path, *verb, "--from", "2025-01-13", "--to", "2025-01-19")
+        assert r.returncode in (1, 2) and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     r = _run(tmp_path, "gaps", "--from", "2025-01-13", "--to", "2025-01-19")
     assert r.returncode in (1, 2) and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=1.0,
         help="multiply every source's publish interval (tests, replays: under 1 is faster than the catalogue)",
     )
-    p.set_defaults(func=_backfill, cloud=lambda a: "optional" if a.dry_run else True)
+    p.set_defaults(func=_backfill, cloud=lambda a: "optional" if a.dry_run and not a.gaps else True)
 
     g = sub.add_parser("gaps", help="what the rules expected in a range and the run ledger does not hold done")
     _range(g)
@@ -161,7 +161,7 @@ def _backfill(args: argparse.Namespace) -> int:
         raise UsageError("--credits-max must be 0 or more")
     if args.pace_scale <= 0:
         raise UsageError("--pace-scale must be more than 0")
-    rt = _runtime(required=not args.dry_run)
+    rt = _runtime(required=not args.dry_run or args.gaps)  # the gaps come from the run ledger
     cfg, plan, first, last = _plan(args, rt)
     kind = "heal" if args.gaps else "bf"
     bid = args.backfill_id or default_id(kind, args, first, last)
