@@ -217,11 +217,12 @@ def run(
     last = clock()
     sent: dict[str, list[float]] = {}
     for batch in paced(cfg, go, scale=scale, clock=clock, sleep=sleep):
+        at = clock()  # the batch's release time (what the pacing decided), not when its publish returned
         _publish(rt, bid, batch)
         now = clock()
         for item in batch:
-            s = sent.setdefault(cfg.scrapers[item.scraper].source, [now, now, 0.0, 0.0])
-            s[1], s[2], s[3] = now, s[2] + item.calls, item.calls
+            s = sent.setdefault(cfg.scrapers[item.scraper].source, [at, at, 0.0, 0.0])
+            s[1], s[2], s[3] = at, s[2] + item.calls, item.calls
         st.published_now += len(batch)
         st.credits_published += sum(i.credits for i in batch)
         if now - last >= progress_every:
