@@ -71,3 +71,24 @@ def test_credit_ceiling_skip_done_and_resume(rt, cfg, games):
 
     with pytest.raises(ManifestMismatch, match="other arguments"):
         run(rt, cfg, Manifest("bf-test-credits", {**ARGS, "to": "2025-01-16"}, plan.items), wait=False)
+
+
+def test_requests_that_never_run_end_in_exit_1_after_the_timeout(rt, upstream_dir, tmp_path):
+    # no scrapers function listens: the requests are published and never run
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cmd = [
+        str(Path(sys.executable).with_name("nba-orch")),
+        *("--format", "json", "backfill", "--from", "2025-01-15", "--to", "2025-01-15"),
+        *("--workflows", "referee_discovery", "--timeout", "1"),
+        *("--schedule-file", str(upstream_dir / "nbacom_cdn/scheduleleaguev2_2024-25_full.json.gz")),
+    ]
+    done = subprocess.run(cmd, env={**os.environ, **rt.env()}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    last = json.loads(done.stdout.splitlines()[-1])
+    assert last["event"] == "result" and last["published_now"] == 1 and last["done"] == 0 and last["total"] == 1
+    assert "1 request(s) not finished within --timeout 1 s" in done.stderr
+    assert "Traceback" not in done.stderr

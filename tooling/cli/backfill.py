@@ -227,6 +227,14 @@ def _backfill(args: argparse.Namespace) -> int:
         print(json.dumps(final, separators=(",", ":")), flush=True)
     else:
         _print_result(final)
+    left = final["total"] - final["done"] - final["held_for_credits"]
+    if not args.no_wait and left > 0:
+        print(
+            f"nba-orch backfill: {left} request(s) not finished within --timeout {args.timeout:g} s; run the same "
+            "command to follow them again (`nba-orch gaps` lists what never ran)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
