@@ -73,7 +73,10 @@ def test_the_missing_subset_and_the_failed_runs_are_requested_exactly(world, nig
     lost = {("nbac_team_boxscore", a), ("nbac_gamebook_pdf", b)}
 
     def keep(r: Run) -> bool:
-        return (r.scraper, game_of(night, r.params)) not in lost and r.scraper != "bdl_box_scores"  # the per-date scraper: all lost
+        return (
+            r.scraper,
+            game_of(night, r.params),
+        ) not in lost and r.scraper != "bdl_box_scores"  # the per-date scraper: all lost
 
     world.runs = [r for r in world.runs if keep(r)]
     # c's play-by-play ran in every window it was asked for, and failed: a failed run is no run
@@ -148,7 +151,9 @@ def test_not_a_game_day(world, cfg, games):
     ran = recovery(world, et("2025-02-14", "06:00"))  # the morning after the 13th: its night was watched
     assert ran.action == "SKIP" and "already collected: nothing to recover" in ran.reason
     # and the locker expects the recovery after a game night only
-    names = {d: [r.workflow_name for r in rules.expected_runs(cfg, d, games)] for d in (date(2025, 2, 14), date(2025, 2, 15))}
+    names = {
+        d: [r.workflow_name for r in rules.expected_runs(cfg, d, games)] for d in (date(2025, 2, 14), date(2025, 2, 15))
+    }
     assert "morning_recovery" in names[date(2025, 2, 14)] and "morning_recovery" not in names[date(2025, 2, 15)]
 
 
@@ -179,8 +184,11 @@ def test_dst_mornings(cfg, games, night, morning_utc):
     tick = rules.recovery_tick(cfg, wf, d)
     assert tick is not None and tick.isoformat().replace("+00:00", "Z") == morning_utc
     assert rules.recovery_target(cfg, wf, tick) == d
-    assert [r.expected_run_time for r in rules.expected_runs(cfg, d + timedelta(days=1), games)
-            if r.workflow_name == "morning_recovery"] == [tick]
+    assert [
+        r.expected_run_time
+        for r in rules.expected_runs(cfg, d + timedelta(days=1), games)
+        if r.workflow_name == "morning_recovery"
+    ] == [tick]
     world = World(cfg, games)
     watch(world, d, d)
     world.runs = [r for r in world.runs if r.scraper != "bigdataball_pbp"]
@@ -199,8 +207,11 @@ def test_the_locker_lists_it_and_the_cron_has_its_hour(cfg, games):
     wf = dataclasses.replace(cfg.workflows["morning_recovery"], fixed_time=time(5, 30))
     early = dataclasses.replace(cfg, workflows={**cfg.workflows, wf.name: wf})
     assert early.controller_cron() == "*/15 1,4-23 * * *"
-    assert [rules.hm(early, r.expected_run_time) for r in rules.expected_runs(early, date(2025, 1, 15), games)
-            if r.workflow_name == "morning_recovery"] == ["05:00"]
+    assert [
+        rules.hm(early, r.expected_run_time)
+        for r in rules.expected_runs(early, date(2025, 1, 15), games)
+        if r.workflow_name == "morning_recovery"
+    ] == ["05:00"]
 
 
 def _write(tmp_path, text: str):
@@ -241,4 +252,3 @@ def test_config_is_validated(tmp_path, body, problem):
     with pytest.raises(ConfigError, match="morning_recovery") as info:
         load_config(_write(tmp_path, body))
     assert problem in str(info.value)
-

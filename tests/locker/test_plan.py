@@ -38,8 +38,9 @@ def by_workflow(rows) -> dict[str, list[str]]:
 
 def test_regular_game_day_rows(cfg, games):
     p = make_plan(cfg, games, date(2025, 1, 15))
-    assert (p.games_scheduled, p.workflows_evaluated, len(p.rows)) == (11, 7, 29)
+    assert (p.games_scheduled, p.workflows_evaluated, len(p.rows)) == (11, 8, 30)
     runs = by_workflow(p.rows)
+    assert runs["morning_recovery"] == ["06:00"]  # the finals of the 14th's night still missing, once
     assert runs["betting_lines"] == ["13:00", "15:00", "17:00"]
     assert runs["post_game_window_1"] == ["22:00"] and runs["post_game_window_3"] == ["04:00"]
     first = p.rows[0]
@@ -66,9 +67,11 @@ def test_regular_game_day_rows(cfg, games):
 
 def test_all_star_break(cfg, games):
     # 2025-02-14 to 02-18: only All-Star exhibition games (left out by default) or none.
+    # The 14th's morning follows the game night of the 13th: its recovery is expected.
     for d in (date(2025, 2, 14), date(2025, 2, 15), date(2025, 2, 16), date(2025, 2, 17), date(2025, 2, 18)):
         p = make_plan(cfg, games, d)
-        assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == ["morning_operations"], d
+        daily = ["morning_operations", *(["morning_recovery"] if d == date(2025, 2, 14) else [])]
+        assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == daily, d
     # The day after the break has one game, at 22:00 ET: a late window.
     p = make_plan(cfg, games, date(2025, 2, 19))
     assert p.games_scheduled == 1 and by_workflow(p.rows)["betting_lines"] == ["16:00", "18:00"]
@@ -76,9 +79,10 @@ def test_all_star_break(cfg, games):
 
 def test_no_games_on_d_after_a_game_night(cfg, games):
     # 2024-12-23 had games; 2024-12-24 none. D's post-game windows (22:00 D, 01:00 and 04:00 D+1) are for
-    # D's games, so there are none; the 23rd's 01:00/04:00 windows belong to the 23rd's operational day.
+    # D's games, so there are none; the 23rd's 01:00/04:00 windows belong to the 23rd's operational day, and
+    # the recovery of the 23rd's night at 06:00 on the 24th to the 24th's.
     p = make_plan(cfg, games, date(2024, 12, 24))
-    assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == ["morning_operations"]
+    assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == ["morning_operations", "morning_recovery"]
     before = by_workflow(make_plan(cfg, games, date(2024, 12, 23)).rows)
     assert before["post_game_window_2"] == ["01:00"] and before["post_game_window_3"] == ["04:00"]
 
@@ -177,5 +181,5 @@ def test_tip_keyed_betting_lines_rows(cfg, games):
     from shared.timeutil import parse_instant
 
     times = [rules.hm(cfg, parse_instant(str(r["expected_run_time"]))) for r in bl]
-    assert times[0] == "09:00" and times[-1] == "22:00" and len(times) == 19 and len(p.rows) == 45
+    assert times[0] == "09:00" and times[-1] == "22:00" and len(times) == 19 and len(p.rows) == 46
     assert "line snapshots keyed to each tip" in bl[-1]["reason"] and "closing" in bl[-1]["reason"]
