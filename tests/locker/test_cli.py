@@ -37,7 +37,7 @@ def test_dry_run_from_a_file_needs_no_cloud(recording, tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["summary"]["status"] == "dry_run" and doc["summary"]["date"] == "2025-03-09"
-    assert doc["summary"]["games_scheduled"] == 8 and len(doc["rows"]) == doc["summary"]["expected_runs"] == 46
+    assert doc["summary"]["games_scheduled"] == 8 and len(doc["rows"]) == doc["summary"]["expected_runs"] == 47
     assert doc["rows"][0]["workflow_name"] == "morning_operations"
     assert doc["rows"][0]["expected_run_time"] == "2025-03-09T10:00:00Z" and doc["rows"][0]["generated_by"] == "cli"
 
@@ -48,8 +48,8 @@ def test_lock_then_noop_then_force(rt, capsys, monkeypatch, schedule_gz, recordi
         monkeypatch.setenv(k, v)
     seed_schedule(rt, schedule_gz)
     code, doc, _ = run_cli(capsys, "--date", "2025-01-15", *AS_OF)
-    assert code == 0 and doc["summary"]["status"] == "locked" and len(doc["rows"]) == 45
-    assert len(table_rows(rt, "2025-01-15")) == 45
+    assert code == 0 and doc["summary"]["status"] == "locked" and len(doc["rows"]) == 46
+    assert len(table_rows(rt, "2025-01-15")) == 46
     code, doc, _ = run_cli(capsys, "--date", "2025-01-15", "--as-of", "2025-01-15T11:00:00Z")
     assert code == 0 and doc["summary"]["status"] == "already_locked"
     assert doc["summary"]["locked_at"] == "2025-01-15T10:00:00Z"
