@@ -72,7 +72,7 @@ def test_tick_to_rows(rt, schedule_gz, tmp_path):
 
         read_until(settled, "two no-ops and two rejections")
         rejected = " ".join(x["message"] for x in lines if "acknowledged without retry" in x.get("message", ""))
-        assert "bad date '2025-13-01'" in rejected and "more than 400 days away" in rejected
+        assert "bad date '2025-13-01'" in rejected and "more than 400 days ahead" in rejected
         time.sleep(2.5)  # longer than the retry backoff: a message not acknowledged would come back
         lines.extend(tail.read())
         assert len([x for x in lines if "acknowledged without retry" in x.get("message", "")]) == 2

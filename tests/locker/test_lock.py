@@ -231,7 +231,7 @@ def test_unparseable_schedule_file_is_permanent_and_nothing_is_written(rt, cfg, 
 
 
 def test_date_too_far_is_permanent(rt, cfg):
-    with pytest.raises(PermanentError, match="more than 400 days away"):
+    with pytest.raises(PermanentError, match="more than 400 days ahead"):
         lock(rt, cfg, date=date(2027, 1, 1))
 
 

@@ -138,10 +138,16 @@ def test_target_date():
     # 03:00 UTC on the 16th is still the 15th in ET.
     assert target_date(LockRequest(datetime(2025, 1, 16, 3, tzinfo=UTC))) == date(2025, 1, 15)
     assert target_date(LockRequest(AS_OF, date(2026, 2, 19))) == date(2026, 2, 19)  # 400 days ahead: allowed
-    with pytest.raises(PermanentError, match="more than 400 days away"):
+    with pytest.raises(PermanentError, match=r"2026-02-20 is 401 days after 2025-01-15: more than 400 days ahead"):
         target_date(LockRequest(AS_OF, date(2026, 2, 20)))
-    with pytest.raises(PermanentError, match="more than 400 days away"):
-        target_date(LockRequest(AS_OF, date(2023, 12, 10)))
+    # An operator's past day is intended (issue 19): any day of NBA history, however far back from as_of.
+    now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    for past in (date(2024, 11, 3), date(2023, 12, 10), date(1946, 11, 1)):
+        assert target_date(LockRequest(now, past)) == past
+    with pytest.raises(PermanentError, match=r"1946-10-31 is before the first NBA game \(1946-11-01\)"):
+        target_date(LockRequest(now, date(1946, 10, 31)))
+    # A scheduler tick names no date: the day is its as_of's, whatever the as_of (the contract bounds it).
+    assert target_date(LockRequest(datetime(1999, 2, 1, 12, tzinfo=UTC))) == date(1999, 2, 1)
 
 
 def test_stamp_and_freshness():
