@@ -78,6 +78,13 @@ def test_tick_to_rows(rt, schedule_gz, tmp_path):
         assert len([x for x in lines if "acknowledged without retry" in x.get("message", "")]) == 2
         assert len(table_rows(rt, "2025-01-15")) == 46
 
+        # A hand-published past day (issue 19): "now" is the publish time, two years later; the day is an
+        # operator's, so it is locked, from the stored schedule taken after it (no scrape).
+        publish(rt, "locker_tick", json.dumps({"date": "2024-11-03"}).encode())
+        past = wait_for(lambda: table_rows(rt, "2024-11-03"), what="the past day's rows")
+        summary = read_until(lambda: [r for r in results(lines) if r["date"] == "2024-11-03"], "its summary")[0]
+        assert summary["status"] == "locked" and not summary["scraped"] and len(past) == summary["expected_runs"]
+
 
 def test_failing_dependency_is_redelivered_until_it_works(rt, schedule_gz, upstream_dir, tmp_path):
     """No schedule file and stats.nba.com down: the function fails (500), Pub/Sub redelivers; once a schedule
