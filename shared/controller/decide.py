@@ -47,9 +47,10 @@ request for the night) covers a game when its summary lists the game (`game_ids`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from shared import rules
@@ -423,21 +424,50 @@ def _finals(
     return _Finals(missing, tuple(requests), served, waiting)
 
 
-def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
-    tick = snap.tick
+def _fixed_window(
+    cfg: Config,
+    wf: Workflow,
+    snap: Snapshot,
+    hist: History,
+    night: date | None,
+    at: Callable[[date], datetime],
+    labels: tuple[str, str, str],
+) -> _Verdict | tuple[date, list[Game], dict[str, Any]]:
+    """The game night a fixed-time window (post-game, recovery) serves at the tick, its games and the
+    decision's context; a SKIP when the tick is outside the window, the night had no games, or an earlier
+    RUN of this window (fixed time `at(night)` +/- tolerance) did its work already. `labels`: the window's
+    name in reasons, its context key, the no-games reason."""
+    what, key, no_games = labels
     assert wf.fixed_time is not None
     window = f"{wf.fixed_time:%H:%M} ET (+/-{wf.tolerance_minutes} min)"
-    night = rules.fixed_window_target(cfg, wf, tick)
     if night is None:
-        return _skip(f"outside the post-game window {window}", post_game_window=window)
+        return _skip(f"outside the {what} window {window}", **{key: window})
     games = _day_games(cfg, snap, night)
-    ctx: dict[str, Any] = {"post_game_window": window, "game_night": night.isoformat(), "games_that_night": len(games)}
+    ctx: dict[str, Any] = {key: window, "game_night": night.isoformat(), "games_that_night": len(games)}
     if not games:
-        return _skip(f"no games on the night of {night.isoformat()}", **ctx)
-    opened = rules.fixed_time_instant(cfg, wf, night) - timedelta(minutes=wf.tolerance_minutes)
-    earlier = [t for t in hist.run_decisions if opened <= t < tick]
+        return _skip(f"{no_games} on the night of {night.isoformat()}", **ctx)
+    opened = at(night) - timedelta(minutes=wf.tolerance_minutes)
+    earlier = [t for t in hist.run_decisions if opened <= t < snap.tick]
     if earlier:
         return _skip(f"already ran in this window at {_hm(cfg, max(earlier))} ET", **ctx)
+    return night, games, ctx
+
+
+def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    labels = ("post-game", "post_game_window", "no games")
+    opening = _fixed_window(
+        cfg,
+        wf,
+        snap,
+        hist,
+        rules.fixed_window_target(cfg, wf, tick),
+        partial(rules.fixed_time_instant, cfg, wf),
+        labels,
+    )
+    if isinstance(opening, _Verdict):
+        return opening
+    night, games, ctx = opening
 
     final_after = _final_after(cfg)
     f = _finals(cfg, published_scrapers(cfg, wf), games, night, tick, hist)
@@ -491,19 +521,13 @@ def _recovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verd
     manual one) SKIP, and a redelivered tick reuses the slot's decision. No alert of its own: the finals SLA
     (`final_box_scores`) already speaks for each missing game, and these runs resolve it."""
     tick = snap.tick
-    assert wf.fixed_time is not None
-    window = f"{wf.fixed_time:%H:%M} ET (+/-{wf.tolerance_minutes} min)"
-    night = rules.recovery_target(cfg, wf, tick)
-    if night is None:
-        return _skip(f"outside the recovery window {window}", recovery_window=window)
-    night_games = _day_games(cfg, snap, night)
-    ctx: dict[str, Any] = {
-        "recovery_window": window,
-        "game_night": night.isoformat(),
-        "games_that_night": len(night_games),
-    }
-    if not night_games:
-        return _skip(f"not a game day: no games on the night of {night.isoformat()}", **ctx)
+    labels = ("recovery", "recovery_window", "not a game day: no games")
+    opening = _fixed_window(
+        cfg, wf, snap, hist, rules.recovery_target(cfg, wf, tick), partial(rules.recovery_instant, cfg, wf), labels
+    )
+    if isinstance(opening, _Verdict):
+        return opening
+    night, night_games, ctx = opening
     since = snap.first_slot
     games = [g for g in night_games if since is not None and g.commence_utc >= since]
     if since is not None:
@@ -517,10 +541,6 @@ def _recovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verd
         )
     if len(games) < len(night_games):
         ctx["not_watched"] = [g.game_id for g in night_games if g not in games]
-    opened = rules.recovery_instant(cfg, wf, night) - timedelta(minutes=wf.tolerance_minutes)
-    earlier = [t for t in hist.run_decisions if opened <= t < tick]
-    if earlier:
-        return _skip(f"already ran in this window at {_hm(cfg, max(earlier))} ET", **ctx)
     f = _finals(cfg, published_scrapers(cfg, wf), games, night, tick, hist)
     per_scraper = {s: n for s in published_scrapers(cfg, wf) if (n := sum(s in ss for ss in f.missing.values()))}
     ctx.update(

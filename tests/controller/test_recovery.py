@@ -234,7 +234,8 @@ def _write(tmp_path, text: str):
             "'oddsa_events' is not a scraper of any post-game window",
         ),
         (
-            "  morning_recovery:\n    decision_type: recovery\n    fixed_time: '04:15'\n    scrapers: [bdl_box_scores]\n",
+            "  morning_recovery:\n    decision_type: recovery\n    fixed_time: '04:15'\n"
+            "    scrapers: [bdl_box_scores]\n",
             "must come after post_game_window_3 at 04:00 (+30 min)",
         ),
         (
