@@ -533,9 +533,9 @@ def _recovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verd
     if since is not None:
         ctx["watching_since"] = iso_utc(since)
     if not games:
-        seen = f"since {_hm(cfg, since)} ET on {rules.local(cfg, since):%Y-%m-%d}" if since else "before this tick"
+        seen = f"{_hm(cfg, since)} ET on {rules.local(cfg, since):%Y-%m-%d}" if since else "none before this tick"
         return _skip(
-            f"no game of {night.isoformat()} tipped while the controller was ticking (first slot on record "
+            f"no game of {night.isoformat()} tipped while the controller was ticking (its first slot on record: "
             f"{seen}): a night it never watched is not recovered",
             **ctx,
         )

@@ -160,7 +160,10 @@ def test_not_a_game_day(world, cfg, games):
 def test_a_night_it_never_watched_is_not_recovered(world, games, cfg):
     # A new installation (or a simulation starting at 05:00): no slot on record before this tick.
     x = recovery(world)
-    assert x.action == "SKIP" and x.reason.startswith(f"no game of {NIGHT} tipped while the controller was ticking")
+    assert x.action == "SKIP" and x.reason == (
+        f"no game of {NIGHT} tipped while the controller was ticking (its first slot on record: none before this "
+        "tick): a night it never watched is not recovered"
+    )
     # Installed at 20:00 on the night: only the games that tipped after are judged (and all are missing).
     for t in rules.all_ticks(cfg, date(2025, 1, 14)):
         if t >= et(NIGHT, "20:00"):
