@@ -25,6 +25,11 @@ Rules, in order (the first that applies decides):
   book): it waits, and the reason and `waiting_for_teams` in the context say so.
   Alert on games an EARLIER window of the night should already have collected: any in a window with
   `critical_if_missing` -> CRITICAL; more than `warn_missing_fraction` of the night -> WARNING.
+- recovery (morning_recovery): not within the tolerance of its fixed time on the day after a game night, or
+  no games that night, or already ran in this window, or no game of the night tipped after the controller's
+  first slot on record (a night it never watched) -> SKIP; the night's (game, scraper) pairs not collected
+  (the post-game windows' rule: missing or failed) -> RUN for exactly those, once, no alert (the finals SLA
+  has one per game), else SKIP "nothing to recover".
 - discovery: not a game day (when game_days_only); already found today (a run with records) -> SKIP; every
   attempt of the day used, or past midnight -> SKIP (WARNING: nothing found); the last attempt too recent,
   i.e. before the next attempt's time (`rules.discovery_attempt_times`: first_attempt + k * interval_hours,
