@@ -33,6 +33,7 @@ DECISION_TYPES = (
     "discovery",
     "report_series",
     "game_tip_offsets",
+    "recovery",
 )
 SNAPSHOT_TYPES = ("open", "regular", "closing")
 PRIORITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
@@ -121,8 +122,8 @@ class Workflow:
     window_before_game_hours: float = 6.0  # game_aware
     business_hours: TimeWindow | None = None  # game_aware
     frequency_hours: float = 2.0  # game_aware
-    fixed_time: time | None = None  # game_aware_yesterday
-    tolerance_minutes: int = 30  # game_aware_yesterday
+    fixed_time: time | None = None  # game_aware_yesterday, recovery
+    tolerance_minutes: int = 30  # game_aware_yesterday, recovery
     warn_missing_fraction: float | None = None  # game_aware_yesterday
     critical_if_missing: bool = False  # game_aware_yesterday
     game_days_only: bool = True  # discovery
@@ -622,6 +623,7 @@ _WORKFLOW_KEYS: dict[str, set[str]] = {
     "discovery": {"game_days_only", "first_attempt", "max_attempts", "interval_hours"},
     "report_series": {"game_days_only", "first_attempt", "catch_up_hours", "max_per_tick"},
     "game_tip_offsets": {"snapshots", "late_minutes", "business_hours"},
+    "recovery": {"fixed_time", "tolerance_minutes"},
 }
 _COMMON_KEYS = {"decision_type", "priority", "enabled", "depends_on", "scrapers"}
 
@@ -664,6 +666,45 @@ def _tip_snapshots(c: Checker, body: dict[str, Any], key: str) -> dict[str, Any]
     return kw
 
 
+def _fixed_time(c: Checker, body: dict[str, Any], key: str) -> dict[str, Any]:
+    """`fixed_time` and `tolerance_minutes` of a post-game window or a recovery (under an hour: the rules find
+    the window's tick among the hourly ticks)."""
+    tol = c.number(body.get("tolerance_minutes", 30), f"{key}.tolerance_minutes", integer=True)
+    if tol > 59:
+        c.fail(f"{key}.tolerance_minutes", "must be under 60 (the controller ticks hourly)")
+    return {"fixed_time": c.clock(body.get("fixed_time"), f"{key}.fixed_time"), "tolerance_minutes": tol}
+
+
+def _check_recoveries(c: Checker, workflows: dict[str, Workflow], day_start: time) -> None:
+    """A recovery re-requests the finals of the post-game windows, after the last of them: its scrapers must be
+    post-game scrapers, and its time (on the calendar day after the game night) must come after every
+    window's time plus tolerance, or it would race the window it is meant to catch up."""
+
+    def after_night_start(t: time, next_day: bool) -> int:  # minutes from the night's day start
+        m = (t.hour * 60 + t.minute - day_start.hour * 60 - day_start.minute) % (24 * 60)
+        return m + 24 * 60 if next_day and t >= day_start else m
+
+    windows = [w for w in workflows.values() if w.decision_type == "game_aware_yesterday"]
+    finals = {s for w in windows for s in w.scrapers}
+    for name, wf in workflows.items():
+        if wf.decision_type != "recovery":
+            continue
+        key = f"workflows.{name}"
+        for s in wf.scrapers:
+            if s not in finals:
+                c.fail(f"{key}.scrapers", f"{s!r} is not a scraper of any post-game window (game_aware_yesterday)")
+        assert wf.fixed_time is not None
+        at = after_night_start(wf.fixed_time, True) - wf.tolerance_minutes
+        for w in windows:
+            assert w.fixed_time is not None
+            if at <= after_night_start(w.fixed_time, False) + w.tolerance_minutes:
+                c.fail(
+                    f"{key}.fixed_time",
+                    f"{wf.fixed_time:%H:%M} (-{wf.tolerance_minutes} min) must come after {w.name} at "
+                    f"{w.fixed_time:%H:%M} (+{w.tolerance_minutes} min): the recovery follows the last window",
+                )
+
+
 def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, Workflow]:
     c = Checker(path.name)
     raw = read_yaml(path)
@@ -696,18 +737,15 @@ def _load_workflows(path: Path, scrapers: dict[str, ScraperSpec]) -> dict[str, W
             kw["business_hours"] = c.window(body.get("business_hours"), f"{key}.business_hours")
             kw["frequency_hours"] = float(c.number(body.get("frequency_hours", 2), f"{key}.frequency_hours", minimum=1))
         elif dtype == "game_aware_yesterday":
-            kw["fixed_time"] = c.clock(body.get("fixed_time"), f"{key}.fixed_time")
-            kw["tolerance_minutes"] = c.number(
-                body.get("tolerance_minutes", 30), f"{key}.tolerance_minutes", integer=True
-            )
-            if kw["tolerance_minutes"] > 59:
-                c.fail(f"{key}.tolerance_minutes", "must be under 60 (the controller ticks hourly)")
+            kw.update(_fixed_time(c, body, key))
             if body.get("warn_missing_fraction") is not None:
                 frac = c.number(body["warn_missing_fraction"], f"{key}.warn_missing_fraction")
                 if frac > 1:
                     c.fail(f"{key}.warn_missing_fraction", "must be between 0 and 1")
                 kw["warn_missing_fraction"] = float(frac)
             kw["critical_if_missing"] = c.flag(body.get("critical_if_missing", False), f"{key}.critical_if_missing")
+        elif dtype == "recovery":
+            kw.update(_fixed_time(c, body, key))
         elif dtype == "report_series":
             kw["game_days_only"] = c.flag(body.get("game_days_only", True), f"{key}.game_days_only")
             kw["first_attempt"] = c.clock(body.get("first_attempt", "08:00"), f"{key}.first_attempt")
@@ -798,6 +836,7 @@ def load_config(config_dir: str | Path | None = None) -> Config:
     settings = _load_settings(d / "settings.yaml")
     sources, scrapers, patterns = _load_catalog(d / "scrapers.yaml")
     workflows = _load_workflows(d / "workflows.yaml", scrapers)
+    _check_recoveries(Checker("workflows.yaml"), workflows, settings["operational_day_start"])
     sched = settings["controller"].schedule_scraper
     if sched not in scrapers:
         raise ConfigError("settings.yaml", "controller.schedule_scraper", f"unknown scraper {sched!r}")

@@ -376,6 +376,49 @@ def post_game_due(cfg: Config, wf: Workflow, tick: datetime, games: Iterable[Gam
 
 
 # ---------------------------------------------------------------------------------------------------------
+# recovery: the morning after a game night, once, at a fixed local time
+
+
+def recovery_instant(cfg: Config, wf: Workflow, night: date) -> datetime:
+    """The instant of the recovery of game night `night`: its fixed time on the next calendar date (06:00 on
+    D+1 for the night of D; a gap time moves forward by the gap)."""
+    assert wf.fixed_time is not None, f"{wf.name} has no fixed time"
+    return _wall_instant_forward(cfg, night + timedelta(days=1), wf.fixed_time)
+
+
+def recovery_target(cfg: Config, wf: Workflow, instant: datetime) -> date | None:
+    """The game night whose recovery window (fixed time +/- tolerance) contains `instant`, or None: the ET
+    date before the window's date, so 06:00 on 2025-01-16 recovers the night of 2025-01-15."""
+    tol = timedelta(minutes=wf.tolerance_minutes)
+    cal = local(cfg, instant).date()
+    for night in (cal - timedelta(days=1), cal, cal - timedelta(days=2)):
+        if abs(instant - recovery_instant(cfg, wf, night)) <= tol:
+            return night
+    return None
+
+
+def recovery_tick(cfg: Config, wf: Workflow, night: date) -> datetime | None:
+    """The expected run of the recovery of `night`: the first controller tick within the tolerance of its
+    fixed time, or None when no tick is close enough."""
+    target, tol = recovery_instant(cfg, wf, night), timedelta(minutes=wf.tolerance_minutes)
+    od = operational_day_of(cfg, target)
+    return next(
+        (t for d in (od - timedelta(days=1), od) for t in controller_ticks(cfg, d) if abs(t - target) <= tol), None
+    )
+
+
+def recovery_nights(cfg: Config, wf: Workflow, d: date) -> list[date]:
+    """The game nights whose recovery tick falls in operational day `d` (one: the night before at 06:00; the
+    night of `d` itself for a time before the day start, e.g. 04:30)."""
+    out = []
+    for night in (d - timedelta(days=1), d):
+        t = recovery_tick(cfg, wf, night)
+        if t is not None and operational_day_of(cfg, t) == d:
+            out.append(night)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
 # discovery: a fixed series of attempts on (game) days
 
 
@@ -558,6 +601,22 @@ def workflow_runs(cfg: Config, wf: Workflow, d: date, games: Iterable[Game]) -> 
             )
         ]
 
+    if wf.decision_type == "recovery":
+        out = []
+        for night in recovery_nights(cfg, wf, d):
+            m = len(day_games(cfg, night, games))
+            t = recovery_tick(cfg, wf, night)
+            if m and t is not None:
+                assert wf.fixed_time is not None
+                out.append(
+                    run(
+                        t,
+                        f"{_games_phrase(m)} on {night:%Y-%m-%d}; recovery {wf.fixed_time:%H:%M} "
+                        f"(+/-{wf.tolerance_minutes} min): the finals still missing after the post-game windows, once",
+                    )
+                )
+        return out
+
     if wf.decision_type == "report_series":
         ticks = report_series_ticks(cfg, wf, d, games)
         return [
@@ -598,7 +657,9 @@ def expected_runs(cfg: Config, d: date, games: Iterable[Game]) -> list[ExpectedR
 
     Each `expected_run_time` is one of `all_ticks(cfg, d)` (hour ticks, except game_tip_offsets snapshots).
     """
-    games = day_games(cfg, d, games)  # filter once: a season has 1,400 games, a day at most 15
+    # Filter once: a season has 1,400 games, a day at most 15. The night before stays for the recovery.
+    near = (d - timedelta(days=1), d)
+    games = [g for n in near for g in day_games(cfg, n, games)]
     runs = [r for wf in cfg.enabled_workflows() for r in workflow_runs(cfg, wf, d, games)]
     return sorted(runs, key=_order)
 

@@ -20,6 +20,11 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Instants and dates this system accepts from outside (messages, upstream answers, the CLI).
 MIN_YEAR, MAX_YEAR = 1970, 2199
 MIN_DATE_YEAR = 1900  # dates: NBA history starts in 1946
+# A day an operator may name (lock-schedule --date, a hand-published tick's "date"): any day of NBA history,
+# from the first game (BAA, 1946-11-01), up to this many days after the request's as_of (no schedule is
+# published further ahead; a mistyped year such as 2205 is refused, not looked for).
+FIRST_NBA_DATE = date(1946, 11, 1)
+MAX_DAYS_AHEAD = 400
 
 
 def parse_date(value: str) -> date:
@@ -33,6 +38,20 @@ def parse_date(value: str) -> date:
     if not MIN_DATE_YEAR <= d.year <= MAX_YEAR:
         raise ValueError(f"bad date {value!r}: outside the years {MIN_DATE_YEAR}-{MAX_YEAR}")
     return d
+
+
+def check_nba_date(d: date, today: date) -> None:
+    """An explicitly requested day must be a plausible NBA date: on or after FIRST_NBA_DATE, at most
+    MAX_DAYS_AHEAD after `today` (the request's as_of date). Past days are intended (backfills, replays); only
+    the far future is a mistake. Raises ValueError saying which bound and by how much."""
+    if d < FIRST_NBA_DATE:
+        raise ValueError(f"date {d.isoformat()} is before the first NBA game ({FIRST_NBA_DATE.isoformat()})")
+    ahead = (d - today).days
+    if ahead > MAX_DAYS_AHEAD:
+        raise ValueError(
+            f"date {d.isoformat()} is {ahead} days after {today.isoformat()}: more than {MAX_DAYS_AHEAD} days ahead "
+            "(no schedule is published that far ahead)"
+        )
 
 
 def parse_instant(value: str) -> datetime:

@@ -25,6 +25,11 @@ Rules, in order (the first that applies decides):
   book): it waits, and the reason and `waiting_for_teams` in the context say so.
   Alert on games an EARLIER window of the night should already have collected: any in a window with
   `critical_if_missing` -> CRITICAL; more than `warn_missing_fraction` of the night -> WARNING.
+- recovery (morning_recovery): not within the tolerance of its fixed time on the day after a game night, or
+  no games that night, or already ran in this window, or no game of the night tipped after the controller's
+  first slot on record (a night it never watched) -> SKIP; the night's (game, scraper) pairs not collected
+  (the post-game windows' rule: missing or failed) -> RUN for exactly those, once, no alert (the finals SLA
+  has one per game), else SKIP "nothing to recover".
 - discovery: not a game day (when game_days_only); already found today (a run with records) -> SKIP; every
   attempt of the day used, or past midnight -> SKIP (WARNING: nothing found); the last attempt too recent,
   i.e. before the next attempt's time (`rules.discovery_attempt_times`: first_attempt + k * interval_hours,
@@ -47,9 +52,10 @@ request for the night) covers a game when its summary lists the game (`game_ids`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from shared import rules
@@ -61,7 +67,7 @@ from shared.nba import injury_slots
 from shared.nba.schedule import Game
 from shared.timeutil import iso_utc
 
-NEEDS_GAMES = ("game_aware", "game_aware_yesterday", "game_tip_offsets")
+NEEDS_GAMES = ("game_aware", "game_aware_yesterday", "game_tip_offsets", "recovery")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -359,24 +365,37 @@ def _collected(
     return None
 
 
-def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
-    tick = snap.tick
-    assert wf.fixed_time is not None
-    window = f"{wf.fixed_time:%H:%M} ET (+/-{wf.tolerance_minutes} min)"
-    night = rules.fixed_window_target(cfg, wf, tick)
-    if night is None:
-        return _skip(f"outside the post-game window {window}", post_game_window=window)
-    games = _day_games(cfg, snap, night)
-    ctx: dict[str, Any] = {"post_game_window": window, "game_night": night.isoformat(), "games_that_night": len(games)}
-    if not games:
-        return _skip(f"no games on the night of {night.isoformat()}", **ctx)
-    opened = rules.fixed_time_instant(cfg, wf, night) - timedelta(minutes=wf.tolerance_minutes)
-    earlier = [t for t in hist.run_decisions if opened <= t < tick]
-    if earlier:
-        return _skip(f"already ran in this window at {_hm(cfg, max(earlier))} ET", **ctx)
+@dataclass(frozen=True)
+class _Finals:
+    """A game night's finals not yet collected: {game id: its scrapers missing}, the requests that collect
+    exactly those (a per-date scraper once for the night), which fallbacks served, and which games wait for
+    their teams."""
 
+    missing: dict[str, list[str]]
+    requests: tuple[Planned, ...]
+    served: dict[str, dict[str, str]]
+    waiting: dict[str, list[str]]
+
+    def context(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.waiting:
+            out["waiting_for_teams"] = self.waiting
+        if self.served:
+            out["served_by"] = self.served
+        return out
+
+    def notes(self) -> tuple[str, str]:
+        """The reason's fallback note and pending-teams note."""
+        flat = {p: f for by_game in self.served.values() for p, f in by_game.items()}
+        return _fallback_note(flat), _wait_note(self.waiting)
+
+
+def _finals(
+    cfg: Config, scrapers: Sequence[str], games: Sequence[Game], night: date, tick: datetime, hist: History
+) -> _Finals:
+    """Per (game, scraper), whether a done run collected it after the game was surely over (`_collected`);
+    the post-game windows and the recovery decide from this, with the same parameters (`params.resolve`)."""
     final_after = _final_after(cfg)
-    scrapers = published_scrapers(cfg, wf)
     runs = _runs_by_scraper(cfg, hist)
     day_requests = {s: resolve(cfg, s, day=night, tick=tick)[0] for s in scrapers if unit_of(cfg.scrapers[s]) == "day"}
     missing: dict[str, list[str]] = {}
@@ -400,17 +419,71 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
                 served.setdefault(g.game_id, {})[s] = by
         if todo:
             missing[g.game_id] = todo
+    requests: list[Planned] = []
+    for s in scrapers:
+        if s in day_requests:
+            if any(s in ss for ss in missing.values()):
+                requests.append(day_requests[s])
+        else:
+            requests.extend(game_requests[(s, gid)] for gid, ss in missing.items() if s in ss)
+    return _Finals(missing, tuple(requests), served, waiting)
+
+
+def _fixed_window(
+    cfg: Config,
+    wf: Workflow,
+    snap: Snapshot,
+    hist: History,
+    night: date | None,
+    at: Callable[[date], datetime],
+    labels: tuple[str, str, str],
+) -> _Verdict | tuple[date, list[Game], dict[str, Any]]:
+    """The game night a fixed-time window (post-game, recovery) serves at the tick, its games and the
+    decision's context; a SKIP when the tick is outside the window, the night had no games, or an earlier
+    RUN of this window (fixed time `at(night)` +/- tolerance) did its work already. `labels`: the window's
+    name in reasons, its context key, the no-games reason."""
+    what, key, no_games = labels
+    assert wf.fixed_time is not None
+    window = f"{wf.fixed_time:%H:%M} ET (+/-{wf.tolerance_minutes} min)"
+    if night is None:
+        return _skip(f"outside the {what} window {window}", **{key: window})
+    games = _day_games(cfg, snap, night)
+    ctx: dict[str, Any] = {key: window, "game_night": night.isoformat(), "games_that_night": len(games)}
+    if not games:
+        return _skip(f"{no_games} on the night of {night.isoformat()}", **ctx)
+    opened = at(night) - timedelta(minutes=wf.tolerance_minutes)
+    earlier = [t for t in hist.run_decisions if opened <= t < snap.tick]
+    if earlier:
+        return _skip(f"already ran in this window at {_hm(cfg, max(earlier))} ET", **ctx)
+    return night, games, ctx
+
+
+def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    tick = snap.tick
+    labels = ("post-game", "post_game_window", "no games")
+    opening = _fixed_window(
+        cfg,
+        wf,
+        snap,
+        hist,
+        rules.fixed_window_target(cfg, wf, tick),
+        partial(rules.fixed_time_instant, cfg, wf),
+        labels,
+    )
+    if isinstance(opening, _Verdict):
+        return opening
+    night, games, ctx = opening
+
+    final_after = _final_after(cfg)
+    f = _finals(cfg, published_scrapers(cfg, wf), games, night, tick, hist)
+    missing = f.missing
     ctx.update(
         game_final_after_hours=final_after.total_seconds() / 3600,
         collected=len(games) - len(missing),
         missing={gid: ss for gid, ss in missing.items()},
     )
-    wait_note = _wait_note(waiting)
-    if waiting:
-        ctx["waiting_for_teams"] = waiting
-    if served:
-        ctx["served_by"] = served
-    note = _fallback_note({p: f for by_game in served.values() for p, f in by_game.items()})
+    ctx.update(f.context())
+    note, wait_note = f.notes()
     if not missing:
         return _skip(f"all {_n_games(len(games))} of {night.isoformat()} already collected{note}{wait_note}", **ctx)
 
@@ -438,19 +511,66 @@ def _post_game(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Ver
             f"(over {wf.warn_missing_fraction:.0%})"
         )
 
-    requests: list[Planned] = []
-    for s in scrapers:
-        if s in day_requests:
-            if any(s in ss for ss in missing.values()):
-                requests.append(day_requests[s])
-        else:
-            requests.extend(game_requests[(s, gid)] for gid, ss in missing.items() if s in ss)
     targets = tuple(g.game_id for g in games if g.game_id in missing)
     reason = (
         f"{len(targets)} of {_n_games(len(games))} of {night.isoformat()} not yet collected: "
         f"{', '.join(targets[:6])}{' ...' if len(targets) > 6 else ''}{note}{wait_note}"
     )
-    return _Verdict("RUN", reason, alert, ctx, targets, tuple(requests))
+    return _Verdict("RUN", reason, alert, ctx, targets, f.requests)
+
+
+def _recovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
+    """The morning after a game night (`rules.recovery_target`): the finals with no done run after the game
+    was over (missing, or every run failed) are requested once, exactly those (game, scraper) pairs, with
+    the post-game windows' parameters. Once per night: a RUN earlier in the window makes any later tick (or a
+    manual one) SKIP, and a redelivered tick reuses the slot's decision. No alert of its own: the finals SLA
+    (`final_box_scores`) already speaks for each missing game, and these runs resolve it."""
+    tick = snap.tick
+    labels = ("recovery", "recovery_window", "not a game day: no games")
+    opening = _fixed_window(
+        cfg, wf, snap, hist, rules.recovery_target(cfg, wf, tick), partial(rules.recovery_instant, cfg, wf), labels
+    )
+    if isinstance(opening, _Verdict):
+        return opening
+    night, night_games, ctx = opening
+    since = snap.first_slot
+    games = [g for g in night_games if since is not None and g.commence_utc >= since]
+    if since is not None:
+        ctx["watching_since"] = iso_utc(since)
+    if not games:
+        seen = f"{_hm(cfg, since)} ET on {rules.local(cfg, since):%Y-%m-%d}" if since else "none before this tick"
+        return _skip(
+            f"no game of {night.isoformat()} tipped while the controller was ticking (its first slot on record: "
+            f"{seen}): a night it never watched is not recovered",
+            **ctx,
+        )
+    if len(games) < len(night_games):
+        ctx["not_watched"] = [g.game_id for g in night_games if g not in games]
+    f = _finals(cfg, published_scrapers(cfg, wf), games, night, tick, hist)
+    per_scraper = {s: n for s in published_scrapers(cfg, wf) if (n := sum(s in ss for ss in f.missing.values()))}
+    ctx.update(
+        game_final_after_hours=_final_after(cfg).total_seconds() / 3600,
+        collected=len(games) - len(f.missing),
+        missing=dict(f.missing),
+        missing_by_scraper=per_scraper,
+    )
+    ctx.update(f.context())
+    note, wait_note = f.notes()
+    if not f.missing:
+        return _skip(
+            f"all {_n_games(len(games))} of {night.isoformat()} already collected: nothing to recover{note}{wait_note}",
+            **ctx,
+        )
+    targets = tuple(g.game_id for g in games if g.game_id in f.missing)
+    which = "; ".join(f"{gid}: {', '.join(f.missing[gid])}" for gid in targets[:6]) + (
+        " ..." if len(targets) > 6 else ""
+    )
+    counts = ", ".join(f"{s} x{n}" for s, n in per_scraper.items())
+    reason = (
+        f"recovering {len(targets)} of {_n_games(len(games))} of {night.isoformat()}: {len(f.requests)} request(s) "
+        f"for finals missing after the post-game windows ({counts}); {which}{note}{wait_note}"
+    )
+    return _Verdict("RUN", reason, "NONE", ctx, targets, f.requests)
 
 
 def _discovery(cfg: Config, wf: Workflow, snap: Snapshot, hist: History) -> _Verdict:
@@ -757,6 +877,7 @@ _RULES = {
     "discovery": _discovery,
     "report_series": _report_series,
     "game_tip_offsets": _tip_offsets,
+    "recovery": _recovery,
 }
 
 

@@ -86,6 +86,10 @@ class Snapshot:
     freshness_error: str | None = None
     schedule_file: str | None = None
     schedule_served_by: str | None = None
+    # The earliest controller slot on record in the lookback (None: none before this tick). The recovery
+    # judges only games that tipped after it: a new installation (or a simulation starting in the morning)
+    # does not re-request a whole night it never watched, as the SLAs judge games from the first tick.
+    first_slot: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,7 @@ class Part:
     evidence: frozenset[str] = frozenset()  # runs of the operational day
     odds: frozenset[str] = frozenset()  # quota readings
     news: frozenset[str] = frozenset()  # injury report runs whose `injury_triggers` ask for a re-snapshot
+    recovery: bool = False  # a recovery workflow: in its window, it reads its game night's runs too
 
 
 def with_fallbacks(cfg: Config, scrapers: Iterable[str]) -> frozenset[str]:
@@ -88,14 +89,24 @@ def parts_for(cfg: Config) -> list[Part]:
             else with_fallbacks(cfg, published_scrapers(cfg, wf))
         )
         news = reports if wf.decision_type == "game_tip_offsets" else frozenset()
-        parts.append(Part(wf.name, evidence, odds, news))
+        parts.append(Part(wf.name, evidence, odds, news, wf.decision_type == "recovery"))
     return parts
 
 
-def log_since(cfg: Config, tick: datetime) -> datetime:
-    """Where the log read starts: the operational day's start, or the freshness limit back if earlier."""
+def part_start(cfg: Config, part: Part, tick: datetime) -> datetime:
+    """Where a part's runs start: its operational day's start, or, for a recovery inside its window, the start
+    of the game night it recovers (the previous operational day: the night's post-game windows ran then)."""
     day_start, _ = rules.operational_day_bounds(cfg, rules.operational_day_of(cfg, tick))
-    return min(day_start, tick - timedelta(hours=cfg.controller.schedule_freshness_hours))
+    night = rules.recovery_target(cfg, cfg.workflows[part.owner], tick) if part.recovery else None
+    return min(day_start, rules.operational_day_bounds(cfg, night)[0]) if night is not None else day_start
+
+
+def log_since(cfg: Config, tick: datetime) -> datetime:
+    """Where the log read starts: the operational day's start, or the freshness limit back if earlier, or a
+    recovery's game night inside its window (`part_start`)."""
+    day_start, _ = rules.operational_day_bounds(cfg, rules.operational_day_of(cfg, tick))
+    starts = [part_start(cfg, p, tick) for p in parts_for(cfg) if p.recovery]
+    return min([day_start, tick - timedelta(hours=cfg.controller.schedule_freshness_hours), *starts])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -391,8 +402,9 @@ def build_snapshot(
             if p.news and today
             else {}
         )
+        start = part_start(cfg, p, tick) if p.recovery else day_start
         history[p.owner] = History(
-            runs=tuple(r for r in runs if r.scraper in p.evidence and r.at >= day_start),
+            runs=tuple(r for r in runs if r.scraper in p.evidence and r.at >= start),
             run_decisions=tuple(sorted(e.tick for e in earlier if p.owner in e.runs)),
             odds_remaining=remaining,
             odds_remaining_at=at,
@@ -417,6 +429,7 @@ def build_snapshot(
         games_error=games_error,
         freshness_error=errors.get(FRESHNESS),
         schedule_file=schedule_file,
+        first_slot=min((e.tick for e in earlier), default=None),
     )
     return snap, max(readings, key=_newest) if readings else None
 

@@ -17,10 +17,9 @@ from shared.config import Config
 from shared.contracts import Tick
 from shared.errors import PermanentError
 from shared.nba.schedule import Game
-from shared.timeutil import et_date, iso_utc
+from shared.timeutil import check_nba_date, et_date, iso_utc
 
 TABLE = "daily_expected_schedule"
-MAX_DAYS_AWAY = 400
 
 
 @dataclass(frozen=True)
@@ -89,14 +88,19 @@ class LockResult:
 
 
 def target_date(req: LockRequest) -> date:
-    """The date to lock: the request's, else the ET date of `as_of`; refused when over 400 days from it."""
+    """The date to lock: the request's, else the ET date of `as_of`.
+
+    An explicit date is an operator's (`lock-schedule --date`, a hand-published tick): any plausible NBA date
+    is accepted, past days included (`timeutil.check_nba_date`: from 1946-11-01 up to 400 days after as_of's
+    date). A scheduler tick carries no date, so what it could get wrong is its as_of, which the tick contract
+    already bounds (at most 15 min after its publish time unless forced, years 1970-2199): the day it names
+    is as_of's own."""
     today = et_date(req.as_of)
     d = req.date or today
-    if abs((d - today).days) > MAX_DAYS_AWAY:
-        raise PermanentError(
-            f"date {d.isoformat()} is {abs((d - today).days)} days from {today.isoformat()} "
-            f"(as_of {iso_utc(req.as_of)}): more than {MAX_DAYS_AWAY} days away"
-        )
+    try:
+        check_nba_date(d, today)
+    except ValueError as exc:
+        raise PermanentError(f"{exc} (as_of {iso_utc(req.as_of)})") from None
     return d
 
 

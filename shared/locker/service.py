@@ -22,7 +22,7 @@ Lock semantics, and why this design
 - Keys: one claim per date; rows keyed by (date, workflow_name, expected_run_time); `schedule_version` says
   which schedule file and which plan produced them (deterministic: same inputs, same version).
 
-Errors: bad input (a date more than 400 days from `as_of`, an unparseable schedule file) raises
+Errors: bad input (a date before 1946-11-01 or more than 400 days after `as_of`, an unparseable schedule file) raises
 `PermanentError` (logged and acknowledged); a missing or failing dependency (BigQuery, GCS, upstream) raises
 anything else, so Pub/Sub redelivers.
 """
@@ -50,6 +50,7 @@ from shared.nba.schedule_store import (
     schedule_prefix,
     stamp_of,
 )
+from shared.rules import operational_day_bounds
 from shared.runtime import Runtime
 from shared.timeutil import iso_utc, parse_instant, season_of
 
@@ -120,10 +121,11 @@ def load_schedule(
     allow_scrape: bool = True,
     final_attempt: bool = False,
 ) -> Schedule:
-    """The newest stored schedule if fresh; otherwise scrape one first (a dry run uses a stale one instead)."""
+    """The newest stored schedule if fresh, or taken after day `d` was over (it has the day as played: a past
+    day needs no new scrape); otherwise scrape one first (a dry run uses a stale one instead)."""
     newest = newest_schedule(rt, d)
     scraped = stale = False
-    if newest is not None and is_fresh(newest[1], as_of):
+    if newest is not None and (is_fresh(newest[1], as_of) or newest[1] >= operational_day_bounds(cfg, d)[1]):
         name, stamp = newest
     elif allow_scrape:
         log.info(

@@ -91,7 +91,7 @@ def failure(error_type: str, message: str, *, retries: int = 0, status: int | No
 ALERTABLE = frozenset({BLOCKED})
 # Decision types whose requests expect the object to exist: a post-game window asks for a finished game's
 # files, so "not published" there is a failure; anywhere else (discovery above all) it means "not yet".
-EXPECTS_PUBLISHED = frozenset({"game_aware_yesterday"})
+EXPECTS_PUBLISHED = frozenset({"game_aware_yesterday", "recovery"})
 
 
 def expects_published(config: Config, request: ScraperRequest) -> bool:

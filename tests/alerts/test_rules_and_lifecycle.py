@@ -66,6 +66,30 @@ def test_final_box_scores_due_after_last_window_across_dst_fall_back() -> None:
     assert ok[f"{d}/0022500100"].ok
 
 
+def test_the_morning_recovery_resolves_the_finals_alert_it_answers() -> None:
+    """The finals SLA opens at 05:00 for a game still missing after the last window (one alert per game); the
+    morning recovery decides without an alert of its own, and its successful run (06:00 the next day, filed
+    under that operational day, which the SLAs read too) resolves the alert: one alert, never two."""
+    d = date(2025, 1, 15)
+    g = game("0022400561", datetime(2025, 1, 16, 0, 0, tzinfo=UTC), d)  # 19:00 ET
+    five = datetime(2025, 1, 16, 10, 0, tzinfo=UTC)  # 05:00 ET: 04:00 + 30 tolerance + 30 grace
+    _, ev = results([DayState(d, games=(g,), runs=())], five, "final_box_scores")
+    opened = {e.alert.key: e.alert for e in lifecycle.apply({}, ev, five) if e.alert.rule == "final_box_scores"}
+    key = sla.alert_key("final_box_scores", f"{d}/0022400561")
+    assert list(opened) == [key] and opened[key].severity == "CRITICAL"
+    recovered = RunFact(
+        "bdl_box_scores", datetime(2025, 1, 16, 11, 0, tzinfo=UTC), "success", game_ids=frozenset({g.game_id})
+    )
+    later = datetime(2025, 1, 16, 11, 15, tzinfo=UTC)
+    states = [
+        DayState(d, games=(g,), runs=(recovered,)),
+        DayState(d + timedelta(days=1), games=(g,), runs=(recovered,)),
+    ]
+    _, ev2 = results(states, later, "final_box_scores")
+    events = [e for e in lifecycle.apply(opened, ev2, later) if e.alert.rule == "final_box_scores"]
+    assert [(e.event, e.alert.key) for e in events] == [("resolved", key)]
+
+
 def test_betting_lines_window_and_a_game_after_midnight_et() -> None:
     d = date(2026, 1, 10)
     # A tip at 00:30 ET on the 11th (05:30 UTC) still belongs to operational day the 10th only if the schedule

@@ -42,7 +42,7 @@ def test_evaluate_dry_run_offline_from_a_schedule_file(tmp_path, upstream_dir):
     assert got["betting_lines"]["action"] == "RUN" and got["betting_lines"]["context"]["games_today"] == 11
     assert got["morning_operations"]["alert_level"] == "WARNING"  # nothing on record: late
     assert len(out["requests"]) == out["requests_published"] + 39  # dry run: 39 planned, none published
-    assert out["actions"] == {"RUN": 4, "SKIP": 4, "ABORT": 0}
+    assert out["actions"] == {"RUN": 4, "SKIP": 5, "ABORT": 0}
 
 
 def test_explain_offline(tmp_path, upstream_dir):
@@ -99,10 +99,10 @@ def test_evaluate_writes_and_explain_shows_the_record(ctl_rt, monkeypatch, capsy
     assert dry["decisions_written"] == 0 and decision_rows(ctl_rt, et("2025-01-17", "10:00")) == []
     assert main(["evaluate", "--at", at]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["decisions_written"] == 8 and out["records"].startswith(f"{ctl_rt.project}.{ctl_rt.dataset}")
+    assert out["decisions_written"] == 9 and out["records"].startswith(f"{ctl_rt.project}.{ctl_rt.dataset}")
     assert out["schedule_file"].endswith(".json")
     rows = decision_rows(ctl_rt, et("2025-01-17", "10:00"))
-    assert len(rows) == 8 and {r["triggered_by"] for r in rows} == {"cli"}
+    assert len(rows) == 9 and {r["triggered_by"] for r in rows} == {"cli"}
     assert main(["explain", "referee_discovery", "--at", at]) == 0
     ex = json.loads(capsys.readouterr().out)
     assert ex["recorded"] is True and ex["decision"]["decision_id"] == "referee_discovery@2025-01-17T10"

@@ -314,6 +314,7 @@ def test_no_schedule_aborts_the_workflows_that_need_games(world):
         "post_game_window_1",
         "post_game_window_2",
         "post_game_window_3",
+        "morning_recovery",
         "injury_discovery",
         "referee_discovery",
     }

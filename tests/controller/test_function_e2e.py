@@ -34,12 +34,12 @@ def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):
         # 22:00 ET on 2025-01-15: post-game window 1 for the night's 11 games, an injury report attempt
         publish(rt, "controller_tick", json.dumps({"as_of": "2025-01-16T03:00:00Z"}).encode())
         tick = et("2025-01-15", "22:00")
-        rows = wait_for(lambda: len(decision_rows(rt, tick)) == 8 and decision_rows(rt, tick), what="decisions")
+        rows = wait_for(lambda: len(decision_rows(rt, tick)) == 9 and decision_rows(rt, tick), what="decisions")
         actions = {r["workflow_name"]: r["action"] for r in rows}
         # betting_lines: the closing line of the 22:30 tip (BKN at LAC), 30 min before it
         assert actions["post_game_window_1"] == "RUN" and actions["betting_lines"] == "RUN"
         summary = wait_for(done, what="the function's summary")[0]
-        assert summary["slot"] == "2025-01-15T22" and summary["decisions_written"] == 8
+        assert summary["slot"] == "2025-01-15T22" and summary["decisions_written"] == 9
         n = summary["requests_published"]
         msgs = pull_all(rt, "scraper_requests", requests_sub, expect=n, timeout=20)
         bodies = [json.loads(m.data) for m in msgs]
@@ -57,7 +57,7 @@ def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):
         publish(rt, "controller_tick", b'{"as_of": "yesterday"}')
         wait_for(lambda: len(done()) == 2, what="the second summary")
         second = done()[1]
-        assert (second["decisions_written"], second["already_decided"]) == (0, 8)
+        assert (second["decisions_written"], second["already_decided"]) == (0, 9)
         # the slot is marked written (rows in, requests published): a redelivery publishes nothing again
         assert second["requests_published"] == 0
         assert pull_all(rt, "scraper_requests", requests_sub, expect=1, timeout=3) == []
@@ -67,7 +67,7 @@ def test_hour_tick_through_the_function(rt, schedule_gz, tmp_path):
             return any("acknowledged without retry" in x.get("message", "") for x in lines)
 
         wait_for(rejected, what="the malformed tick rejected")
-        assert len(decision_rows(rt, tick)) == 8
+        assert len(decision_rows(rt, tick)) == 9
 
         # A quarter-hour firing (22:15:04 ET) is its own slot, deciding betting_lines only: the closing line
         # was taken at 22:00 (the slot ledger), nothing else is due before the 22:30 tip.

@@ -47,6 +47,7 @@ def test_an_hour_tick_writes_decisions_and_publishes_requests(ctl_rt, cfg):
         "post_game_window_1": "SKIP",
         "post_game_window_2": "SKIP",
         "post_game_window_3": "SKIP",
+        "morning_recovery": "SKIP",
         "injury_discovery": "RUN",
         "referee_discovery": "RUN",
     }
@@ -83,9 +84,9 @@ def test_a_redelivered_tick_decides_nothing_again(ctl_rt, cfg):
     sub = tap(ctl_rt)
     # the same tick again, a few seconds later (Scheduler retry / Pub/Sub redelivery)
     second = service.run_tick(ctl_rt, cfg, datetime(2025, 1, 15, 19, 0, 4, tzinfo=UTC))
-    assert (second.written, len(second.reused)) == (0, 8)
+    assert (second.written, len(second.reused)) == (0, 9)
     assert [d.to_json() for d in second.decisions] == [d.to_json() for d in first.decisions]
-    assert len(decision_rows(ctl_rt, tick)) == 8
+    assert len(decision_rows(ctl_rt, tick)) == 9
     # the slot is marked written (its rows in, its requests published): nothing is published again
     assert second.published == 0
     assert subscriber(ctl_rt.project).pull(subscription=sub, max_messages=10, timeout=2).received_messages == []
@@ -98,7 +99,7 @@ def test_the_repeated_fall_back_hour_is_one_slot(ctl_rt, cfg, schedule_gz):
     assert second.written == 0
     rows = decision_rows(ctl_rt, datetime(2024, 11, 3, 5, tzinfo=UTC), datetime(2024, 11, 3, 6, 30, tzinfo=UTC))
     w2 = [r for r in rows if r["workflow_name"] == "post_game_window_2"]
-    assert len(rows) == 8 and [r["action"] for r in w2] == ["RUN"]
+    assert len(rows) == 9 and [r["action"] for r in w2] == ["RUN"]
     assert w2[0]["context"]["game_night"] == "2024-11-02"
 
 
@@ -222,7 +223,7 @@ def test_ledger_unavailable_is_redelivered_then_recorded(ctl_rt, cfg):
     last = service.run_tick(ctl_rt, cfg, tick, lister=down, final_attempt=True)
     assert {d.action for d in last.decisions} == {"ABORT"} and {d.alert_level for d in last.decisions} == {"CRITICAL"}
     assert all("storage unavailable" in d.reason for d in last.decisions)
-    assert len(decision_rows(ctl_rt, tick)) == 8 and last.published == 0
+    assert len(decision_rows(ctl_rt, tick)) == 9 and last.published == 0
 
 
 def test_a_claimed_slot_is_completed_from_its_ledger(ctl_rt, cfg, monkeypatch):
@@ -243,12 +244,12 @@ def test_a_claimed_slot_is_completed_from_its_ledger(ctl_rt, cfg, monkeypatch):
     assert decision_rows(ctl_rt, tick) == []
     expired = dataclasses.replace(cfg, leases=dataclasses.replace(cfg.leases, controller_slot_seconds=0.0))
     result = service.run_tick(ctl_rt, expired, tick, triggered_by="second")  # ...until its lease has run out
-    assert result.written == 8 and sorted(result.reused) == sorted(d.decision_id for d in winner.decisions)
+    assert result.written == 9 and sorted(result.reused) == sorted(d.decision_id for d in winner.decisions)
     assert {r["triggered_by"] for r in decision_rows(ctl_rt, tick)} == {"winner"}
     msgs = received(ctl_rt, sub, len(winner.requests))
     assert {m["body"]["request_id"] for m in msgs} == {r.request_id for r in winner.requests}
     again = service.run_tick(ctl_rt, cfg, tick)
-    assert again.written == 0 and len(decision_rows(ctl_rt, tick)) == 8
+    assert again.written == 0 and len(decision_rows(ctl_rt, tick)) == 9
 
 
 def test_dry_run_writes_and_publishes_nothing(ctl_rt, cfg):

@@ -74,7 +74,7 @@ def coverage_problems(cfg: Config, ticks: list[datetime]) -> list[str]:
                 for h in range(w.start.hour, w.end.hour + 1):
                     if h * 60 not in wall:
                         problems.append(f"{d} {wf.name}: no tick at {h:02d}:00 (business hours)")
-            elif wf.decision_type == "game_aware_yesterday":
+            elif wf.decision_type in ("game_aware_yesterday", "recovery"):
                 at = minutes(wf.fixed_time)
                 if not any(abs(m - at) <= wf.tolerance_minutes for m in wall):
                     problems.append(f"{d} {wf.name}: no tick within {wf.tolerance_minutes} min of {wf.fixed_time}")
@@ -162,6 +162,9 @@ def test_the_replaced_systems_crons_fail_these_checks() -> None:
     problems = coverage_problems(cfg, old_controller)
     assert any("post_game_window_2" in p for p in problems)
     assert any("post_game_window_3" in p for p in problems)
+    # a cron starting at 07:00 misses the morning recovery's 06:00 (the ideal window 06-10 still has ticks)
+    late = coverage_problems(cfg, fire("*/15 1,4,7-23 * * *", "America/New_York"))
+    assert {p.split(": ")[0].split(" ")[1] for p in late} == {"morning_recovery"}
     old_locker = fire("0 10 * * *", "America/New_York")
     assert {(t.hour, t.minute) for t in old_locker} == {(10, 0)}
 

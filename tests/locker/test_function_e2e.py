@@ -48,14 +48,14 @@ def test_tick_to_rows(rt, schedule_gz, tmp_path):
 
         publish(rt, "locker_tick", json.dumps({"as_of": "2025-01-15T10:00:00Z"}).encode())
         rows = wait_for(lambda: table_rows(rt, "2025-01-15"), what="rows")
-        assert len(rows) == 45 and {r["locked_at"].isoformat() for r in rows} == {"2025-01-15T10:00:00+00:00"}
+        assert len(rows) == 46 and {r["locked_at"].isoformat() for r in rows} == {"2025-01-15T10:00:00+00:00"}
         first = read_until(lambda: results(lines), "the summary log line")[0]
         assert {k: first[k] for k in ("status", "date", "games_scheduled", "workflows_evaluated", "expected_runs")} == {
             "status": "locked",
             "date": "2025-01-15",
             "games_scheduled": 11,
-            "workflows_evaluated": 7,
-            "expected_runs": 45,
+            "workflows_evaluated": 8,
+            "expected_runs": 46,
         }
         assert first["locked_at"] == "2025-01-15T10:00:00Z"
 
@@ -72,11 +72,18 @@ def test_tick_to_rows(rt, schedule_gz, tmp_path):
 
         read_until(settled, "two no-ops and two rejections")
         rejected = " ".join(x["message"] for x in lines if "acknowledged without retry" in x.get("message", ""))
-        assert "bad date '2025-13-01'" in rejected and "more than 400 days away" in rejected
+        assert "bad date '2025-13-01'" in rejected and "more than 400 days ahead" in rejected
         time.sleep(2.5)  # longer than the retry backoff: a message not acknowledged would come back
         lines.extend(tail.read())
         assert len([x for x in lines if "acknowledged without retry" in x.get("message", "")]) == 2
-        assert len(table_rows(rt, "2025-01-15")) == 45
+        assert len(table_rows(rt, "2025-01-15")) == 46
+
+        # A hand-published past day (issue 19): "now" is the publish time, two years later; the day is an
+        # operator's, so it is locked, from the stored schedule taken after it (no scrape).
+        publish(rt, "locker_tick", json.dumps({"date": "2024-11-03"}).encode())
+        past = wait_for(lambda: table_rows(rt, "2024-11-03"), what="the past day's rows")
+        summary = read_until(lambda: [r for r in results(lines) if r["date"] == "2024-11-03"], "its summary")[0]
+        assert summary["status"] == "locked" and not summary["scraped"] and len(past) == summary["expected_runs"]
 
 
 def test_failing_dependency_is_redelivered_until_it_works(rt, schedule_gz, upstream_dir, tmp_path):
@@ -102,4 +109,4 @@ def test_failing_dependency_is_redelivered_until_it_works(rt, schedule_gz, upstr
             assert table_rows(rt, "2025-01-15") == [] and rp.hits("stats.nba.com") >= 1
             seed_schedule(rt, schedule_gz, stamp="20250115_100500")  # e.g. the cdn scraper stored one meanwhile
             rows = wait_for(lambda: table_rows(rt, "2025-01-15"), what="rows after a redelivery")
-            assert len(rows) == 45
+            assert len(rows) == 46

@@ -60,15 +60,15 @@ def test_first_lock_writes_the_rows_and_the_claim(rt, cfg, schedule_gz):
         "status": "locked",
         "date": "2025-01-15",
         "games_scheduled": 11,
-        "workflows_evaluated": 7,
-        "expected_runs": 45,
+        "workflows_evaluated": 8,
+        "expected_runs": 46,
         "locked_at": "2025-01-15T10:00:00Z",
         "schedule_version": None,
         "schedule_source": f"nba-com/schedule/2024-25/{STAMP}.json",
         "scraped": False,
     }
     rows = table_rows(rt, "2025-01-15")
-    assert comparable(rows) == by_time(result.rows) and len(rows) == 45
+    assert comparable(rows) == by_time(result.rows) and len(rows) == 46
     assert {r["schedule_version"] for r in rows} == {s["schedule_version"]}
     claim, _ = locker.read_lock(rt, D)
     assert claim["rows"] == result.rows and claim["locked_at"] == "2025-01-15T10:00:00Z"
@@ -94,7 +94,7 @@ def test_force_replaces_the_day(rt, cfg, schedule_gz):
     no_betting = without_betting_lines(cfg)
     later = AS_OF + timedelta(hours=2)
     forced = lock(rt, no_betting, later, force=True)
-    assert forced.status == "replaced" and forced.summary()["expected_runs"] == 26
+    assert forced.status == "replaced" and forced.summary()["expected_runs"] == 27
     rows = table_rows(rt, "2025-01-15")
     assert comparable(rows) == by_time(forced.rows)
     assert {r["locked_at"].isoformat() for r in rows} == {"2025-01-15T12:00:00+00:00"}
@@ -126,7 +126,7 @@ def test_force_never_shows_half_a_day(rt, cfg, schedule_gz):
         t.join()
     assert len(seen) >= 6
     for state in seen:
-        assert len(state) == 1 and list(state.values())[0] in (26, 45), state
+        assert len(state) == 1 and list(state.values())[0] in (27, 46), state
     assert len({tuple(s) for s in seen}) > 1  # the reader did see replacements happen
 
 
@@ -149,7 +149,7 @@ def test_concurrent_duplicates_produce_one_set_of_rows(rt, cfg, schedule_gz):
     assert [r.status for r in results].count("locked") == 1
     assert len({(r.locked_at, r.schedule_version) for r in results}) == 1  # everyone reports the winner's lock
     state = locker.table_state(rt, D)
-    assert state == {(results[0].schedule_version, results[0].locked_at): 45}
+    assert state == {(results[0].schedule_version, results[0].locked_at): 46}
 
 
 def test_an_interrupted_lock_is_finished_with_the_claimed_rows(rt, cfg, games):
@@ -192,9 +192,10 @@ def test_a_day_with_no_expected_runs(rt, cfg, schedule_gz):
             k: dataclasses.replace(w, enabled=w.decision_type != "self_aware") for k, w in cfg.workflows.items()
         },
     )
-    result = lock(rt, only_games, date=date(2024, 12, 24))
+    # the All-Star break: no games on the 15th, none the night before either (no recovery)
+    result = lock(rt, only_games, date=date(2025, 2, 15))
     assert result.status == "locked" and result.rows == [] and result.summary()["expected_runs"] == 0
-    assert lock(rt, only_games, date=date(2024, 12, 24)).status == "already_locked"
+    assert lock(rt, only_games, date=date(2025, 2, 15)).status == "already_locked"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def test_a_day_with_no_expected_runs(rt, cfg, schedule_gz):
 def test_dry_run_writes_nothing(rt, cfg, schedule_gz):
     seed_schedule(rt, schedule_gz)
     result = lock(rt, cfg, dry_run=True)
-    assert result.status == "dry_run" and len(result.rows) == 45
+    assert result.status == "dry_run" and len(result.rows) == 46
     assert locker.read_lock(rt, D) is None and table_rows(rt, "2025-01-15") == []
 
 
@@ -230,7 +231,7 @@ def test_unparseable_schedule_file_is_permanent_and_nothing_is_written(rt, cfg, 
 
 
 def test_date_too_far_is_permanent(rt, cfg):
-    with pytest.raises(PermanentError, match="more than 400 days away"):
+    with pytest.raises(PermanentError, match="more than 400 days ahead"):
         lock(rt, cfg, date=date(2027, 1, 1))
 
 

@@ -38,8 +38,9 @@ def by_workflow(rows) -> dict[str, list[str]]:
 
 def test_regular_game_day_rows(cfg, games):
     p = make_plan(cfg, games, date(2025, 1, 15))
-    assert (p.games_scheduled, p.workflows_evaluated, len(p.rows)) == (11, 7, 29)
+    assert (p.games_scheduled, p.workflows_evaluated, len(p.rows)) == (11, 8, 30)
     runs = by_workflow(p.rows)
+    assert runs["morning_recovery"] == ["06:00"]  # the finals of the 14th's night still missing, once
     assert runs["betting_lines"] == ["13:00", "15:00", "17:00"]
     assert runs["post_game_window_1"] == ["22:00"] and runs["post_game_window_3"] == ["04:00"]
     first = p.rows[0]
@@ -66,9 +67,11 @@ def test_regular_game_day_rows(cfg, games):
 
 def test_all_star_break(cfg, games):
     # 2025-02-14 to 02-18: only All-Star exhibition games (left out by default) or none.
+    # The 14th's morning follows the game night of the 13th: its recovery is expected.
     for d in (date(2025, 2, 14), date(2025, 2, 15), date(2025, 2, 16), date(2025, 2, 17), date(2025, 2, 18)):
         p = make_plan(cfg, games, d)
-        assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == ["morning_operations"], d
+        daily = ["morning_operations", *(["morning_recovery"] if d == date(2025, 2, 14) else [])]
+        assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == daily, d
     # The day after the break has one game, at 22:00 ET: a late window.
     p = make_plan(cfg, games, date(2025, 2, 19))
     assert p.games_scheduled == 1 and by_workflow(p.rows)["betting_lines"] == ["16:00", "18:00"]
@@ -76,9 +79,10 @@ def test_all_star_break(cfg, games):
 
 def test_no_games_on_d_after_a_game_night(cfg, games):
     # 2024-12-23 had games; 2024-12-24 none. D's post-game windows (22:00 D, 01:00 and 04:00 D+1) are for
-    # D's games, so there are none; the 23rd's 01:00/04:00 windows belong to the 23rd's operational day.
+    # D's games, so there are none; the 23rd's 01:00/04:00 windows belong to the 23rd's operational day, and
+    # the recovery of the 23rd's night at 06:00 on the 24th to the 24th's.
     p = make_plan(cfg, games, date(2024, 12, 24))
-    assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == ["morning_operations"]
+    assert p.games_scheduled == 0 and [r["workflow_name"] for r in p.rows] == ["morning_operations", "morning_recovery"]
     before = by_workflow(make_plan(cfg, games, date(2024, 12, 23)).rows)
     assert before["post_game_window_2"] == ["01:00"] and before["post_game_window_3"] == ["04:00"]
 
@@ -134,10 +138,16 @@ def test_target_date():
     # 03:00 UTC on the 16th is still the 15th in ET.
     assert target_date(LockRequest(datetime(2025, 1, 16, 3, tzinfo=UTC))) == date(2025, 1, 15)
     assert target_date(LockRequest(AS_OF, date(2026, 2, 19))) == date(2026, 2, 19)  # 400 days ahead: allowed
-    with pytest.raises(PermanentError, match="more than 400 days away"):
+    with pytest.raises(PermanentError, match=r"2026-02-20 is 401 days after 2025-01-15: more than 400 days ahead"):
         target_date(LockRequest(AS_OF, date(2026, 2, 20)))
-    with pytest.raises(PermanentError, match="more than 400 days away"):
-        target_date(LockRequest(AS_OF, date(2023, 12, 10)))
+    # An operator's past day is intended (issue 19): any day of NBA history, however far back from as_of.
+    now = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    for past in (date(2024, 11, 3), date(2023, 12, 10), date(1946, 11, 1)):
+        assert target_date(LockRequest(now, past)) == past
+    with pytest.raises(PermanentError, match=r"1946-10-31 is before the first NBA game \(1946-11-01\)"):
+        target_date(LockRequest(now, date(1946, 10, 31)))
+    # A scheduler tick names no date: the day is its as_of's, whatever the as_of (the contract bounds it).
+    assert target_date(LockRequest(datetime(1999, 2, 1, 12, tzinfo=UTC))) == date(1999, 2, 1)
 
 
 def test_stamp_and_freshness():
@@ -177,5 +187,5 @@ def test_tip_keyed_betting_lines_rows(cfg, games):
     from shared.timeutil import parse_instant
 
     times = [rules.hm(cfg, parse_instant(str(r["expected_run_time"]))) for r in bl]
-    assert times[0] == "09:00" and times[-1] == "22:00" and len(times) == 19 and len(p.rows) == 45
+    assert times[0] == "09:00" and times[-1] == "22:00" and len(times) == 19 and len(p.rows) == 46
     assert "line snapshots keyed to each tip" in bl[-1]["reason"] and "closing" in bl[-1]["reason"]

@@ -36,7 +36,7 @@ def test_no_schedule_file_runs_the_scraper_first(rt, cfg, replay):
     result = lock_schedule(rt, cfg, LockRequest(AS_OF))
     assert result.status == "locked" and result.scraped
     assert result.schedule_source == "nba-com/schedule/2024-25/20250115_100000.json"  # stamped with as_of
-    assert result.summary()["games_scheduled"] == 11 and len(table_rows(rt, "2025-01-15")) == 45
+    assert result.summary()["games_scheduled"] == 11 and len(table_rows(rt, "2025-01-15")) == 46
     assert replay.hits(*SCHEDULE) == 1
     (row,) = scraper_rows(rt)
     assert (row["scraper_name"], row["status"], row["source"]) == ("nbac_schedule_api", "success", "LOCKER")

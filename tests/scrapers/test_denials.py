@@ -3,7 +3,8 @@
   error type `blocked`: a failure, logged at ERROR, never `no_data`, even for a scraper that counts an
   empty answer as success;
 - cdn.nba.com's S3 `AccessDenied` XML (HTTP 403 application/xml, a liveData object not published yet) is
-  `not_published`: `no_data` unless the request's workflow expects the object (a post-game window).
+  `not_published`: `no_data` unless the request's workflow expects the object (a post-game window, the
+  morning recovery).
 Any other 403 stays `http_403` (see the per-scraper tests)."""
 
 from __future__ import annotations
@@ -69,8 +70,13 @@ def test_akamai_page_is_a_blocked_failure_logged_at_error(srt, rp, capsys):
 @pytest.mark.emulators
 @pytest.mark.parametrize(
     ("workflow", "status"),
-    [("post_game_window_3", "failed"), ("injury_discovery", "no_data"), ("MANUAL", "no_data")],
-    ids=["post_game_expects_it", "discovery", "manual"],
+    [
+        ("post_game_window_3", "failed"),
+        ("morning_recovery", "failed"),
+        ("injury_discovery", "no_data"),
+        ("MANUAL", "no_data"),
+    ],
+    ids=["post_game_expects_it", "recovery_expects_it", "discovery", "manual"],
 )
 def test_s3_access_denied_is_not_published_judged_by_the_workflow(srt, rp, workflow, status, capsys):
     xml = Reply(403, body=recording(S3_DENIED), content_type="application/xml")
@@ -89,8 +95,8 @@ def test_s3_access_denied_is_not_published_judged_by_the_workflow(srt, rp, workf
 
 def test_where_not_published_fails_comes_from_the_workflow_decision_type():
     cfg = get_config()
-    expect = {name: wf.decision_type == "game_aware_yesterday" for name, wf in cfg.workflows.items()}
+    expect = {name: wf.decision_type in ("game_aware_yesterday", "recovery") for name, wf in cfg.workflows.items()}
     got = {name: core.expects_published(cfg, request("nbac_play_by_play", {}, workflow=name)) for name in expect}
-    assert got == expect and any(got.values()) and not all(got.values())
+    assert got == expect and got["morning_recovery"] and not all(got.values())
     for other in ("MANUAL", "schedule_locker", "no_such_workflow"):
         assert not core.expects_published(cfg, request("nbac_play_by_play", {}, workflow=other))

@@ -20,6 +20,7 @@ def test_default_config_reproduces_the_replaced_system():
         "post_game_window_1",
         "post_game_window_2",
         "post_game_window_3",
+        "morning_recovery",
         "injury_discovery",
         "referee_discovery",
     ]
@@ -38,6 +39,9 @@ def test_default_config_reproduces_the_replaced_system():
     assert [cfg.workflows[f"post_game_window_{i}"].fixed_time for i in (1, 2, 3)] == [time(22), time(1), time(4)]
     assert "nbac_gamebook_pdf" in cfg.workflows["post_game_window_3"].scrapers
     assert "nbac_gamebook_pdf" not in cfg.workflows["post_game_window_2"].scrapers
+    rec = cfg.workflows["morning_recovery"]  # issue 19: every post-game scraper, once, the morning after
+    assert (rec.decision_type, rec.fixed_time, rec.tolerance_minutes) == ("recovery", time(6), 30)
+    assert rec.scrapers == cfg.workflows["post_game_window_3"].scrapers
     inj, ref = cfg.workflows["injury_discovery"], cfg.workflows["referee_discovery"]
     # Injuries: every report from 08:00 until the last tip (issue 18), not only the first one found.
     assert (inj.decision_type, inj.first_attempt, inj.catch_up_hours, inj.max_per_tick) == (

@@ -131,10 +131,11 @@ def test_regular_game_day_2025_01_15(games):
     assert runs_of(runs, "post_game_window_1") == ["22:00"]
     assert runs_of(runs, "post_game_window_2") == ["01:00"]
     assert runs_of(runs, "post_game_window_3") == ["04:00"]
+    assert runs_of(runs, "morning_recovery") == ["06:00"]  # the night of the 14th
     # The injury report series: every tick from 08:00 until the last tip's (22:30) report is due at 23:00.
     assert runs_of(runs, "injury_discovery") == [f"{h:02d}:00" for h in range(8, 24)]
     assert runs_of(runs, "referee_discovery") == ["08:00", "09:00", "10:00", "11:00", "12:00", "13:00"]
-    assert len(runs) == 29
+    assert len(runs) == 30
     ticks = set(rules.controller_ticks(CFG, d))
     assert all(r.expected_run_time in ticks for r in runs)
     assert all(r.games_today == 11 for r in runs)
@@ -153,7 +154,9 @@ def test_regular_game_day_2025_01_15(games):
 def test_all_star_break_has_only_the_daily_workflow(games):
     for d in (date(2025, 2, 14), date(2025, 2, 16), date(2025, 2, 17), date(2025, 2, 18)):
         runs = rules.expected_runs(CFG, d, games)
-        assert [r.workflow_name for r in runs] == ["morning_operations"], d
+        # the 14th's morning recovers the night of the 13th (a game night)
+        daily = ["morning_operations", *(["morning_recovery"] if d == date(2025, 2, 14) else [])]
+        assert [r.workflow_name for r in runs] == daily, d
         assert runs[0].games_today == 0 and "no games" in runs[0].reason
     # With All-Star games included by configuration, 2025-02-16 becomes a game day.
     cfg = dataclasses.replace(CFG, games=GamesSettings(include_types=("regular_season", "all_star")))
@@ -167,7 +170,7 @@ def test_no_games_on_d_but_games_the_day_before(games):
     assert rules.day_games(CFG, date(2024, 12, 23), games)
     assert rules.day_games(CFG, date(2024, 12, 24), games) == []
     runs = rules.expected_runs(CFG, date(2024, 12, 24), games)
-    assert [r.workflow_name for r in runs] == ["morning_operations"]
+    assert [r.workflow_name for r in runs] == ["morning_operations", "morning_recovery"]  # the 23rd's night
     before = rules.expected_runs(CFG, date(2024, 12, 23), games)
     assert runs_of(before, "post_game_window_3") == ["04:00"]
     assert [r.expected_run_time for r in before if r.workflow_name == "post_game_window_3"] == [utc(2024, 12, 24, 9)]
@@ -335,7 +338,7 @@ def test_discovery_attempts():
 def test_disabled_workflow_has_no_runs(games):
     cfg = with_workflow(CFG, "betting_lines", enabled=False)
     runs = rules.expected_runs(cfg, date(2025, 1, 15), games)
-    assert "betting_lines" not in {r.workflow_name for r in runs} and len(runs) == 26
+    assert "betting_lines" not in {r.workflow_name for r in runs} and len(runs) == 27
 
 
 # ---------------------------------------------------------------------------------------------------------

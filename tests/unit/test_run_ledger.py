@@ -119,6 +119,25 @@ def test_the_controller_reads_the_runs_it_needs_within_its_window():
     )
 
 
+def test_in_its_window_the_recovery_reads_its_night_and_nobody_else_does():
+    from shared.controller.state import build_snapshot, log_since, to_run
+
+    six = datetime(2025, 1, 16, 11, 0, tzinfo=UTC)  # 06:00 ET: the morning after the night of the 15th
+    assert log_since(CFG, six) == datetime(2025, 1, 15, 10, 0, tzinfo=UTC)  # the night's day start, 05:00 ET
+    # 07:00 ET: outside the window, back to the freshness limit (6 h)
+    assert log_since(CFG, datetime(2025, 1, 16, 12, 0, tzinfo=UTC)) == datetime(2025, 1, 16, 6, 0, tzinfo=UTC)
+    night = run_ledger.record_of(
+        row("nbac_team_boxscore", at=datetime(2025, 1, 16, 3, 0, tzinfo=UTC), params={"game_id": "0022400561"})
+    )  # the 22:00 ET window of the 15th
+    name = run_ledger.record_name(CFG, night)
+    assert name.startswith("_nba-orch/runs/2025-01-15/")
+    runs, errors = runs_from_records(CFG, six, [(name, {"run": json.dumps(night)})], parts_for(CFG))
+    assert errors == {} and [r.scraper for r in runs] == ["nbac_team_boxscore"]
+    snap, _ = build_snapshot(CFG, six, runs=runs, ledger=[], games=[])
+    assert snap.history["morning_recovery"].runs == (to_run(run_ledger.parse(name, {"run": json.dumps(night)})),)
+    assert snap.history["post_game_window_3"].runs == ()  # the windows of the 16th's day never see it
+
+
 def test_an_unreadable_record_is_an_error_for_every_workflow_that_needs_its_scraper():
     tick = datetime(2025, 1, 16, 17, 0, tzinfo=UTC)
     good = listed(row(at=datetime(2025, 1, 16, 13, 0, tzinfo=UTC)))
@@ -126,8 +145,8 @@ def test_an_unreadable_record_is_an_error_for_every_workflow_that_needs_its_scra
     ignored = ("_nba-orch/runs/2025-01-16/espn_scoreboard/y.json", {"run": "{"})  # no workflow reads it
     runs, errors = runs_from_records(CFG, tick, [good, (bad_name, {"run": "{"}), ignored], parts_for(CFG))
     assert [r.scraper for r in runs] == ["nbac_injury_report"]
-    # every post-game window reads nbac_player_boxscore: all three are told, nobody else
-    assert sorted(errors) == ["post_game_window_1", "post_game_window_2", "post_game_window_3"]
+    # every post-game window and the morning recovery read nbac_player_boxscore: all four are told, nobody else
+    assert sorted(errors) == ["morning_recovery", "post_game_window_1", "post_game_window_2", "post_game_window_3"]
     assert all(bad_name in e and "not JSON" in e for e in errors.values())
 
 

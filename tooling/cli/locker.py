@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "lock-schedule", help="compute and lock a day's expected workflow runs (daily_expected_schedule)"
     )
-    p.add_argument("--date", help="the day to lock, YYYY-MM-DD (default: the ET date of --as-of)")
+    p.add_argument(
+        "--date",
+        help="the day to lock, YYYY-MM-DD: any day from 1946-11-01 to 400 days after --as-of (default: its ET date)",
+    )
     p.add_argument("--force", action="store_true", help="replace the day's rows if it is already locked")
     p.add_argument("--dry-run", action="store_true", help="print the rows, write nothing (never scrapes)")
     p.add_argument("--schedule-file", metavar="PATH", help="schedule JSON (.json or .json.gz) instead of GCS")
