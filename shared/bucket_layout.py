@@ -35,6 +35,12 @@ PREFIXES: dict[str, str] = {
     "injury_status": ROOT + "injury_status/",
     # cleanup: one marker per compared final game (<game date>/<game id>.json, create-only), its sources' counts
     "quality": ROOT + "quality/",
+    # scrapers (every caller of a rate-limited source): one create-only object per time slot of a source,
+    # slots/<source>/<slot index>.slot, so all instances together keep its minimum interval; deleted by the
+    # bucket's lifecycle rule (shared.scrapers.ratelimit)
+    "slots": ROOT + "slots/",
+    # scrapers: one slowdown record per source (a 429's Retry-After for every instance), compare-and-swap
+    "slowdown": ROOT + "slowdown/",
 }
 
 
