@@ -6,7 +6,10 @@ called a source N times as fast as its limit. Now every upstream call of a sourc
 first reserves a time slot of that source shared by all instances: the create-only GCS object
 `_nba-orch/slots/<source>/<slot index>.slot` (if_generation_match=0: exactly one caller gets each slot),
 where slot i starts at i * I seconds of the epoch. A caller takes the first free slot starting at or after
-now and sleeps until it starts, so calls of a source start at least I apart whoever makes them. A 429 with
+now and sleeps until it starts (a caller that wakes over a tenth of I late leaves its slot unused and takes
+another), so calls of a source start in [i * I, i * I + I / 10] of distinct slots whoever makes them: at
+least 0.9 I apart, and at most n of them in any window of n * I - I / 10 seconds (a window of exactly one
+minute can hold the next slot's call too: one more than 60 / I). A 429 with
 Retry-After writes the source's slowdown record (`_nba-orch/slowdown/<source>.json`, compare-and-swap on its
 generation, the later `until` wins) that every instance reads (cached `slowdown_cache_seconds`) before
 taking a slot: one instance's 429 slows the source down for everyone.
@@ -43,6 +46,8 @@ from shared.bucket_layout import object_name
 from shared.scrapers.errors import TransientFailure
 
 RATE_LIMITED = "rate_limited"
+# How late in its slot a call may still start, as a share of the interval (too_late).
+LATE_SHARE = 0.1
 
 
 class RateLimited(TransientFailure):
@@ -86,6 +91,13 @@ def first_slot(now: float, interval: float, *, hint: int = 0, not_before: float 
     if slot_start(index, interval) < t:  # float rounding of t / interval
         index += 1
     return max(index, hint)
+
+
+def too_late(now: float, start: float, interval: float, share: float = LATE_SHARE) -> bool:
+    """Whether a caller that woke at `now` for the slot starting at `start` is too late to use it: a call
+    `share` of an interval late is that much closer to the next slot's call, so the slot is left unused and
+    another taken (a wake-up delayed by a busy instance must not shorten the spacing)."""
+    return now - start > share * interval
 
 
 def later_slowdown(current: Slowdown | None, until: float) -> bool:
@@ -196,6 +208,7 @@ class PacerStats:
     slowdown_reads: int = 0
     slowdown_writes: int = 0
     fallbacks: int = 0
+    late: int = 0  # slots won but left unused: the caller woke too late in them (too_late)
     store_seconds: list[float] = field(default_factory=list)
 
 
@@ -285,7 +298,10 @@ class Pacer:
                         self.stats.lost += 1
                 if won:
                     self._sleep_until(source, start, max_wait)
-                    return True
+                    if not too_late(self.clock(), start, interval):
+                        return True
+                    with self._lock:
+                        self.stats.late += 1
             raise RateLimited(source, self.max_probes * interval)
         except StoreUnavailable as exc:
             self._degrade(f"taking a turn of {source}", exc)

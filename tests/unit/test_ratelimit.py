@@ -180,3 +180,15 @@ def test_window_arithmetic():
     assert v.held and v.calls == 5
     v = check(crowded, 0.5, jitter=0.0, minute=1.0)
     assert not v.held and v.minute_windows_over == 2  # [0, 1) holds 4 and [0.1, 1.1) 3: over 2
+
+
+def test_a_caller_that_wakes_late_in_its_slot_takes_another():
+    store, clock = MemoryStore(), Clock(1000.0)
+
+    def oversleep(seconds: float) -> None:  # a busy instance: its first wake-up is 0.2 s late
+        clock.sleep(seconds + (0.2 if not clock.slept else 0.0))
+
+    p = Pacer(store, clock=clock, sleep=oversleep)
+    clock.t = 1000.01
+    assert p.wait_turn("bdl", 1.0, max_wait=60)
+    assert clock.t == 1002.0 and p.stats.late == 1 and p.stats.won == 2  # slot 1001 left unused
