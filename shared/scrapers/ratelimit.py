@@ -37,6 +37,7 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -48,6 +49,11 @@ from shared.scrapers.errors import TransientFailure
 RATE_LIMITED = "rate_limited"
 # How late in its slot a call may still start, as a share of the interval (too_late).
 LATE_SHARE = 0.1
+# Intervals shorter than this cannot be kept through a store round trip (milliseconds even on the emulator):
+# they exist only in scaled-down test configurations, and are kept by the per-process throttle.
+MIN_SHARED_INTERVAL = 0.005
+# Slot creates whose answer times set the lead (a slot is chosen that starts after the create has answered).
+LEAD_SAMPLES = 8
 
 
 class RateLimited(TransientFailure):
@@ -238,6 +244,7 @@ class Pacer:
         self._slowdown: dict[str, tuple[float, Slowdown | None]] = {}  # source -> (read at, record)
         self._degraded_until = 0.0
         self._warned = False
+        self._reserve_seconds: deque[float] = deque(maxlen=LEAD_SAMPLES)
 
     def _timed(self, call: Callable[[], Any]) -> Any:
         started = time.perf_counter()
@@ -272,24 +279,31 @@ class Pacer:
         self._slowdown[source] = (now, record)
         return record
 
+    def lead(self) -> float:
+        """How far ahead a slot must start for its create to have answered by then: the slowest of the last
+        LEAD_SAMPLES creates (a slot that started while its create was in flight would be taken late)."""
+        return max(self._reserve_seconds, default=0.0)
+
     def wait_turn(self, source: str, interval: float, *, max_wait: float) -> bool:
-        """Sleep until this call's turn: after the source's slowdown, in a slot of its own when `interval` > 0.
-        False (nothing waited) when the store is unavailable; RateLimited when the turn is over `max_wait` away."""
+        """Sleep until this call's turn: after the source's slowdown, in a slot of its own when `interval` is
+        positive. False when the caller must keep the interval itself (the store is unavailable, or the
+        interval is below MIN_SHARED_INTERVAL); RateLimited when the turn is over `max_wait` away."""
         if not self._available():
             return False
         try:
             record = self.slowdown(source)
             not_before = record.until if record is not None else 0.0
-            if interval <= 0:
+            if interval < MIN_SHARED_INTERVAL:
                 self._sleep_until(source, not_before, max_wait)
-                return True
+                return interval <= 0
             for _ in range(self.max_probes):
                 now = self.clock()
-                index = first_slot(now, interval, hint=self._hint.get(source, 0), not_before=not_before)
+                hint = self._hint.get(source, 0)
+                index = first_slot(now + self.lead(), interval, hint=hint, not_before=not_before)
                 start = slot_start(index, interval)
                 if start - now > max_wait:
                     raise RateLimited(source, start - now)
-                won = self._timed(lambda i=index: self.store.reserve(source, i))
+                won = self._reserve(source, index)
                 with self._lock:
                     self._hint[source] = max(self._hint.get(source, 0), index + 1)
                     if won:
@@ -306,6 +320,12 @@ class Pacer:
         except StoreUnavailable as exc:
             self._degrade(f"taking a turn of {source}", exc)
             return False
+
+    def _reserve(self, source: str, index: int) -> bool:
+        started = self.clock()
+        won = self._timed(lambda: self.store.reserve(source, index))
+        self._reserve_seconds.append(max(0.0, self.clock() - started))
+        return won
 
     def _sleep_until(self, source: str, when: float, max_wait: float) -> None:
         wait = when - self.clock()

@@ -192,3 +192,31 @@ def test_a_caller_that_wakes_late_in_its_slot_takes_another():
     clock.t = 1000.01
     assert p.wait_turn("bdl", 1.0, max_wait=60)
     assert clock.t == 1002.0 and p.stats.late == 1 and p.stats.won == 2  # slot 1001 left unused
+
+
+class SlowStore(MemoryStore):
+    """Each create takes 0.3 s of the fake clock (a slow store round trip)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def reserve(self, source: str, index: int) -> bool:
+        self.clock.t += 0.3
+        return super().reserve(source, index)
+
+
+def test_slots_are_chosen_far_enough_ahead_for_the_create_to_answer_in_time():
+    clock = Clock(1000.0)
+    p = pacer(SlowStore(clock), clock)
+    assert p.wait_turn("bdl", 1.0, max_wait=60)  # first: slot 1000 (no lead known), won at 1000.3: too late
+    assert p.stats.late == 1 and clock.t == 1001.0 and p.lead() == pytest.approx(0.3)
+    assert p.wait_turn("bdl", 1.0, max_wait=60)  # now + lead (1001.3): slot 1002, won at 1001.6, in time
+    assert p.stats.late == 1 and clock.t == 1002.0
+
+
+def test_intervals_too_short_for_a_store_round_trip_are_left_to_the_local_throttle():
+    store, clock = MemoryStore(), Clock(1000.0)
+    p = pacer(store, clock)
+    assert p.wait_turn("bdl", 0.001, max_wait=60) is False  # the caller throttles itself
+    assert not store.slots and p.stats.slowdown_reads == 1  # a slowdown is still honoured
