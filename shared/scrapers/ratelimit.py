@@ -38,7 +38,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -104,6 +104,14 @@ def too_late(now: float, start: float, interval: float, share: float = LATE_SHAR
     `share` of an interval late is that much closer to the next slot's call, so the slot is left unused and
     another taken (a wake-up delayed by a busy instance must not shorten the spacing)."""
     return now - start > share * interval
+
+
+def next_hint(index: int, won: bool, recent_losses: Iterable[int] = ()) -> int:
+    """The first slot this caller's next probe may try. After a lost create: the next slot. After a win: past
+    the slots the other active callers will take meanwhile, estimated as the most slots lost before one of
+    this caller's recent wins (with K callers taking turns, the next free slot is about K ahead; probing each
+    of them would cost a failed create per other caller and call)."""
+    return index + 1 + (max(recent_losses, default=0) if won else 0)
 
 
 def later_slowdown(current: Slowdown | None, until: float) -> bool:
@@ -216,6 +224,7 @@ class PacerStats:
     fallbacks: int = 0
     late: int = 0  # slots won but left unused: the caller woke too late in them (too_late)
     store_seconds: list[float] = field(default_factory=list)
+    wake_seconds: list[float] = field(default_factory=list)  # how late after its slot's start each caller woke
 
 
 class Pacer:
@@ -245,6 +254,7 @@ class Pacer:
         self._degraded_until = 0.0
         self._warned = False
         self._reserve_seconds: deque[float] = deque(maxlen=LEAD_SAMPLES)
+        self._losses: dict[str, deque[int]] = {}  # source -> slots lost before each of the last wins
 
     def _timed(self, call: Callable[[], Any]) -> Any:
         started = time.perf_counter()
@@ -296,6 +306,7 @@ class Pacer:
             if interval < MIN_SHARED_INTERVAL:
                 self._sleep_until(source, not_before, max_wait)
                 return interval <= 0
+            losses = 0
             for _ in range(self.max_probes):
                 now = self.clock()
                 hint = self._hint.get(source, 0)
@@ -305,14 +316,20 @@ class Pacer:
                     raise RateLimited(source, start - now)
                 won = self._reserve(source, index)
                 with self._lock:
-                    self._hint[source] = max(self._hint.get(source, 0), index + 1)
+                    recent = self._losses.setdefault(source, deque(maxlen=LEAD_SAMPLES))
+                    if won:
+                        recent.append(losses)
+                    self._hint[source] = max(self._hint.get(source, 0), next_hint(index, won, recent))
                     if won:
                         self.stats.won += 1
                     else:
                         self.stats.lost += 1
+                        losses += 1
                 if won:
                     self._sleep_until(source, start, max_wait)
-                    if not too_late(self.clock(), start, interval):
+                    woke = self.clock()
+                    self.stats.wake_seconds.append(woke - start)
+                    if not too_late(woke, start, interval):
                         return True
                     with self._lock:
                         self.stats.late += 1

@@ -119,6 +119,7 @@ def worker(mode: str, start: float, seconds: float, scale: float) -> None:
                 "late": stats.late if stats else 0,
                 "fallbacks": stats.fallbacks if stats else 0,
                 "store_seconds": stats.store_seconds if stats else [],
+                "wake_seconds": stats.wake_seconds if stats else [],
                 "failures": failures[:5],
                 "failure_count": len(failures),
             }
@@ -147,7 +148,7 @@ def phase(rp: Any, mode: str, k: int, seconds: float, scale: float, env: dict[st
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--instances", type=int, default=4)
-    ap.add_argument("--minutes", type=float, default=2.5, help="length of each phase, in scaled minutes")
+    ap.add_argument("--minutes", type=float, default=1.5, help="length of the K-instance phase, in scaled minutes")
     ap.add_argument("--jitter", type=float, default=0.2, help="arrival jitter allowed, as a share of the interval")
     ap.add_argument("--worker", choices=("shared", "local"))
     ap.add_argument("--start", type=float)
@@ -165,7 +166,7 @@ def main() -> int:
     from tooling.local.replay import Replay
     from tooling.provision import ensure_bucket
 
-    scale = float(os.environ.get("NBA_ORCH_BENCH_INTERVAL_SCALE", "0.2"))
+    scale = float(os.environ.get("NBA_ORCH_BENCH_INTERVAL_SCALE", "0.5"))
     minute = 60.0 * scale
     seconds = args.minutes * minute
     upstream = ROOT.parent / "shared" / "fixtures" / "upstream"
@@ -181,12 +182,16 @@ def main() -> int:
                 rp.add(host, path, file=upstream / rec)  # any query: every call's own parameter matches
             env = {**os.environ, **rt.env(), **rp.env(), "BALLDONTLIE_API_KEY": "bench", "ODDS_API_KEY": "bench"}
             sources = scaled_sources(scale)
-            print(f"{args.instances} instances, intervals x{scale:g} (a minute is {minute:g} s), "
-                  f"{seconds:g} s per phase, jitter allowance {args.jitter:g} x interval")
+            print(f"{args.instances} instances, intervals x{scale:g} (a minute is {minute:g} s), phases of "
+                  f"{seconds:g} / {seconds * 2 / 3:g} / {seconds / 3:g} s, jitter allowance {args.jitter:g} x interval")
             results = {}
-            for label, mode, k in (("shared K", "shared", args.instances), ("shared 1", "shared", 1),
-                                   ("local K", "local", args.instances)):
-                results[label] = phase(rp, mode, k, seconds, scale, env)
+            # the two controls are shorter: they need the rate, not a long steady state
+            for label, mode, k, length in (
+                ("shared K", "shared", args.instances, seconds),
+                ("shared 1", "shared", 1, seconds * 2 / 3),
+                ("local K", "local", args.instances, seconds / 3),
+            ):
+                results[label] = (*phase(rp, mode, k, length, scale, env), length)
     finally:
         if state["started"]:
             stack.down(only=state["started"])
@@ -195,16 +200,17 @@ def main() -> int:
     head = f"{'source':<22}{'limit/s':>8}  " + "  ".join(f"{h:>28}" for h in results)
     print(head)
     print(f"{'':<22}{'':>8}  " + "  ".join(f"{'of limit  vs 1  min-windows over':>28}" for _ in results))
-    base = {n: len(results["shared 1"][0][n]) for n in SOURCES}
+    base_times, _, base_length = results["shared 1"]
     for name, src in sources.items():
         interval = src.min_interval_seconds
+        base = len(base_times[name]) * interval / base_length
         cells = []
-        for label, (times, _) in results.items():
+        for label, (times, _, length) in results.items():
             ts = times[name]
-            frac = len(ts) * interval / seconds
+            frac = len(ts) * interval / length
             over = windows_over(ts, minute, minute / interval, args.jitter * interval)
             strict = windows_over(ts, minute, minute / interval)
-            vs1 = len(ts) / base[name] if base[name] else float("nan")
+            vs1 = frac / base if base else float("nan")
             cells.append(f"{frac:>8.3f} {vs1:>5.2f} {over:>7d} ({strict})")
             if label == "shared K" and (frac < TARGET or over):
                 ok = False
@@ -218,7 +224,11 @@ def main() -> int:
           f"creates per call; {late} slots left unused (late wake-up); {sum(o.get('fallbacks', 0) for o in outs)} "
           f"fallbacks; store call median {statistics.median(store) * 1000 if store else 0:.1f} ms, "
           f"p95 {p95 * 1000:.1f} ms (emulator, includes slowdown reads)")
-    fails = [f for _, o in results.values() for w in o for f in w.get("failures", [])]
+    wake = sorted(s for o in outs for s in o.get("wake_seconds", []))
+    if wake:
+        print(f"wake-up after a slot's start: median {statistics.median(wake) * 1000:.1f} ms, "
+              f"p95 {wake[int(0.95 * (len(wake) - 1))] * 1000:.1f} ms, max {wake[-1] * 1000:.1f} ms")
+    fails = [f for _, o, _ in results.values() for w in o for f in w.get("failures", [])]
     if fails:
         print("failed calls (first):", fails[:5])
     print("(strict) = windows over with no jitter allowance")
