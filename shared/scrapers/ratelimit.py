@@ -54,13 +54,15 @@ LATE_SHARE = 0.1
 MIN_SHARED_INTERVAL = 0.005
 # Slot creates whose answer times set the lead (a slot is chosen that starts after the create has answered).
 LEAD_SAMPLES = 8
+# Timings kept for the stats (bounded: an instance may live for days).
+STATS_SAMPLES = 4096
 
 
 class RateLimited(TransientFailure):
     """The source's next turn is further away than this caller may wait: give the work back (redelivery)."""
 
-    def __init__(self, source: str, wait: float) -> None:
-        super().__init__(RATE_LIMITED, f"{source}: the next turn is {wait:.1f} s away (over the allowed wait)")
+    def __init__(self, source: str, wait: float, why: str = "over the allowed wait") -> None:
+        super().__init__(RATE_LIMITED, f"{source}: the next turn is {wait:.1f} s away or more ({why})")
         self.wait = wait
 
 
@@ -223,8 +225,9 @@ class PacerStats:
     slowdown_writes: int = 0
     fallbacks: int = 0
     late: int = 0  # slots won but left unused: the caller woke too late in them (too_late)
-    store_seconds: list[float] = field(default_factory=list)
-    wake_seconds: list[float] = field(default_factory=list)  # how late after its slot's start each caller woke
+    # the last STATS_SAMPLES answer times of the store, and how late after its slot's start each caller woke
+    store_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=STATS_SAMPLES))
+    wake_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=STATS_SAMPLES))
 
 
 class Pacer:
@@ -333,7 +336,7 @@ class Pacer:
                         return True
                     with self._lock:
                         self.stats.late += 1
-            raise RateLimited(source, self.max_probes * interval)
+            raise RateLimited(source, self.max_probes * interval, f"{self.max_probes} slots ahead were taken")
         except StoreUnavailable as exc:
             self._degrade(f"taking a turn of {source}", exc)
             return False

@@ -43,7 +43,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 TARGET = 0.9
 SOURCES = {  # source -> (upstream URL, recording under shared/fixtures/upstream)
-    "balldontlie": ("https://api.balldontlie.io/v1/box_scores?date=2024-12-{n}", "balldontlie/box_scores_empty_day.json"),
+    "balldontlie": (
+        "https://api.balldontlie.io/v1/box_scores?date=2024-12-{n}",
+        "balldontlie/box_scores_empty_day.json",
+    ),
     "odds_api": (
         "https://api.the-odds-api.com/v4/historical/sports/basketball_nba/events?date={n}",
         "odds_api/historical_events_2024-01-25T035540Z.json",
@@ -63,8 +66,10 @@ def scaled_sources(scale: float) -> dict[str, Any]:
     from shared.config import get_config
 
     cfg = get_config()
-    return {n: dataclasses.replace(cfg.sources[n], min_interval_seconds=cfg.sources[n].min_interval_seconds * scale)
-            for n in SOURCES}
+    return {
+        n: dataclasses.replace(cfg.sources[n], min_interval_seconds=cfg.sources[n].min_interval_seconds * scale)
+        for n in SOURCES
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -118,8 +123,8 @@ def worker(mode: str, start: float, seconds: float, scale: float) -> None:
                 "lost": stats.lost if stats else 0,
                 "late": stats.late if stats else 0,
                 "fallbacks": stats.fallbacks if stats else 0,
-                "store_seconds": stats.store_seconds if stats else [],
-                "wake_seconds": stats.wake_seconds if stats else [],
+                "store_seconds": list(stats.store_seconds) if stats else [],
+                "wake_seconds": list(stats.wake_seconds) if stats else [],
                 "failures": failures[:5],
                 "failure_count": len(failures),
             }
@@ -135,13 +140,25 @@ def phase(rp: Any, mode: str, k: int, seconds: float, scale: float, env: dict[st
     """Run K workers of `mode` for `seconds`; (arrival times per source, the workers' figures)."""
     rp.seen.clear()
     start = time.time() + 4.0  # every worker imported and connected by then
-    cmd = [sys.executable, __file__, "--worker", mode, "--start", repr(start), "--seconds", repr(seconds),
-           "--scale", repr(scale)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        mode,
+        "--start",
+        repr(start),
+        "--seconds",
+        repr(seconds),
+        "--scale",
+        repr(scale),
+    ]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, text=True) for _ in range(k)]
     outs = [json.loads((p.communicate(timeout=seconds + 60)[0] or "{}").strip().splitlines()[-1]) for p in procs]
     hosts = {name: url.split("/")[2] for name, (url, _) in SOURCES.items()}
-    times = {name: [s.at for s in rp.seen if s.host == host and start <= s.at < start + seconds]
-             for name, host in hosts.items()}
+    times = {
+        name: [s.at for s in rp.seen if s.host == host and start <= s.at < start + seconds]
+        for name, host in hosts.items()
+    }
     return times, outs
 
 
@@ -182,8 +199,10 @@ def main() -> int:
                 rp.add(host, path, file=upstream / rec)  # any query: every call's own parameter matches
             env = {**os.environ, **rt.env(), **rp.env(), "BALLDONTLIE_API_KEY": "bench", "ODDS_API_KEY": "bench"}
             sources = scaled_sources(scale)
-            print(f"{args.instances} instances, intervals x{scale:g} (a minute is {minute:g} s), phases of "
-                  f"{seconds:g} / {seconds * 2 / 3:g} / {seconds / 3:g} s, jitter allowance {args.jitter:g} x interval")
+            print(
+                f"{args.instances} instances, intervals x{scale:g} (a minute is {minute:g} s), phases of "
+                f"{seconds:g} / {seconds * 2 / 3:g} / {seconds / 3:g} s, jitter allowance {args.jitter:g} x interval"
+            )
             results = {}
             # the two controls are shorter: they need the rate, not a long steady state
             for label, mode, k, length in (
@@ -220,14 +239,18 @@ def main() -> int:
     calls = sum(len(t) for t in results["shared K"][0].values())
     store = sorted(s for o in outs for s in o.get("store_seconds", []))
     p95 = store[int(0.95 * (len(store) - 1))] if store else 0.0
-    print(f"shared K cost: {calls} calls, {won} slots won + {lost} lost = {(won + lost) / max(calls, 1):.2f} GCS "
-          f"creates per call; {late} slots left unused (late wake-up); {sum(o.get('fallbacks', 0) for o in outs)} "
-          f"fallbacks; store call median {statistics.median(store) * 1000 if store else 0:.1f} ms, "
-          f"p95 {p95 * 1000:.1f} ms (emulator, includes slowdown reads)")
+    print(
+        f"shared K cost: {calls} calls, {won} slots won + {lost} lost = {(won + lost) / max(calls, 1):.2f} GCS "
+        f"creates per call; {late} slots left unused (late wake-up); {sum(o.get('fallbacks', 0) for o in outs)} "
+        f"fallbacks; store call median {statistics.median(store) * 1000 if store else 0:.1f} ms, "
+        f"p95 {p95 * 1000:.1f} ms (emulator, includes slowdown reads)"
+    )
     wake = sorted(s for o in outs for s in o.get("wake_seconds", []))
     if wake:
-        print(f"wake-up after a slot's start: median {statistics.median(wake) * 1000:.1f} ms, "
-              f"p95 {wake[int(0.95 * (len(wake) - 1))] * 1000:.1f} ms, max {wake[-1] * 1000:.1f} ms")
+        print(
+            f"wake-up after a slot's start: median {statistics.median(wake) * 1000:.1f} ms, "
+            f"p95 {wake[int(0.95 * (len(wake) - 1))] * 1000:.1f} ms, max {wake[-1] * 1000:.1f} ms"
+        )
     fails = [f for _, o, _ in results.values() for w in o for f in w.get("failures", [])]
     if fails:
         print("failed calls (first):", fails[:5])

@@ -24,7 +24,6 @@ from shared.scrapers.http import HttpClient, HttpSettings
 from shared.scrapers.ratelimit import GcsSlotStore, Pacer, StoreUnavailable
 from tests.controller.conftest import RECORDING, SCHEDULE_NAME, et
 from tests.rate_windows import check
-from tests.replay import Reply
 from tests.scrapers.conftest import request
 
 pytestmark = pytest.mark.emulators
@@ -268,7 +267,9 @@ def test_a_deployed_instance_paces_through_its_bucket(rt, real_waits):
         assert outcome.status in ("success", "no_data")
         slots = [n for n, _, _ in gcs.list_objects(rt, "_nba-orch/slots/balldontlie/")]
         assert len(slots) == 1 and slots[0].endswith(".slot")
-        assert http_layer.client_for(rt, get_config().rate_limits) is http_layer.client_for(rt, get_config().rate_limits)
+        assert http_layer.client_for(rt, get_config().rate_limits) is http_layer.client_for(
+            rt, get_config().rate_limits
+        )
         off = dataclasses.replace(get_config().rate_limits, shared_slots=False)
         assert http_layer.client_for(rt, off) is http_layer.client()
     finally:
