@@ -5,19 +5,21 @@ function instances, the controller's fan-out, a backfill and the locker's in-pro
 called a source N times as fast as its limit. Now every upstream call of a source with a minimum interval I
 first reserves a time slot of that source shared by all instances: the create-only GCS object
 `_nba-orch/slots/<source>/<slot index>.slot` (if_generation_match=0: exactly one caller gets each slot),
-where slot i starts at i * I seconds of the epoch. A caller takes the first free slot starting at or after
-now and sleeps until it starts (a caller that wakes over a tenth of I late leaves its slot unused and takes
-another), so calls of a source start in [i * I, i * I + I / 10] of distinct slots whoever makes them: at
-least 0.9 I apart, and at most n of them in any window of n * I - I / 10 seconds (a window of exactly one
-minute can hold the next slot's call too: one more than 60 / I). A 429 with
-Retry-After writes the source's slowdown record (`_nba-orch/slowdown/<source>.json`, compare-and-swap on its
-generation, the later `until` wins) that every instance reads (cached `slowdown_cache_seconds`) before
+where slot i starts at i * I seconds of the epoch. A caller takes the first free slot starting after its
+create can have answered (now plus the recent creates' answer time), skipping after a win the slots its
+rivals will take meanwhile, and sleeps until it starts (a caller that wakes over a tenth of I late leaves
+its slot unused and takes another), so calls of a source start in [i * I, i * I + I / 10] of distinct
+slots whoever makes them: at least 0.9 I apart, and at most n of them in any window of n * I - I / 10
+seconds (a window of exactly one minute can hold the next slot's call too: one more than 60 / I). A 429
+with Retry-After writes the source's slowdown record (`_nba-orch/slowdown/<source>.json`, compare-and-swap
+on its generation, the later `until` wins) that every instance reads (cached `slowdown_cache_seconds`) before
 taking a slot: one instance's 429 slows the source down for everyone.
 
-Parts: the slot arithmetic (`first_slot`, `slot_start`, `later_slowdown`) is pure; `Pacer` sequences it
-against a `SlotStore` (injectable: `GcsSlotStore` in the functions, an in-memory store in unit tests) with an
-injected clock and sleep. Wall clock on purpose: a limit is about real requests, never the run's logical time;
-instances share it through NTP (a clock skew of s between two instances shortens their spacing by s).
+Parts: the slot arithmetic (`first_slot`, `slot_start`, `too_late`, `next_hint`, `later_slowdown`) is pure;
+`Pacer` sequences it against a `SlotStore` (injectable: `GcsSlotStore` in the functions, an in-memory store
+in unit tests) with an injected clock and sleep. Wall clock on purpose: a limit is about real requests, never
+the run's logical time; instances share it through NTP (a clock skew of s between two instances shortens
+their spacing by s).
 
 Degrades safely: when the store cannot be reached (a timeout, a refused connection, a permission error), the
 call falls back to the per-process throttle and a WARNING is logged once per process; the store is tried
@@ -54,6 +56,8 @@ LATE_SHARE = 0.1
 MIN_SHARED_INTERVAL = 0.005
 # Slot creates whose answer times set the lead (a slot is chosen that starts after the create has answered).
 LEAD_SAMPLES = 8
+# After a win, at most this many seconds of slots are skipped for the other callers (next_hint).
+SKIP_SECONDS = 1.0
 # Timings kept for the stats (bounded: an instance may live for days).
 STATS_SAMPLES = 4096
 
@@ -108,12 +112,15 @@ def too_late(now: float, start: float, interval: float, share: float = LATE_SHAR
     return now - start > share * interval
 
 
-def next_hint(index: int, won: bool, recent_losses: Iterable[int] = ()) -> int:
+def next_hint(index: int, won: bool, recent_losses: Iterable[int] = (), interval: float = 1.0) -> int:
     """The first slot this caller's next probe may try. After a lost create: the next slot. After a win: past
     the slots the other active callers will take meanwhile, estimated as the most slots lost before one of
     this caller's recent wins (with K callers taking turns, the next free slot is about K ahead; probing each
-    of them would cost a failed create per other caller and call)."""
-    return index + 1 + (max(recent_losses, default=0) if won else 0)
+    of them would cost a failed create per other caller and call), skipping at most SKIP_SECONDS of slots: a
+    skipped slot nobody takes is lost, and when the rivals have gone the caller would wait for nothing."""
+    if not won:
+        return index + 1
+    return index + 1 + min(max(recent_losses, default=0), int(SKIP_SECONDS / interval))
 
 
 def later_slowdown(current: Slowdown | None, until: float) -> bool:
@@ -232,7 +239,7 @@ class PacerStats:
 
 class Pacer:
     """Takes turns for upstream calls (see the module docstring). `wait_turn` returns False when the store is
-    unavailable: the caller then applies its per-process throttle instead."""
+    unavailable or the interval too short to share: the caller then applies its per-process throttle."""
 
     def __init__(
         self,
@@ -322,7 +329,7 @@ class Pacer:
                     recent = self._losses.setdefault(source, deque(maxlen=LEAD_SAMPLES))
                     if won:
                         recent.append(losses)
-                    self._hint[source] = max(self._hint.get(source, 0), next_hint(index, won, recent))
+                    self._hint[source] = max(self._hint.get(source, 0), next_hint(index, won, recent, interval))
                     if won:
                         self.stats.won += 1
                     else:

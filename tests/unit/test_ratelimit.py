@@ -112,7 +112,9 @@ def test_callers_sharing_a_store_take_distinct_slots_at_least_one_interval_apart
 def test_after_a_win_a_caller_skips_the_slots_its_rivals_take_meanwhile():
     """Its effect on concurrent callers (creates per call) is measured by bench_source_limits.py."""
     assert next_hint(10, False, [3]) == 11  # lost: the next slot
-    assert next_hint(10, True, []) == 11 and next_hint(10, True, [0, 2, 1]) == 13
+    assert next_hint(10, True, []) == 11 and next_hint(10, True, [0, 2, 1], interval=0.1) == 13
+    assert next_hint(10, True, [7], interval=0.25) == 15  # at most a second of slots skipped
+    assert next_hint(10, True, [7], interval=3.0) == 11  # a long interval: none
 
 
 def test_without_a_shared_store_two_pacers_would_collide():
