@@ -302,7 +302,8 @@ class Pacer:
     def lead(self) -> float:
         """How far ahead a slot must start for its create to have answered by then: the slowest of the last
         LEAD_SAMPLES creates (a slot that started while its create was in flight would be taken late)."""
-        return max(self._reserve_seconds, default=0.0)
+        with self._lock:  # the threads of one instance share the pacer
+            return max(self._reserve_seconds, default=0.0)
 
     def wait_turn(self, source: str, interval: float, *, max_wait: float) -> bool:
         """Sleep until this call's turn: after the source's slowdown, in a slot of its own when `interval` is
@@ -351,7 +352,8 @@ class Pacer:
     def _reserve(self, source: str, index: int) -> bool:
         started = self.clock()
         won = self._timed(lambda: self.store.reserve(source, index))
-        self._reserve_seconds.append(max(0.0, self.clock() - started))
+        with self._lock:
+            self._reserve_seconds.append(max(0.0, self.clock() - started))
         return won
 
     def _sleep_until(self, source: str, when: float, max_wait: float) -> None:
