@@ -109,6 +109,8 @@ def worker(mode: str, start: float, seconds: float, scale: float) -> None:
                 http.get(url.format(n=f"{os.getpid()}-{n}"), source=sources[name], settings=settings)
             except (ScraperFailure, TransientFailure) as exc:
                 failures.append(f"{name}: {exc.error_type}")
+            except Exception as exc:  # counted, never a silently dead thread
+                failures.append(f"{name}: {type(exc).__name__}")
 
     threads = [threading.Thread(target=run, args=(n,)) for n in SOURCES]
     for t in threads:
