@@ -245,6 +245,9 @@ _SAFE_PHRASES = (
 )
 
 
+_TUNNEL_407 = re.compile(r"Tunnel connection failed: 407\b")
+
+
 def auth_for(source: Source) -> tuple[dict[str, str], dict[str, str]]:
     """(headers, query) carrying the source's key. Missing key: ScraperFailure('missing_secret')."""
     if source.auth is None or source.auth.kind == "service_account":
@@ -535,7 +538,9 @@ class HttpClient:
                     raise ScraperFailure("body_too_large", _limit(msg), status=200) from None
                 except requests.exceptions.ProxyError as exc:
                     msg = f"GET {here} failed at the source's proxy: {describe_exception(exc)}"
-                    if "407" in str(exc):  # the proxy refused the credentials: retrying cannot help
+                    # the proxy refused the credentials (http.client's tunnel error names the status; a bare
+                    # "407" would also match a proxy port such as 54073): retrying cannot help
+                    if _TUNNEL_407.search(str(exc)):
                         raise ScraperFailure("proxy_error", _limit(msg), status=407) from None
                     raise _Retryable("proxy_error", msg) from None
                 except Exception as exc:  # every other exception: one outcome by its type (classify_exception)
