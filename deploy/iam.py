@@ -59,8 +59,9 @@ ACCESS: dict[str, Access] = {
         writes=("daily_expected_schedule", "scraper_execution_log"),
         reads_bucket=True,
         creates_data=True,
-        cas=("schedule_locks", "scraper_requests", "shapes"),
-        creates=("runs", "quarantine"),
+        # slowdown/slots: the in-process scraper runs keep the sources' limits with every other caller
+        cas=("schedule_locks", "scraper_requests", "shapes", "slowdown"),
+        creates=("runs", "quarantine", "slots"),
     ),
     "master_controller": Access(
         handler="shared.controller.service",
@@ -87,8 +88,10 @@ ACCESS: dict[str, Access] = {
         reads_bucket=True,
         creates_data=True,
         # injury_status: each injury report's statuses, rewritten by a second run of the same report
-        cas=("scraper_requests", "shapes", "injury_status"),
-        creates=("runs", "quarantine"),
+        # slowdown: a source's 429 Retry-After for every instance, compare-and-swapped (shared.scrapers.ratelimit)
+        cas=("scraper_requests", "shapes", "injury_status", "slowdown"),
+        # slots: one create-only object per call of a rate-limited source (deleted by the lifecycle rule)
+        creates=("runs", "quarantine", "slots"),
     ),
     "notifier": Access(handler="shared.notifier.service", cas=("notifier",), lists_own=True),
 }

@@ -20,6 +20,7 @@ from typing import Any
 from deploy import iam
 from deploy.settings import DeploySettings, FunctionSpec, JobSpec, ServiceAccountSpec
 from deploy.stage import build_stage
+from shared import bucket_layout
 from shared.bq_schema import TABLES, TableSpec, to_json_schema
 from shared.config import Config
 from shared.runtime import TOPIC_DEFAULTS, Runtime
@@ -663,8 +664,13 @@ def table_iam(ctx: Ctx, table: str) -> IamPolicy | None:
 
 
 def lifecycle_rules(ctx: Ctx) -> list[dict[str, Any]]:
+    """Raw files after `gcs.lifecycle_delete_days` (0: kept), and the rate limiter's slot objects (one per
+    upstream call of a limited source, worthless once their second has passed) after
+    `rate_limits.slots_delete_after_days`."""
     days = ctx.cfg.gcs.lifecycle_delete_days
-    return [{"action": {"type": "Delete"}, "condition": {"age": days}}] if days else []
+    rules = [{"action": {"type": "Delete"}, "condition": {"age": days}}] if days else []
+    slots = {"age": ctx.cfg.rate_limits.slots_delete_after_days, "matchesPrefix": [bucket_layout.prefix("slots")]}
+    return [*rules, {"action": {"type": "Delete"}, "condition": slots}]
 
 
 class Bucket(Step):

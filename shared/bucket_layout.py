@@ -38,6 +38,12 @@ PREFIXES: dict[str, str] = {
     # backfill: per backfill id, its manifest (the arguments it was planned from) and one progress marker per
     # published batch (the request ids it published), so a killed driver resumes without publishing twice
     "backfill": ROOT + "backfill/",
+    # scrapers (every caller of a rate-limited source): one create-only object per time slot of a source,
+    # slots/<source>/<slot index>.slot, so all instances together keep its minimum interval; deleted by the
+    # bucket's lifecycle rule (shared.scrapers.ratelimit)
+    "slots": ROOT + "slots/",
+    # scrapers: one slowdown record per source (a 429's Retry-After for every instance), compare-and-swap
+    "slowdown": ROOT + "slowdown/",
 }
 
 

@@ -219,6 +219,23 @@ class LeaseSettings:
     scraper_request_seconds: float = field(default=240.0, metadata=number_field(1))
 
 
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """`rate_limits:`: how the per-source limits hold across instances (shared.scrapers.ratelimit,
+    docs/limits.md). `shared_slots` false keeps the per-process throttle only (one instance, no GCS writes)."""
+
+    shared_slots: bool = True
+    # How long an instance trusts its copy of a source's slowdown record (a 429 elsewhere is seen this late).
+    slowdown_cache_seconds: float = field(default=2.0, metadata=number_field(0, 60))
+    # Slots tried per call before giving the work back (RateLimited): more callers waiting than this.
+    max_probes: int = field(default=32, metadata=number_field(1, 1000))
+    # Timeout of one slot-store call; after a failure the store is skipped for degraded_seconds.
+    store_timeout_seconds: float = field(default=5.0, metadata=number_field(0.1, 60))
+    degraded_seconds: float = field(default=60.0, metadata=number_field(1, 3600))
+    # The bucket's lifecycle rule deletes slot objects this many days old.
+    slots_delete_after_days: int = field(default=1, metadata=number_field(1, 365))
+
+
 # The Odds API's markets this project knows (player props and game lines); a misspelt market would cost
 # credits for nothing.
 PROP_MARKETS = (
@@ -288,6 +305,7 @@ SECTIONS: dict[str, type] = {
     "gcs": GcsSettings,
     "bigquery": BigQuerySettings,
     "leases": LeaseSettings,
+    "rate_limits": RateLimitSettings,
     "odds": OddsSettings,
     "backfill": BackfillSettings,
 }
@@ -309,6 +327,7 @@ class Config:
     gcs: GcsSettings = GcsSettings()
     bigquery: BigQuerySettings = BigQuerySettings()
     leases: LeaseSettings = LeaseSettings()
+    rate_limits: RateLimitSettings = RateLimitSettings()
     odds: OddsSettings = OddsSettings()
     backfill: BackfillSettings = BackfillSettings()
 

@@ -8,7 +8,11 @@ Why each part:
   retries at once: Pub/Sub redelivery is the better, cheaper wait). No retry on other 4xx: they are
   permanent. After the last attempt a `TransientFailure` is raised; a 4xx raises `ScraperFailure`.
 - Per-source headers (NBA.com wants browser-like headers), auth (header or query parameter, key from the
-  environment, registered for scrubbing) and a per-source minimum interval between calls.
+  environment, registered for scrubbing) and a per-source minimum interval between calls that holds for
+  every instance together: with a `Pacer` (shared.scrapers.ratelimit; `client_for(rt)` gives one backed by
+  GCS) each call takes a time slot of its source shared by all callers, and a 429's Retry-After slows the
+  source down for everyone; without one (or while its store is unreachable) the interval is kept between
+  the calls of this process only.
 - Denials told apart (`classify_denial`): a WAF block page (Akamai's "Access Denied", Cloudflare's) is
   `blocked`, an object store's AccessDenied/NoSuchKey XML (cdn.nba.com before a file exists) is
   `not_published`; any other 4xx stays `http_<code>`. What each means for the run is decided in
@@ -48,12 +52,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from shared.config import ConfigError, Source
+from shared.config import ConfigError, RateLimitSettings, Source
 from shared.scrapers.errors import BLOCKED, MAX_ERROR_MESSAGE, NOT_PUBLISHED, ScraperFailure, TransientFailure
+from shared.scrapers.ratelimit import GcsSlotStore, Pacer
 from shared.secrets import get_secret, remember, scrub
+
+if TYPE_CHECKING:
+    from shared.runtime import Runtime
 
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -237,6 +245,9 @@ _SAFE_PHRASES = (
 )
 
 
+_TUNNEL_407 = re.compile(r"Tunnel connection failed: 407\b")
+
+
 def auth_for(source: Source) -> tuple[dict[str, str], dict[str, str]]:
     """(headers, query) carrying the source's key. Missing key: ScraperFailure('missing_secret')."""
     if source.auth is None or source.auth.kind == "service_account":
@@ -405,11 +416,12 @@ class _Answer:
 class HttpClient:
     """One per process (see `client()`); thread-safe enough for a function instance."""
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, sleep: Callable[[float], None] = time.sleep, pacer: Pacer | None = None) -> None:
         self._session: Any = None
         self._lock = threading.Lock()
         self._last_call: dict[str, float] = {}
         self._sleep = sleep
+        self.pacer = pacer  # shared turns across instances (None: this process's throttle only)
         self.calls: int = 0
 
     def session(self) -> Any:
@@ -437,6 +449,17 @@ class HttpClient:
             self._last_call[source.name] = now + wait
         if wait:
             self._sleep(wait)
+
+    def _turn(self, source: Source, s: HttpSettings) -> None:
+        """Wait for this call's turn: a slot shared by every instance (the pacer), else the local throttle."""
+        interval = source.min_interval_seconds * s.backoff_scale
+        if self.pacer is not None and self.pacer.wait_turn(
+            source.name, interval, max_wait=s.max_retry_after * s.backoff_scale
+        ):
+            with self._lock:  # keep the local record too, for a later fallback to the local throttle
+                self._last_call[source.name] = time.monotonic()
+            return
+        self._throttle(source, s.backoff_scale)
 
     def pause(self, seconds: float, settings: HttpSettings | None = None) -> None:
         """A scaled pause (page delays)."""
@@ -506,7 +529,7 @@ class HttpClient:
             where, query_now, seen = target, query, {target}
             for _hop in range(MAX_REDIRECTS + 1):
                 here = scrub(unroute(where, s.override)) if where != target else shown
-                self._throttle(source, s.backoff_scale)
+                self._turn(source, s)
                 self.calls += 1
                 try:
                     answer = send(where, query_now)
@@ -515,7 +538,9 @@ class HttpClient:
                     raise ScraperFailure("body_too_large", _limit(msg), status=200) from None
                 except requests.exceptions.ProxyError as exc:
                     msg = f"GET {here} failed at the source's proxy: {describe_exception(exc)}"
-                    if "407" in str(exc):  # the proxy refused the credentials: retrying cannot help
+                    # the proxy refused the credentials (http.client's tunnel error names the status; a bare
+                    # "407" would also match a proxy port such as 54073): retrying cannot help
+                    if _TUNNEL_407.search(str(exc)):
                         raise ScraperFailure("proxy_error", _limit(msg), status=407) from None
                     raise _Retryable("proxy_error", msg) from None
                 except Exception as exc:  # every other exception: one outcome by its type (classify_exception)
@@ -548,11 +573,14 @@ class HttpClient:
         def check(answer: _Answer, here: str) -> _Answer:
             code = answer.status
             if code == 429 or 500 <= code <= 599:
+                retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+                if code == 429 and retry_after is not None and self.pacer is not None:
+                    self.pacer.slow_down(source.name, retry_after * s.backoff_scale)  # for every instance
                 raise _Retryable(
                     f"http_{code}",
                     f"GET {here} answered {code}: {_snippet(answer.body)}",
                     status=code,
-                    retry_after=parse_retry_after(answer.headers.get("Retry-After")),
+                    retry_after=retry_after,
                 )
             if code == 407 and proxy:
                 msg = f"GET {here}: the source's proxy refused the credentials (407)"
@@ -631,8 +659,37 @@ def client() -> HttpClient:
     return _client
 
 
+_bound: dict[tuple[str, str, RateLimitSettings], HttpClient] = {}
+
+
+def client_for(rt: Runtime, settings: RateLimitSettings) -> HttpClient:
+    """The process's HTTP client for runs that write to `rt`'s bucket: its pacer keeps each source's limit
+    together with every other instance, through the slots in that bucket (one bucket in a deployed function;
+    tests use several side by side). `shared_slots: false`: the process-wide client, throttled locally."""
+    if not settings.shared_slots:
+        return client()
+    key = (rt.project, rt.bucket, settings)
+    found = _bound.get(key)
+    if found is None:
+        with _client_lock:
+            found = _bound.get(key)
+            if found is None:
+                from shared.adapters import gcs
+
+                store = GcsSlotStore(lambda: gcs.bucket(rt), timeout=settings.store_timeout_seconds)
+                pacer = Pacer(
+                    store,
+                    slowdown_cache_seconds=settings.slowdown_cache_seconds,
+                    max_probes=settings.max_probes,
+                    degraded_seconds=settings.degraded_seconds,
+                )
+                found = _bound[key] = HttpClient(pacer=pacer)
+    return found
+
+
 def reset() -> None:
-    """Forget the process-wide client (tests that change settings between runs)."""
+    """Forget the process-wide clients (tests that change settings between runs)."""
     global _client
     with _client_lock:
         _client = None
+        _bound.clear()

@@ -290,7 +290,7 @@ def _run(
         result, fetched, scraper = _fetch_and_compute(
             cfg,
             request,
-            http or http_layer.client(),
+            http or http_layer.client_for(rt, cfg.rate_limits),
             final_attempt=final_attempt,
             stored=stored,
             read=lambda name: _read_object(rt, name),

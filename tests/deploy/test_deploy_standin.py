@@ -83,7 +83,9 @@ def test_first_deploy_leaves_the_project_as_specified(first_deploy: FirstDeploy)
     assert views == sorted(f"nba_orchestration.{v}" for v in ("day_health", "sla_misses", "runs_by_source_status"))
     assert {t["timePartitioning"]["expirationMs"] for t in tables.values()} == {str(90 * 86400 * 1000)}
     assert s["buckets"]["nba-scraped-data"]["lifecycle"]["rule"] == [
-        {"action": {"type": "Delete"}, "condition": {"age": 365}}
+        {"action": {"type": "Delete"}, "condition": {"age": 365}},
+        # the rate limiter's time slots (docs/limits.md): worthless once their second has passed
+        {"action": {"type": "Delete"}, "condition": {"age": 1, "matchesPrefix": ["_nba-orch/slots/"]}},
     ]
     # Secrets exist but hold nothing: the deploy never writes a value.
     assert all(sec["versions"] == [] for sec in s["secrets"].values())
@@ -456,7 +458,8 @@ def test_scrapers_may_create_but_not_delete_and_claims_are_confined_to_their_pre
     (scrapers_cond,) = [e for r, e in roles["nba-orch-scrapers"] if r == "roles/storage.objectUser"]
     base = "projects/_/buckets/nba-scraped-data/objects/"
     assert scrapers_cond == " || ".join(
-        f'resource.name.startsWith("{base}{PREFIXES[k]}")' for k in ("scraper_requests", "shapes", "injury_status")
+        f'resource.name.startsWith("{base}{PREFIXES[k]}")'
+        for k in ("scraper_requests", "shapes", "injury_status", "slowdown")
     )
     for _k, v in roles.items():
         for _r, e in v:

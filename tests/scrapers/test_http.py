@@ -159,3 +159,13 @@ def test_one_session_per_process():
 
     assert http.client() is http.client()
     assert http.client().session() is http.client().session()
+
+
+def test_only_a_tunnel_answer_of_407_makes_a_proxy_error_permanent():
+    """A proxy whose port holds the digits 407 (54073) is down, not refusing credentials: that stays transient."""
+    from shared.scrapers.http import _TUNNEL_407
+
+    refused = "('Unable to connect to proxy', OSError('Tunnel connection failed: 407 Proxy Authentication Required'))"
+    assert _TUNNEL_407.search(refused)
+    down = "HTTPConnectionPool(host='127.0.0.1', port=54073): Max retries exceeded (Caused by ProxyError('Unable to"
+    assert not _TUNNEL_407.search(down + " connect to proxy', NewConnectionError('Connection refused')))")

@@ -14,6 +14,7 @@ NBA_ORCH_UPSTREAM_OVERRIDE is set (shared.scrapers.http), so one server answers 
         ...
         rp.hits("api.balldontlie.io", "/v1/box_scores")    # how many requests reached that path
         rp.seen[-1].query, rp.seen[-1].headers             # what the client sent (auth checks)
+        rp.seen[-1].at                                     # when it arrived (wall clock: rate-limit checks)
 
 Routes: `add(host, path, *, query=None, replies=[...] | one Reply's fields as keywords, require_headers=None,
 require_query=None)`. `query` lists the parameters that must match (decoded values; other parameters are
@@ -112,6 +113,7 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     status: int
+    at: float = 0.0  # wall-clock arrival (epoch seconds): what rate-limit checks read (tests/rate_windows.py)
 
 
 class Replay:
@@ -275,7 +277,7 @@ class Replay:
 
     def _record(self, host: str, path: str, query: dict[str, list[str]], headers: dict[str, str], status: int) -> None:
         with self._lock:
-            self.seen.append(Seen(host, path, {k: v[0] for k, v in query.items()}, headers, status))
+            self.seen.append(Seen(host, path, {k: v[0] for k, v in query.items()}, headers, status, time.time()))
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict[str, str], drop: bool = False):

@@ -1,9 +1,10 @@
 """Basketball-Reference team season pages (www.basketball-reference.com/teams/{TEAM}/{YEAR}.html).
 
 One request per team; the host allows about 20 requests a minute, so the catalogue source has
-`min_interval_seconds: 3.0`, which the HTTP layer enforces between two calls of this process (scaled by
-NBA_ORCH_HTTP_BACKOFF_SCALE, which is how tests avoid the real wait). A 429 is retried with its
-Retry-After like any other source. The page is stored whole in the HtmlPage envelope; bs4 is imported by
+`min_interval_seconds: 3.0`, which the HTTP layer enforces between any two calls of every instance together
+(a shared time slot per call, docs/limits.md; scaled by NBA_ORCH_HTTP_BACKOFF_SCALE, which is how tests
+avoid the real wait). A 429 is retried with its Retry-After like any other source, and slows every
+instance down. The page is stored whole in the HtmlPage envelope; bs4 is imported by
 the parser only when a page is parsed.
 
 The output path has no {timestamp} (`basketball-ref/season-rosters/{season}/{teamAbbr}.json`, the path of
