@@ -95,7 +95,8 @@ def test_publishing_by_hand_walk_through(stack, tmp_path: Path) -> None:
         )
         assert pub.returncode == 0, pub.stderr
         st = _wait_for(env, lambda s: s["checks"][0]["ok"])
-        assert st["checks"][0] == {"check": "schedule_locked", "ok": True, "detail": "42 rows locked at 05:00 ET"}
+        # 43: the sample day's workflows, with the morning recovery of the night before (2025-01-14 had games)
+        assert st["checks"][0] == {"check": "schedule_locked", "ok": True, "detail": "43 rows locked at 05:00 ET"}
 
         pub = _run(
             ["gcloud", "pubsub", "topics", "publish", "nba-orch-controller-tick", "--message", CONTROLLER_TICK], env
