@@ -5,12 +5,12 @@ function instances, the controller's fan-out, a backfill and the locker's in-pro
 called a source N times as fast as its limit. Now every upstream call of a source with a minimum interval I
 first reserves a time slot of that source shared by all instances: the create-only GCS object
 `_nba-orch/slots/<source>/<slot index>.slot` (if_generation_match=0: exactly one caller gets each slot),
-where slot i starts at i * I seconds of the epoch. A caller takes the first free slot starting after its
-create can have answered (now plus the recent creates' answer time), skipping after a win the slots its
-rivals will take meanwhile, and sleeps until it starts (a caller that wakes over a tenth of I late leaves
-its slot unused and takes another), so calls of a source start in [i * I, i * I + I / 10] of distinct
-slots whoever makes them: at least 0.9 I apart, and at most n of them in any window of n * I - I / 10
-seconds (a window of exactly one minute can hold the next slot's call too: one more than 60 / I). A 429
+where slot i starts at i * W seconds of the epoch, W = I / 0.95 (`slot_width`). A caller takes the first free
+slot starting after its create can have answered (now plus the recent creates' answer time), skipping after
+a win the slots its rivals will take meanwhile, and sleeps until it starts (a caller that wakes over 5% of W
+late leaves its slot unused and takes another), so calls of a source start in [i * W, i * W + W / 20] of
+distinct slots whoever makes them: at least I apart, and at most T / I of them in any window of T seconds
+(a window of exactly one minute never holds one more than 60 / I), at up to 0.95 of the limit. A 429
 with Retry-After writes the source's slowdown record (`_nba-orch/slowdown/<source>.json`, compare-and-swap
 on its generation, the later `until` wins) that every instance reads (cached `slowdown_cache_seconds`) before
 taking a slot: one instance's 429 slows the source down for everyone.
@@ -49,8 +49,9 @@ from shared.bucket_layout import object_name
 from shared.scrapers.errors import TransientFailure
 
 RATE_LIMITED = "rate_limited"
-# How late in its slot a call may still start, as a share of the interval (too_late).
-LATE_SHARE = 0.1
+# How late in its slot a call may still start, as a share of the slot (too_late). Slots are wider than the
+# interval by as much (slot_width), so two calls in different slots are always at least one interval apart.
+LATE_SHARE = 0.05
 # Intervals shorter than this cannot be kept through a store round trip (milliseconds even on the emulator):
 # they exist only in scaled-down test configurations, and are kept by the per-process throttle.
 MIN_SHARED_INTERVAL = 0.005
@@ -85,6 +86,14 @@ class Slowdown:
 
 # ---------------------------------------------------------------------------------------------------------
 # Pure slot arithmetic
+
+
+def slot_width(interval: float, share: float = LATE_SHARE) -> float:
+    """The width W of a source's slots: I / (1 - share). A call starts within `share` x W of its slot's start,
+    so calls k >= 1 slots apart are at least k x W - share x W >= I apart, and any window of T seconds holds at
+    most T / I calls (with slots exactly I wide, the late start of one slot and the prompt start of the slot
+    T / I later put one call too many into some windows). The cost: at most 1 - share of the limit."""
+    return interval / (1.0 - share)
 
 
 def slot_start(index: int, interval: float) -> float:
@@ -317,12 +326,13 @@ class Pacer:
             if interval < MIN_SHARED_INTERVAL:
                 self._sleep_until(source, not_before, max_wait)
                 return interval <= 0
+            width = slot_width(interval)
             losses = 0
             for _ in range(self.max_probes):
                 now = self.clock()
                 hint = self._hint.get(source, 0)
-                index = first_slot(now + self.lead(), interval, hint=hint, not_before=not_before)
-                start = slot_start(index, interval)
+                index = first_slot(now + self.lead(), width, hint=hint, not_before=not_before)
+                start = slot_start(index, width)
                 if start - now > max_wait:
                     raise RateLimited(source, start - now)
                 won = self._reserve(source, index)
@@ -330,7 +340,7 @@ class Pacer:
                     recent = self._losses.setdefault(source, deque(maxlen=LEAD_SAMPLES))
                     if won:
                         recent.append(losses)
-                    self._hint[source] = max(self._hint.get(source, 0), next_hint(index, won, recent, interval))
+                    self._hint[source] = max(self._hint.get(source, 0), next_hint(index, won, recent, width))
                     if won:
                         self.stats.won += 1
                     else:
@@ -340,11 +350,11 @@ class Pacer:
                     self._sleep_until(source, start, max_wait)
                     woke = self.clock()
                     self.stats.wake_seconds.append(woke - start)
-                    if not too_late(woke, start, interval):
+                    if not too_late(woke, start, width):
                         return True
                     with self._lock:
                         self.stats.late += 1
-            raise RateLimited(source, self.max_probes * interval, f"{self.max_probes} slots ahead were taken")
+            raise RateLimited(source, self.max_probes * width, f"{self.max_probes} slots ahead were taken")
         except StoreUnavailable as exc:
             self._degrade(f"taking a turn of {source}", exc)
             return False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shared.scrapers.ratelimit import (
+    LATE_SHARE,
     Pacer,
     RateLimited,
     Slowdown,
@@ -16,6 +17,7 @@ from shared.scrapers.ratelimit import (
     next_hint,
     slot_name,
     slot_start,
+    slot_width,
     slowdown_name,
 )
 from tests.rate_windows import check, max_in_window, min_gap, windows_over
@@ -99,11 +101,12 @@ def test_callers_sharing_a_store_take_distinct_slots_at_least_one_interval_apart
     store, clock = MemoryStore(), Clock(1000.0)
     a, b = pacer(store, clock), pacer(store, clock)
     starts = []
+    interval = 0.95 * 0.5  # slots of 0.5 s (slot_width)
     for p in (a, b, a, b, b, a):
-        assert p.wait_turn("bdl", 0.5, max_wait=60)
+        assert p.wait_turn("bdl", interval, max_wait=60)
         starts.append(clock.t)
-    assert starts[:4] == [1000.0, 1000.5, 1001.0, 1001.5]
-    assert all(later - earlier >= 0.5 for earlier, later in zip(starts, starts[1:], strict=False))
+    assert starts[:4] == pytest.approx([1000.0, 1000.5, 1001.0, 1001.5])
+    assert all(later - earlier >= interval for earlier, later in zip(starts, starts[1:], strict=False))
     assert len(store.slots) == 6 and a.stats.won == b.stats.won == 3
     # b lost slot 2000 to a (its first probe), a lost 2001 to b: one failed create per lost slot
     assert a.stats.lost + b.stats.lost >= 1
@@ -128,12 +131,12 @@ def test_without_a_shared_store_two_pacers_would_collide():
 
 def test_a_turn_too_far_away_is_given_back():
     store, clock = MemoryStore(), Clock(1000.0)
-    store.slots |= {("br", i) for i in range(334, 400)}  # 3 s slots: taken up to 1200 s
+    store.slots |= {("br", i) for i in range(334, 400)}  # 3 s slots (interval 2.85): taken up to 1200 s
     with pytest.raises(RateLimited) as exc:
-        pacer(store, clock, max_probes=100).wait_turn("br", 3.0, max_wait=60)
+        pacer(store, clock, max_probes=100).wait_turn("br", 2.85, max_wait=60)
     assert exc.value.error_type == "rate_limited" and exc.value.wait > 60
     with pytest.raises(RateLimited):  # more callers waiting than max_probes
-        pacer(store, clock, max_probes=5).wait_turn("br", 3.0, max_wait=1000)
+        pacer(store, clock, max_probes=5).wait_turn("br", 2.85, max_wait=1000)
 
 
 def test_a_429_slows_every_pacer_of_the_store_down():
@@ -143,9 +146,9 @@ def test_a_429_slows_every_pacer_of_the_store_down():
     assert store.slowdowns["odds"].until == 1030.0
     a.slow_down("odds", 5.0)  # a shorter Retry-After never shortens the record
     assert store.slowdowns["odds"].until == 1030.0 and a.stats.slowdown_writes == 1
-    assert b.wait_turn("odds", 0.2, max_wait=60)
-    assert clock.t == 1030.0  # b's slot is the first one after the slowdown
-    assert b.wait_turn("cdn", 0, max_wait=60) and clock.t == 1030.0  # another source: not slowed
+    assert b.wait_turn("odds", 0.19, max_wait=60)
+    assert clock.t == pytest.approx(1030.0)  # b's slot (0.2 s wide) is the first one after the slowdown
+    assert b.wait_turn("cdn", 0, max_wait=60) and clock.t == pytest.approx(1030.0)  # another source: not slowed
     store.slowdowns["cdn"] = Slowdown(1040.0, 10.0, 1)
     assert b.wait_turn("cdn", 0, max_wait=60) and clock.t == 1040.0  # no interval: it still honours a slowdown
     with pytest.raises(RateLimited):  # a slowdown longer than the allowed wait: the work is given back
@@ -200,8 +203,8 @@ def test_a_caller_that_wakes_late_in_its_slot_takes_another():
 
     p = Pacer(store, clock=clock, sleep=oversleep)
     clock.t = 1000.01
-    assert p.wait_turn("bdl", 1.0, max_wait=60)
-    assert clock.t == 1002.0 and p.stats.late == 1 and p.stats.won == 2  # slot 1001 left unused
+    assert p.wait_turn("bdl", 0.95, max_wait=60)  # slots of 1 s
+    assert clock.t == pytest.approx(1002.0) and p.stats.late == 1 and p.stats.won == 2  # slot 1001 left unused
 
 
 class SlowStore(MemoryStore):
@@ -219,10 +222,10 @@ class SlowStore(MemoryStore):
 def test_slots_are_chosen_far_enough_ahead_for_the_create_to_answer_in_time():
     clock = Clock(1000.0)
     p = pacer(SlowStore(clock), clock)
-    assert p.wait_turn("bdl", 1.0, max_wait=60)  # first: slot 1000 (no lead known), won at 1000.3: too late
-    assert p.stats.late == 1 and clock.t == 1001.0 and p.lead() == pytest.approx(0.3)
-    assert p.wait_turn("bdl", 1.0, max_wait=60)  # now + lead (1001.3): slot 1002, won at 1001.6, in time
-    assert p.stats.late == 1 and clock.t == 1002.0
+    assert p.wait_turn("bdl", 0.95, max_wait=60)  # 1 s slots; first: slot 1000 (no lead known), won at 1000.3: late
+    assert p.stats.late == 1 and clock.t == pytest.approx(1001.0) and p.lead() == pytest.approx(0.3)
+    assert p.wait_turn("bdl", 0.95, max_wait=60)  # now + lead (1001.3): slot 1002, won at 1001.6, in time
+    assert p.stats.late == 1 and clock.t == pytest.approx(1002.0)
 
 
 def test_intervals_too_short_for_a_store_round_trip_are_left_to_the_local_throttle():
@@ -230,3 +233,22 @@ def test_intervals_too_short_for_a_store_round_trip_are_left_to_the_local_thrott
     p = pacer(store, clock)
     assert p.wait_turn("bdl", 0.001, max_wait=60) is False  # the caller throttles itself
     assert not store.slots and p.stats.slowdown_reads == 1  # a slowdown is still honoured
+
+
+@pytest.mark.parametrize("interval", [0.1, 0.2, 0.6, 3.0])
+def test_calls_in_distinct_slots_never_crowd_any_window_even_at_their_latest_start(interval: float) -> None:
+    """The worst case of the slot rule: every seventh slot's call starts as late as it may (LATE_SHARE of the
+    slot), the others at once. No window of one interval holds two calls, no window of exactly one minute
+    more than 60 / interval; with slots exactly one interval wide the same starts put one call too many in
+    some minutes (the control), which is why slots are wider."""
+
+    def starts(width: float) -> list[float]:
+        n = int(180 / interval)
+        late = LATE_SHARE * width * 0.999
+        return [slot_start(i, width) + (late if i % 7 == 0 else 0.0) for i in range(1000, 1000 + n)]
+
+    verdict = check(starts(slot_width(interval)), interval, jitter=0.0)
+    assert verdict.held, verdict
+    assert verdict.min_gap >= interval - 1e-9
+    assert check(starts(interval), interval, jitter=0.0).minute_windows_over > 0
+    assert slot_width(interval) == pytest.approx(interval / (1 - LATE_SHARE))
