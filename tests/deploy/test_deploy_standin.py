@@ -166,7 +166,9 @@ def test_changed_configuration_updates_functions_job_and_delivery_policy(deploye
             "--max-delivery-attempts=10",
             "--project=nba-test-proj",
         ]
-    assert len(muts) == 5 + 1 + 5
+    # ...and the backfill job, which ships the same configuration, is rebuilt with it.
+    assert [m[:4] for m in muts if m[1:3] == ["run", "jobs"]] == [["gcloud", "run", "jobs", "deploy"]]
+    assert len(muts) == 5 + 1 + 5 + 1
     # The staged functions carry the edited configuration.
     staged = deployed.build_dir / "stage" / "cleanup" / "shared" / "config" / "settings.yaml"
     assert "interval_minutes: 30" in staged.read_text()
@@ -461,10 +463,24 @@ def test_scrapers_may_create_but_not_delete_and_claims_are_confined_to_their_pre
         f'resource.name.startsWith("{base}{PREFIXES[k]}")'
         for k in ("scraper_requests", "shapes", "injury_status", "slowdown")
     )
-    for _k, v in roles.items():
-        for _r, e in v:
-            # every condition is confined to _nba-orch/ prefixes (and, for a listing role, the bucket itself)
+    # The backfill job: nothing on the whole bucket; it reads (and lists) its own records, the run ledger and the
+    # schedule files, and only creates under its own prefix.
+    assert unconditional["nba-orch-backfill"] == set()
+    backfill = dict(roles["nba-orch-backfill"])
+    assert sorted(backfill) == ["roles/storage.objectCreator", "roles/storage.objectViewer"]
+    assert backfill["roles/storage.objectCreator"] == f'resource.name.startsWith("{base}{PREFIXES["backfill"]}")'
+    read = ("_nba-orch/backfill/", "_nba-orch/runs/", "nba-com/schedule/")
+    assert backfill["roles/storage.objectViewer"] == " || ".join(
+        [f'resource.name.startsWith("{base}{p}")' for p in read]
+        + [f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{p}")' for p in read]
+    )
+    for k, v in roles.items():
+        for r, e in v:
+            # every condition is confined to _nba-orch/ prefixes (and, for a listing role, the bucket itself),
+            # but the backfill's reads of the schedule files
             for clause in filter(None, e.split(" || ")):
+                if k == "nba-orch-backfill" and r == "roles/storage.objectViewer":
+                    continue
                 assert clause.startswith(f'resource.name.startsWith("{base}_nba-orch/') or clause == (
                     'resource.type == "storage.googleapis.com/Bucket"'
                 ), clause
