@@ -253,3 +253,25 @@ def test_the_five_main_files_have_one_shape() -> None:
         handler = next(n.value.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "HANDLER")
         shapes.add(code.replace(handler, "SERVICE").replace(key, "ROLE"))
     assert len(shapes) == 1, shapes
+
+
+def test_the_backfill_job_stage_runs_from_its_folder_alone(tmp_path: Path) -> None:
+    """The job's folder: main.py and Procfile of jobs/backfill/, shared/, the runtime lock. Its Procfile's web
+    command, run the way the buildpacks' launcher runs it (`bash -c COMMAND ARGS...`) from the folder with the
+    repository nowhere on the path, reaches the job's argument parsing: `--help` exits 0 naming the options."""
+    job = SETTINGS.backfill_job
+    folder, digest = build_stage(job, tmp_path / "build", CONFIG_DIR, kind="jobs")
+    assert sorted(p.name for p in folder.iterdir()) == ["Procfile", "main.py", "requirements.txt", "shared"]
+    for name in ("main.py", "Procfile"):
+        assert (folder / name).read_bytes() == (REPO_ROOT / "jobs" / job.key / name).read_bytes()
+    assert (folder / "requirements.txt").read_text() == (REPO_ROOT / "requirements.lock").read_text()
+    assert digest == tree_hash(folder) and "main.py" not in {p.name for p in (folder / "shared").rglob("*")}
+    assert not _imports(folder / "main.py") & {"tooling", "functions_framework"}
+    (web,) = [line.split(":", 1)[1].strip() for line in (folder / "Procfile").read_text().splitlines() if line]
+    python = Path(sys.executable).parent
+    env = {"PATH": f"{python}:/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
+    res = subprocess.run(
+        ["bash", "-c", web, "--help"], cwd=folder, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    assert "--from" in res.stdout and "--credits-max" in res.stdout and "--gaps" in res.stdout
