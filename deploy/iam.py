@@ -138,7 +138,9 @@ def prefix_condition(
     prefixes = [PREFIXES[k] for k in kinds] + list(data)
     parts = [f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{p}")' for p in prefixes]
     if lists:
-        parts += [f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{p}")' for p in prefixes]
+        parts += [
+            f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{p}")' for p in prefixes
+        ]
     if with_bucket:
         parts.insert(0, 'resource.type == "storage.googleapis.com/Bucket"')
     return " || ".join(parts)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-
 from typing import Protocol
 
 from deploy.settings import REPO_ROOT, requirement_pins

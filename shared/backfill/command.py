@@ -49,9 +49,7 @@ def add_backfill_arguments(p: argparse.ArgumentParser, timeout: float = 3600.0) 
     p.add_argument("--id", dest="backfill_id", help="backfill id (default: derived from the arguments)")
     p.add_argument("--credits-max", type=int, help="Odds API credits this backfill may spend at most")
     p.add_argument("--no-wait", action="store_true", help="return once everything is published")
-    p.add_argument(
-        "--timeout", type=float, default=timeout, help=f"seconds to follow progress (default {timeout:g})"
-    )
+    p.add_argument("--timeout", type=float, default=timeout, help=f"seconds to follow progress (default {timeout:g})")
     p.add_argument(
         "--pace-scale",
         type=float,

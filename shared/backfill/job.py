@@ -72,7 +72,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Run the job's one task; returns the exit code (see the module docstring)."""
     env = os.environ if environ is None else environ
     log.install()
-    with log.bound(function=FUNCTION, execution=env.get("CLOUD_RUN_EXECUTION"), attempt=env.get("CLOUD_RUN_TASK_ATTEMPT")):
+    with log.bound(
+        function=FUNCTION, execution=env.get("CLOUD_RUN_EXECUTION"), attempt=env.get("CLOUD_RUN_TASK_ATTEMPT")
+    ):
         try:
             args = parse(sys.argv[1:] if argv is None else argv, env)
         except SystemExit as exc:

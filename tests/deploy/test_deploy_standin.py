@@ -656,7 +656,9 @@ def test_a_changed_job_setting_redeploys_only_the_job(deployed: FakeCloud, tmp_p
     res = deployed.deploy("--only", "backfill_job", "--settings", str(settings))
     assert res.returncode == 0, res.stderr
     (mut,) = deployed.mutations()
-    assert mut[:4] == ["gcloud", "run", "jobs", "deploy"] and "--max-retries=5" in mut and "--task-timeout=43200s" in mut
+    assert (
+        mut[:4] == ["gcloud", "run", "jobs", "deploy"] and "--max-retries=5" in mut and "--task-timeout=43200s" in mut
+    )
     deployed.clear_calls()
     assert deployed.deploy("--settings", str(settings)).returncode == 0
     assert deployed.mutations() == []  # the same settings again: only describes

@@ -219,7 +219,10 @@ def test_the_backfill_job_reads_only_what_it_needs_and_creates_only_its_own_reco
     assert sorted(grants) == [iam.OBJECT_CREATOR, iam.OBJECT_VIEWER]
     assert all(g.condition for g in grants.values())
     base = "projects/_/buckets/b/objects/"
-    assert grants[iam.OBJECT_CREATOR].condition["expression"] == f'resource.name.startsWith("{base}{PREFIXES["backfill"]}")'
+    assert (
+        grants[iam.OBJECT_CREATOR].condition["expression"]
+        == f'resource.name.startsWith("{base}{PREFIXES["backfill"]}")'
+    )
     read = grants[iam.OBJECT_VIEWER].condition["expression"].split(" || ")
     prefixes = (PREFIXES["backfill"], PREFIXES["runs"], SCHEDULE_PREFIX.split("{")[0])
     assert read == [f'resource.name.startsWith("{base}{p}")' for p in prefixes] + [
