@@ -65,6 +65,8 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace
     except ValueError:
         parser.error(f"{FOLLOW_ENV} must be a number of seconds, got {environ.get(FOLLOW_ENV)!r}")
     add_backfill_arguments(parser, timeout=follow)
+    # `nba-orch backfill --format json` keeps working when pasted: the job only writes JSON lines anyway.
+    parser.add_argument("--format", choices=("json",), default="json", help="output: JSON log lines (the only one)")
     return parser.parse_args(arguments(argv, environ))
 
 

@@ -87,7 +87,7 @@ def test_the_job_plans_like_the_cli_and_a_retry_resumes(stage, scheduled, cfg):
     assert {k: plan[k] for k in doc} == doc
 
     # A real execution, the arguments as the container's (--args): published, never run -> exit 1 (retried).
-    code, lines = _job(stage, rt, *RANGE, "--timeout", "1")
+    code, lines = _job(stage, rt, *RANGE, "--timeout", "1", "--format", "json")  # the CLI's flag, accepted
     assert code == 1, lines
     result = _event(lines, "result")
     assert (result["published_now"], result["done"], result["total"]) == (1, 0, 1)
