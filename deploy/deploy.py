@@ -4,11 +4,12 @@
                      [--only functions,scheduler,...] [--plan | --dry-run]
 
 Runs the plan of deploy/plan.py in order (APIs and identities, Pub/Sub, BigQuery, Cloud Storage, Secret
-Manager, functions, Cloud Scheduler, Cloud Monitoring): each resource is described first, created when missing,
-updated only where it differs, so a second run only describes. `--plan` runs the describes only and prints
-what would change (exit 2 when something would, 0 when nothing, 1 on an error: terraform plan's
--detailed-exitcode); `--dry-run` prints every command it could run and reads nothing. `--only` limits the
-changes to some kinds of resource (the others are only described when a later step needs what they record).
+Manager, functions, Cloud Scheduler, Cloud Monitoring, the backfill Cloud Run Job): each resource is described
+first, created when missing, updated only where it differs, so a second run only describes. `--plan` runs the
+describes only and prints what would change (exit 2 when something would, 0 when nothing, 1 on an error:
+terraform plan's -detailed-exitcode); `--dry-run` prints every command it could run and reads nothing. `--only`
+limits the changes to some kinds of resource (the others are only described when a later step needs what they
+record).
 """
 
 from __future__ import annotations

@@ -16,6 +16,11 @@ Cloud Storage, per function (uniform bucket-level access, which IAM Conditions r
 - `reads`: prefixes it only reads (covered by objectViewer).
 - `lists_own`: it lists its own prefix without objectViewer; a list is checked against the bucket, not an
   object, so its objectUser condition also admits the bucket itself (names and metadata, not contents).
+- Without `reads_bucket`, what it creates or reads (`creates`, `reads_prefixes`, `reads_data`: raw-data
+  prefixes such as the schedule files) is readable through roles/storage.objectViewer conditioned on those
+  prefixes, for objects by name and for listings by the listed prefix (`objectListPrefix`): the backfill job.
+
+The backfill Cloud Run Job (jobs/backfill/) is not a function: its entry is `JOB_ACCESS`, the same shape.
 
 BigQuery: roles/bigquery.dataEditor on each table it writes (streaming insert, MERGE, DELETE), dataViewer on
 each table it only reads; queries run as jobs, hence roles/bigquery.jobUser on the project (settings.yaml).
@@ -28,6 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.bucket_layout import PREFIXES
+from shared.nba.schedule_store import SCHEDULE_PREFIX
+
+SCHEDULE_FILES = SCHEDULE_PREFIX.split("{", 1)[0]  # "nba-com/schedule/": every season's schedule files
 
 OBJECT_VIEWER = "roles/storage.objectViewer"
 OBJECT_CREATOR = "roles/storage.objectCreator"
@@ -49,6 +57,7 @@ class Access:
     reads_prefixes: tuple[str, ...] = ()
     lists_own: bool = False
     peeks_dead_letters: bool = False  # roles/pubsub.subscriber on the dead-letter pull subscription
+    reads_data: tuple[str, ...] = ()  # raw-data prefixes (not `_nba-orch/`) read without `reads_bucket`
 
 
 # Keyed by function key (functions/<key>/). The locker runs the schedule scraper in-process
@@ -97,14 +106,41 @@ ACCESS: dict[str, Access] = {
 }
 
 
+# The Cloud Run Jobs, keyed by folder under jobs/. The backfill reads the schedule files (shared.nba.schedule_store,
+# the season's newest one) and the run ledger (what is done), creates its manifest and published markers
+# (create-only) and publishes scraper requests (settings.yaml): it never writes raw data or BigQuery.
+JOB_ACCESS: dict[str, Access] = {
+    "backfill": Access(
+        handler="shared.backfill.job",
+        creates=("backfill",),
+        reads_prefixes=("runs",),
+        reads_data=(SCHEDULE_FILES,),
+    ),
+}
+
+
+def access(key: str) -> Access:
+    """The entry of a function key, else of a job key."""
+    return ACCESS[key] if key in ACCESS else JOB_ACCESS[key]
+
+
 def object_prefix(bucket: str, kind: str) -> str:
     """The IAM resource name of the objects under one `_nba-orch/` prefix."""
     return f"projects/_/buckets/{bucket}/objects/{PREFIXES[kind]}"
 
 
-def prefix_condition(bucket: str, kinds: tuple[str, ...], with_bucket: bool = False) -> str:
-    """A CEL expression true for objects under any of the prefixes (and the bucket itself when it lists)."""
-    parts = [f'resource.name.startsWith("{object_prefix(bucket, k)}")' for k in kinds]
+def prefix_condition(
+    bucket: str, kinds: tuple[str, ...], with_bucket: bool = False, data: tuple[str, ...] = (), lists: bool = False
+) -> str:
+    """A CEL expression true for objects under any of the prefixes (`kinds` of bucket_layout, raw `data`
+    prefixes), the bucket itself when it lists its own (`with_bucket`), and with `lists` the listings of
+    exactly those prefixes (a list request names the bucket; the listed prefix is an API attribute)."""
+    prefixes = [PREFIXES[k] for k in kinds] + list(data)
+    parts = [f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{p}")' for p in prefixes]
+    if lists:
+        parts += [
+            f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{p}")' for p in prefixes
+        ]
     if with_bucket:
         parts.insert(0, 'resource.type == "storage.googleapis.com/Bucket"')
     return " || ".join(parts)
@@ -117,11 +153,23 @@ class BucketGrant:
 
 
 def bucket_grants(function_key: str, bucket: str) -> list[BucketGrant]:
-    """The bucket-policy bindings one function's service account needs."""
-    a = ACCESS[function_key]
+    """The bucket-policy bindings one function's (or job's) service account needs."""
+    a = access(function_key)
     out: list[BucketGrant] = []
     if a.reads_bucket:
         out.append(BucketGrant(OBJECT_VIEWER))
+    elif a.creates or a.reads_prefixes or a.reads_data:
+        kinds = tuple(dict.fromkeys((*a.creates, *a.reads_prefixes)))
+        out.append(
+            BucketGrant(
+                OBJECT_VIEWER,
+                {
+                    "title": f"nba-orch {function_key} reads",
+                    "description": "read and list under " + " ".join([PREFIXES[k] for k in kinds] + list(a.reads_data)),
+                    "expression": prefix_condition(bucket, kinds, data=a.reads_data, lists=True),
+                },
+            )
+        )
     if a.creates_data:
         out.append(BucketGrant(OBJECT_CREATOR))
     if a.cas:
@@ -150,8 +198,8 @@ def bucket_grants(function_key: str, bucket: str) -> list[BucketGrant]:
 
 
 def table_roles(function_key: str) -> dict[str, str]:
-    """table -> the role one function's service account needs on it."""
-    a = ACCESS[function_key]
+    """table -> the role one function's (or job's) service account needs on it."""
+    a = access(function_key)
     out = {t: DATA_VIEWER for t in a.reads}
     out.update({t: DATA_EDITOR for t in a.writes})
     return out

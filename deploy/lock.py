@@ -20,13 +20,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy.settings import REPO_ROOT, FunctionSpec, load_settings
+from deploy.settings import REPO_ROOT, BackfillJobSpec, FunctionSpec, load_settings
 
 DEV_LOCK = "requirements-dev.lock"
 BQ_LOCK = "requirements-bqemulator.lock"
 
 
-def function_lock_path(fn: FunctionSpec, root: Path = REPO_ROOT) -> Path:
+def function_lock_path(fn: FunctionSpec | BackfillJobSpec, root: Path = REPO_ROOT) -> Path:
     """requirements.lock for the functions that ship requirements.txt only; requirements-<key>.lock otherwise."""
     return root / ("requirements.lock" if not fn.extra_requirements else f"requirements-{fn.key}.lock")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy import iam
-from deploy.settings import DeploySettings, FunctionSpec, JobSpec, ServiceAccountSpec
+from deploy.settings import BackfillJobSpec, DeploySettings, FunctionSpec, JobSpec, ServiceAccountSpec
 from deploy.stage import build_stage
 from shared import bucket_layout
 from shared.bq_schema import TABLES, TableSpec, to_json_schema
@@ -34,6 +34,7 @@ PHASES = {
     6: "Cloud Functions",
     7: "Cloud Scheduler jobs",
     8: "Cloud Monitoring: log-based metrics, notification channels, alert policies, dashboard",
+    9: "Cloud Run Job: the backfill",
 }
 # `deploy --only`: the kinds of resource, each a phase's steps except the APIs and all IAM bindings.
 PHASE_CATEGORIES = {
@@ -45,6 +46,7 @@ PHASE_CATEGORIES = {
     6: "functions",
     7: "scheduler",
     8: "monitoring",
+    9: "backfill_job",
 }
 CATEGORIES = (
     "apis",
@@ -57,6 +59,7 @@ CATEGORIES = (
     "functions",
     "scheduler",
     "monitoring",
+    "backfill_job",
 )
 TICK_BODY = json.dumps({"v": 1, "source": "SCHEDULER"}, separators=(",", ":"))
 INVOKER_ROLE = "roles/run.invoker"
@@ -283,6 +286,16 @@ class ServiceAccount(Step):
         return [ctx.gcloud("iam", "service-accounts", "update", email, f"--description={self.sa.description}")]
 
 
+def deployed_accounts(ctx: Ctx) -> list[ServiceAccountSpec]:
+    """The service accounts deploy makes: all of settings.yaml's but the backfill job's when it is disabled
+    (teardown still looks for that one: an earlier deploy may have made it)."""
+    job = ctx.settings.backfill_job
+    skip = set() if job.enabled else {job.service_account}
+    used = {fn.service_account for fn in ctx.settings.functions.values()}
+    used |= {fn.trigger_service_account for fn in ctx.settings.functions.values()}
+    return [sa for k, sa in ctx.settings.service_accounts.items() if k not in skip - used]
+
+
 def step_category(step: Step) -> str:
     """The `--only` kind of a step."""
     return step.category or PHASE_CATEGORIES[step.phase]
@@ -446,14 +459,14 @@ def topic_iam(ctx: Ctx, key: str) -> IamPolicy | None:
     def pairs(c: Ctx) -> list[tuple[str, str]]:
         out = [
             (f"serviceAccount:{sa.email(c.project)}", role)
-            for sa in c.settings.service_accounts.values()
+            for sa in deployed_accounts(c)
             for role in sa.topics.get(key, ())
         ]
         if key == "dead_letter":  # Pub/Sub itself forwards undeliverable messages here
             out.append((c.pubsub_agent(), "roles/pubsub.publisher"))
         return out
 
-    if key != "dead_letter" and not any(key in sa.topics for sa in ctx.settings.service_accounts.values()):
+    if key != "dead_letter" and not any(key in sa.topics for sa in deployed_accounts(ctx)):
         return None
     name = ctx.topic(key)
     return IamPolicy(
@@ -767,10 +780,14 @@ class BucketIam(Step):
         super().__init__("bucket IAM")
 
     def wanted(self, ctx: Ctx) -> list[tuple[str, iam.BucketGrant]]:
+        owners = [(fn.key, fn.service_account) for fn in ctx.settings.functions.values()]
+        job = ctx.settings.backfill_job
+        if job.enabled:
+            owners.append((job.key, job.service_account))
         return [
-            (f"serviceAccount:{ctx.sa_email(fn.service_account)}", g)
-            for fn in ctx.settings.functions.values()
-            for g in iam.bucket_grants(fn.key, ctx.rt.bucket)
+            (f"serviceAccount:{ctx.sa_email(account)}", g)
+            for key, account in owners
+            for g in iam.bucket_grants(key, ctx.rt.bucket)
         ]
 
     def describe(self, ctx: Ctx) -> Cmd:
@@ -1344,13 +1361,118 @@ class SchedulerJob(Step):
 
 
 # -----------------------------------------------------------------------------------------------------------
+# 9. Cloud Run Job: the backfill
+
+
+class BackfillJob(Step):
+    """The backfill as a Cloud Run Job (jobs/backfill/): `gcloud run jobs deploy --source` both creates and
+    updates (built by the buildpacks from the staged folder's Procfile). Like a function, the staged folder's
+    content hash is a label, so an unchanged job is not rebuilt; the settings that differ are listed."""
+
+    phase = 9
+    category = "backfill_job"
+    updates_with_create = True
+    preview_note = "if different: the same `gcloud run jobs deploy`, which updates in place"
+
+    def __init__(self, job: BackfillJobSpec) -> None:
+        super().__init__(f"Cloud Run job {job.name}")
+        self.job = job
+        self._stage: tuple[Path, str] | None = None
+
+    def stage(self, ctx: Ctx) -> tuple[Path, str]:
+        if self._stage is None:
+            try:
+                self._stage = build_stage(self.job, ctx.build_dir, ctx.config_dir, ctx.source_root, kind="jobs")
+            except FileNotFoundError as exc:
+                raise DeployError(str(exc)) from None
+        return self._stage
+
+    def env(self, ctx: Ctx) -> dict[str, str]:
+        from shared.backfill.job import FOLLOW_ENV  # the name the job reads (standard library only)
+
+        return {**ctx.rt.env(), FOLLOW_ENV: str(self.job.follow_seconds)}
+
+    def labels(self, ctx: Ctx) -> dict[str, str]:
+        return {**ctx.settings.labels, "nba-orch-source": self.stage(ctx)[1]}
+
+    def describe(self, ctx: Ctx) -> Cmd:
+        return ctx.gcloud("run", "jobs", "describe", self.job.name, f"--region={ctx.region}", json_out=True)
+
+    def deploy_cmd(self, ctx: Ctx) -> Cmd:
+        job = self.job
+        args = [
+            "run",
+            "jobs",
+            "deploy",
+            job.name,
+            f"--source={self.stage(ctx)[0]}",
+            f"--region={ctx.region}",
+            f"--service-account={ctx.sa_email(job.service_account)}",
+            "--tasks=1",
+            f"--max-retries={job.max_retries}",
+            f"--task-timeout={job.task_timeout_seconds}s",
+            f"--memory={job.memory}",
+            f"--cpu={job.cpu}",
+            "--set-env-vars=" + ",".join(f"{k}={v}" for k, v in self.env(ctx).items()),
+            "--labels=" + ",".join(f"{k}={v}" for k, v in self.labels(ctx).items()),
+        ]
+        return ctx.gcloud(*args, quiet=True, timeout=1800)
+
+    def create(self, ctx: Ctx) -> list[Cmd]:
+        return [self.deploy_cmd(ctx)]
+
+    def differences(self, ctx: Ctx, cur: dict[str, Any]) -> list[str]:
+        """What differs between the deployed job (`gcloud run jobs describe`: the Cloud Run v1 Job) and ours."""
+        job = self.job
+        execution = _get(cur, "spec", "template", "spec", default={}) or {}
+        task = _get(execution, "template", "spec", default={}) or {}
+        container = (task.get("containers") or [{}])[0]
+        limits = _get(container, "resources", "limits", default={}) or {}
+        labels = _get(cur, "metadata", "labels", default={}) or {}
+        want: dict[str, Any] = {
+            "tasks": 1,
+            "max retries": job.max_retries,
+            "task timeout": job.task_timeout_seconds,
+            "service account": ctx.sa_email(job.service_account),
+            "memory": job.memory,
+            "cpu": job.cpu,
+            "source": self.stage(ctx)[1],
+        }
+        have: dict[str, Any] = {
+            "tasks": execution.get("taskCount", 1),
+            "max retries": task.get("maxRetries", 3),
+            "task timeout": task.get("timeoutSeconds"),
+            "service account": task.get("serviceAccountName"),
+            "memory": limits.get("memory"),
+            "cpu": limits.get("cpu"),
+            "source": labels.get("nba-orch-source"),
+        }
+        diffs = [f"{k}: {have[k]!r} -> {want[k]!r}" for k in want if str(have[k]) != str(want[k])]
+        env_have = {e.get("name"): e.get("value") for e in container.get("env") or []}
+        ours = {k: v for k, v in env_have.items() if k.startswith("NBA_ORCH_") or k == "GOOGLE_CLOUD_PROJECT"}
+        if ours != self.env(ctx):
+            diffs.append("environment variables")
+        for k, v in ctx.settings.labels.items():
+            if labels.get(k) != v:
+                diffs.append(f"label {k}")
+        return diffs
+
+    def update(self, ctx: Ctx, current: Any) -> list[Cmd]:
+        diffs = self.differences(ctx, current)
+        if not diffs:
+            return []
+        ctx.notes.append(f"{self.job.name}: " + "; ".join(diffs))
+        return [self.deploy_cmd(ctx)]
+
+
+# -----------------------------------------------------------------------------------------------------------
 
 
 def build_steps(ctx: Ctx) -> list[Step]:
     """Every step in deploy order: what later steps need (identities, topics, secrets) exists before them."""
     s = ctx.settings
     steps: list[Step] = [ProjectLookup("project"), Apis("enabled APIs")]
-    steps += [ServiceAccount(sa) for sa in s.service_accounts.values()]
+    steps += [ServiceAccount(sa) for sa in deployed_accounts(ctx)]
     steps.append(project_iam(ctx))
     steps += [Topic(k) for k in TOPIC_DEFAULTS]
     steps.append(DeadLetterSubscription(s.dead_letter_subscription))
@@ -1383,4 +1505,6 @@ def build_steps(ctx: Ctx) -> list[Step]:
     from deploy.monitoring import monitoring_steps  # it builds on this module's Step and Ctx
 
     steps += monitoring_steps(ctx)
+    if s.backfill_job.enabled:
+        steps.append(BackfillJob(s.backfill_job))
     return steps

@@ -81,6 +81,31 @@ class JobSpec:
 
 
 @dataclass(frozen=True)
+class BackfillJobSpec:
+    """The backfill Cloud Run Job (jobs/backfill/): how it runs; `key` is its folder under jobs/."""
+
+    enabled: bool = True
+    key: str = "backfill"
+    name: str = "nba-orch-backfill"
+    service_account: str = "backfill"
+    memory: str = "1Gi"
+    cpu: str = "1"
+    task_timeout: str = "6h"
+    max_retries: int = 3
+    follow_margin_seconds: int = 300
+    extra_requirements: tuple[str, ...] = ()  # the runtime lock only (deploy/lock.py)
+
+    @property
+    def task_timeout_seconds(self) -> int:
+        return _seconds(self.task_timeout)
+
+    @property
+    def follow_seconds(self) -> int:
+        """How long the job follows progress: the task timeout less the margin."""
+        return self.task_timeout_seconds - self.follow_margin_seconds
+
+
+@dataclass(frozen=True)
 class MonitoringSpec:
     """Cloud Monitoring (deploy/monitoring.py): who is told, and the one tunable threshold."""
 
@@ -108,6 +133,7 @@ class DeploySettings:
     gcs_notification_event_types: tuple[str, ...]
     bucket_soft_delete: str = "7d"
     monitoring: MonitoringSpec = field(default_factory=MonitoringSpec)
+    backfill_job: BackfillJobSpec = field(default_factory=BackfillJobSpec)
 
 
 class _Check(Checker):
@@ -176,6 +202,7 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
             "gcs_notification_event_types",
             "bucket_soft_delete",
             "monitoring",
+            "backfill_job",
         },
         "settings",
     )
@@ -349,6 +376,7 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         ),
         dashboard=c.text(mon.get("dashboard", default.dashboard), "monitoring.dashboard"),
     )
+    backfill_job = _backfill_job(c, raw.get("backfill_job"), sas)
     return DeploySettings(
         region=region,
         runtime=runtime,
@@ -365,4 +393,48 @@ def load_settings(path: str | Path | None = None) -> DeploySettings:
         gcs_notification_event_types=events,
         bucket_soft_delete=soft_delete,
         monitoring=monitoring,
+        backfill_job=backfill_job,
+    )
+
+
+MAX_TASK_TIMEOUT_SECONDS = 24 * 3600  # Cloud Run jobs' generally available limit per task attempt
+
+
+def _backfill_job(c: _Check, raw: Any, sas: dict[str, ServiceAccountSpec]) -> BackfillJobSpec:
+    """The `backfill_job` section (defaults: BackfillJobSpec). With `enabled: false` deploy leaves the job and
+    its account out; teardown still removes them (they may exist from an earlier deploy)."""
+    default = BackfillJobSpec()
+    body = c.mapping(raw if raw is not None else {}, "backfill_job")
+    keys = {"enabled", "name", "service_account", "memory", "cpu", "task_timeout", "max_retries"}
+    c.only(body, keys | {"follow_margin_seconds"}, "backfill_job")
+    enabled = body.get("enabled", default.enabled)
+    if not isinstance(enabled, bool):
+        c.fail("backfill_job.enabled", f"must be true or false, got {enabled!r}")
+    if not (REPO_ROOT / "jobs" / default.key / "main.py").is_file():
+        c.fail("backfill_job", f"no jobs/{default.key}/main.py in the repository")
+    sa = body.get("service_account", default.service_account)
+    if sa not in sas:
+        c.fail("backfill_job.service_account", f"unknown service account key {sa!r} (known: {', '.join(sas)})")
+    memory = c.text(body.get("memory", default.memory), "backfill_job.memory", _MEMORY, "expected e.g. 512Mi or 1Gi")
+    cpu = str(body.get("cpu", default.cpu))
+    if cpu not in ("1", "2", "4", "6", "8"):
+        c.fail("backfill_job.cpu", f"must be 1, 2, 4, 6 or 8, got {cpu!r}")
+    timeout = c.text(body.get("task_timeout", default.task_timeout), "backfill_job.task_timeout", _DURATION, "e.g. 6h")
+    if not 60 <= _seconds(timeout) <= MAX_TASK_TIMEOUT_SECONDS:
+        c.fail("backfill_job.task_timeout", f"{timeout}: Cloud Run jobs allow 1m to 24h per attempt")
+    margin = c.integer(
+        body.get("follow_margin_seconds", default.follow_margin_seconds),
+        "backfill_job.follow_margin_seconds",
+        0,
+        _seconds(timeout) - 1,
+    )
+    return BackfillJobSpec(
+        enabled=enabled,
+        name=c.text(body.get("name", default.name), "backfill_job.name", _FUNCTION_NAME, "a job id"),
+        service_account=sa,
+        memory=memory,
+        cpu=cpu,
+        task_timeout=timeout,
+        max_retries=c.integer(body.get("max_retries", default.max_retries), "backfill_job.max_retries", 0, 10),
+        follow_margin_seconds=margin,
     )

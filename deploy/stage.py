@@ -1,6 +1,7 @@
-"""Staging folders: what `gcloud functions deploy --source` uploads for one function.
+"""Staging folders: what `gcloud functions deploy --source` (or `gcloud run jobs deploy --source`) uploads.
 
-Each folder holds exactly the function's `main.py`, the `shared` package (with the configuration the deploy
+Each folder holds exactly the function's `main.py` (a job's folder under jobs/: its `main.py` and the
+`Procfile` that tells the buildpacks how to start it), the `shared` package (with the configuration the deploy
 was planned from) and a `requirements.txt` that is the function's hashed lock (deploy/lock.py: every
 distribution pinned with its hashes, so Cloud Build installs in hash-checking mode), nothing else, so a
 function cannot depend on a file that only exists in the repository. The folder's content hash becomes a
@@ -12,13 +13,24 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from typing import Protocol
 
-from deploy.settings import REPO_ROOT, FunctionSpec, requirement_pins
+from deploy.settings import REPO_ROOT, requirement_pins
 
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
 
 
-def requirements_text(fn: FunctionSpec, source_root: Path = REPO_ROOT) -> str:
+class Deployable(Protocol):
+    """What staging needs of a function (deploy.settings.FunctionSpec) or a job (BackfillJobSpec)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def extra_requirements(self) -> tuple[str, ...]: ...
+
+
+def requirements_text(fn: Deployable, source_root: Path = REPO_ROOT) -> str:
     """The repository's pinned runtime requirements plus this function's extra pins (from requirements-dev)."""
     base = (source_root / "requirements.txt").read_text()
     if not base.endswith("\n"):
@@ -39,16 +51,21 @@ def tree_hash(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def build_stage(fn: FunctionSpec, build_dir: Path, config_dir: Path, source_root: Path = REPO_ROOT) -> tuple[Path, str]:
-    """(Re)build build_dir/stage/<function>/ from source_root (a checkout) and return (folder, content hash)."""
-    main = source_root / "functions" / fn.key / "main.py"
+def build_stage(
+    fn: Deployable, build_dir: Path, config_dir: Path, source_root: Path = REPO_ROOT, kind: str = "functions"
+) -> tuple[Path, str]:
+    """(Re)build build_dir/stage/<function>/ (a job: stage/jobs-<job>/) from source_root (a checkout): the files
+    of `<kind>/<key>/`, shared/, the lock; returns (folder, content hash)."""
+    src = source_root / kind / fn.key
+    main = src / "main.py"
     if not main.is_file():
         raise FileNotFoundError(f"{main} not found: is {source_root} a checkout of this repository?")
-    dest = build_dir / "stage" / fn.key
+    dest = build_dir / "stage" / (fn.key if kind == "functions" else f"{kind}-{fn.key}")
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    shutil.copy2(main, dest / "main.py")
+    for path in sorted(p for p in src.iterdir() if p.is_file() and p.suffix not in (".pyc", ".pyo")):
+        shutil.copy2(path, dest / path.name)
     shutil.copytree(source_root / "shared", dest / "shared", ignore=_IGNORE)
     # Ship the configuration this deploy was planned from (NBA_ORCH_CONFIG_DIR may point elsewhere).
     staged_config = dest / "shared" / "config"
@@ -61,7 +78,7 @@ def build_stage(fn: FunctionSpec, build_dir: Path, config_dir: Path, source_root
     return dest, tree_hash(dest)
 
 
-def shipped_requirements(fn: FunctionSpec, source_root: Path = REPO_ROOT) -> str:
+def shipped_requirements(fn: Deployable, source_root: Path = REPO_ROOT) -> str:
     """The function's hashed lock; refuses a lock that misses a pin of its input (run `make lock`)."""
     from deploy.lock import function_lock_path, stale
 

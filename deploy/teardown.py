@@ -5,10 +5,10 @@
 First every resource is described (read only) and the ones that exist are listed; nothing is deleted until
 the project id is typed back (or --yes). Then they are deleted in reverse deploy order: the Cloud Monitoring
 dashboard, alert policies, notification channels (those the settings name) and log-based metrics, scheduler
-jobs (no new ticks), then functions (with their Eventarc triggers and subscriptions), secrets, bucket, dataset,
-subscriptions and topics, IAM bindings, service accounts. `--keep-data` keeps the bucket, the dataset and
-the secrets. Enabled APIs are left enabled: other things in the project may use them. Running it again
-finds nothing and deletes nothing.
+jobs (no new ticks), the backfill Cloud Run Job, then functions (with their Eventarc triggers and
+subscriptions), secrets, bucket, dataset, subscriptions and topics, IAM bindings, service accounts.
+`--keep-data` keeps the bucket, the dataset and the secrets. Enabled APIs are left enabled: other things in
+the project may use them. Running it again finds nothing and deletes nothing.
 """
 
 from __future__ import annotations
@@ -69,8 +69,16 @@ def targets(ctx: Ctx) -> list[Target]:
                 lambda cur, n=job.name, loc=loc: [g("scheduler", "jobs", "delete", n, loc, quiet=True)],
             )
         )
+    job, reg = s.backfill_job, f"--region={ctx.region}"
+    # Looked for even when disabled: an earlier deploy may have made it.
+    out.append(
+        Target(
+            f"Cloud Run job {job.name}",
+            g("run", "jobs", "describe", job.name, reg, json_out=True),
+            lambda cur: [g("run", "jobs", "delete", job.name, reg, quiet=True, timeout=900)],
+        )
+    )
     for fn in s.functions.values():
-        reg = f"--region={ctx.region}"
         out.append(
             Target(
                 f"function {fn.name} (with its trigger and subscription)",

@@ -102,7 +102,7 @@ INITIAL_STATE = {
 def source_snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The code deploy ships, copied once: other work on the checkout must not look like a code change."""
     root = tmp_path_factory.mktemp("source")
-    for name in ("functions", "shared"):
+    for name in ("functions", "jobs", "shared"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for path in [REPO / "requirements.txt", REPO / "requirements-dev.txt", *REPO.glob("requirements*.lock")]:
         shutil.copy2(path, root / path.name)  # the hashed locks are what the functions ship

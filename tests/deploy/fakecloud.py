@@ -60,6 +60,9 @@ GCLOUD_COMMANDS = [
     "functions describe",
     "functions deploy",
     "functions delete",
+    "run jobs describe",
+    "run jobs deploy",
+    "run jobs delete",
     "run services get-iam-policy",
     "run services add-iam-policy-binding",
     "eventarc triggers describe",
@@ -136,6 +139,7 @@ class Cloud:
             "functions",
             "triggers",
             "jobs",
+            "run_jobs",
             "metrics",
             "channels",
             "policies",
@@ -218,6 +222,8 @@ class Cloud:
             return self.secrets(path, pos, f)
         if path.startswith("functions"):
             return self.functions(path.split()[-1], pos, f)
+        if path.startswith("run jobs"):
+            return self.run_jobs(path.split()[-1], pos, f)
         if path.startswith("run services"):
             svc = pos[0]
             if svc not in {fn["serviceConfig"]["service"].rsplit("/", 1)[-1] for fn in s["functions"].values()}:
@@ -589,6 +595,63 @@ class Cloud:
         )
         fn["labels"].update(dict(kv.split("=", 1) for kv in str(f.get("update-labels", "")).split(",") if kv))
         return fn
+
+    def run_jobs(self, verb: str, pos: list[str], f: dict[str, Any]) -> Any:
+        """Cloud Run jobs as `gcloud run jobs describe --format=json` prints them: the v1 (Knative) Job."""
+        jobs, name = self.s["run_jobs"], pos[0]
+        if verb != "deploy":
+            if name not in jobs:
+                raise not_found("gcloud.run.jobs", f"Job [{name}] could not be found")
+            if verb == "describe":
+                return jobs[name]
+            del jobs[name]
+            return None
+        # deploy: the source must be a folder the buildpacks can build and start (a Procfile, the lock).
+        src = Path(f["source"])
+        if not all((src / n).is_file() for n in ("main.py", "requirements.txt", "Procfile")):
+            raise Fail(f"ERROR: (gcloud.run.jobs.deploy) source {src} lacks main.py, requirements.txt or Procfile")
+        if f["service-account"] not in self.s["service_accounts"]:
+            raise Fail(f"ERROR: (gcloud.run.jobs.deploy) service account {f['service-account']} does not exist")
+        region = f["region"]
+        env = [{"name": k, "value": v} for k, v in (kv.split("=", 1) for kv in f["set-env-vars"].split(","))]
+        old = jobs.get(name) or {"metadata": {"labels": {}}}
+        image = f"{region}-docker.pkg.dev/{self.pid()}/cloud-run-source-deploy/{name}"
+        jobs[name] = {
+            "apiVersion": "run.googleapis.com/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": name,
+                "namespace": self.project["projectNumber"],
+                "labels": {
+                    **old["metadata"]["labels"],
+                    "cloud.googleapis.com/location": region,
+                    **dict(kv.split("=", 1) for kv in f["labels"].split(",")),
+                },
+            },
+            "spec": {
+                "template": {
+                    "spec": {
+                        "taskCount": int(f.get("tasks", 1)),
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "image": image,
+                                        "env": env,
+                                        "resources": {"limits": {"cpu": f.get("cpu", "1000m"), "memory": f["memory"]}},
+                                    }
+                                ],
+                                "maxRetries": int(f.get("max-retries", 3)),
+                                "timeoutSeconds": str(_seconds(f.get("task-timeout", "600s"))[:-1]),
+                                "serviceAccountName": f["service-account"],
+                            }
+                        },
+                    }
+                }
+            },
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+        return jobs[name]
 
     def jobs(self, path: str, pos: list[str], f: dict[str, Any]) -> Any:
         jobs = self.s["jobs"]

@@ -166,7 +166,9 @@ def test_changed_configuration_updates_functions_job_and_delivery_policy(deploye
             "--max-delivery-attempts=10",
             "--project=nba-test-proj",
         ]
-    assert len(muts) == 5 + 1 + 5
+    # ...and the backfill job, which ships the same configuration, is rebuilt with it.
+    assert [m[:4] for m in muts if m[1:3] == ["run", "jobs"]] == [["gcloud", "run", "jobs", "deploy"]]
+    assert len(muts) == 5 + 1 + 5 + 1
     # The staged functions carry the edited configuration.
     staged = deployed.build_dir / "stage" / "cleanup" / "shared" / "config" / "settings.yaml"
     assert "interval_minutes: 30" in staged.read_text()
@@ -323,6 +325,7 @@ def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) ->
         "alpha monitoring policies",
         "logging metrics delete",
         "scheduler jobs delete",
+        "run jobs delete",
         "functions delete",
         "secrets delete",
         "storage rm",
@@ -346,6 +349,7 @@ def test_teardown_confirms_then_deletes_in_reverse_order(deployed: FakeCloud) ->
         "secrets",
         "functions",
         "jobs",
+        "run_jobs",
         "metrics",
         "policies",
         "dashboards",
@@ -461,10 +465,24 @@ def test_scrapers_may_create_but_not_delete_and_claims_are_confined_to_their_pre
         f'resource.name.startsWith("{base}{PREFIXES[k]}")'
         for k in ("scraper_requests", "shapes", "injury_status", "slowdown")
     )
-    for _k, v in roles.items():
-        for _r, e in v:
-            # every condition is confined to _nba-orch/ prefixes (and, for a listing role, the bucket itself)
+    # The backfill job: nothing on the whole bucket; it reads (and lists) its own records, the run ledger and the
+    # schedule files, and only creates under its own prefix.
+    assert unconditional["nba-orch-backfill"] == set()
+    backfill = dict(roles["nba-orch-backfill"])
+    assert sorted(backfill) == ["roles/storage.objectCreator", "roles/storage.objectViewer"]
+    assert backfill["roles/storage.objectCreator"] == f'resource.name.startsWith("{base}{PREFIXES["backfill"]}")'
+    read = ("_nba-orch/backfill/", "_nba-orch/runs/", "nba-com/schedule/")
+    assert backfill["roles/storage.objectViewer"] == " || ".join(
+        [f'resource.name.startsWith("{base}{p}")' for p in read]
+        + [f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{p}")' for p in read]
+    )
+    for k, v in roles.items():
+        for r, e in v:
+            # every condition is confined to _nba-orch/ prefixes (and, for a listing role, the bucket itself),
+            # but the backfill's reads of the schedule files
             for clause in filter(None, e.split(" || ")):
+                if k == "nba-orch-backfill" and r == "roles/storage.objectViewer":
+                    continue
                 assert clause.startswith(f'resource.name.startsWith("{base}_nba-orch/') or clause == (
                     'resource.type == "storage.googleapis.com/Bucket"'
                 ), clause
@@ -590,3 +608,93 @@ def test_environment_names_labels_the_functions_variable_and_the_bucket(fake_clo
     assert any(line.startswith("gcloud storage buckets create gs://nba-scraped-data-staging") for line in lines)
     prod = fake_cloud.deploy("--dry-run").stdout
     assert "NBA_ORCH_ENVIRONMENT=prod" in prod and "gs://nba-scraped-data " in prod
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The backfill Cloud Run Job (settings.yaml backfill_job; jobs/backfill/)
+
+
+def test_first_deploy_makes_the_backfill_job_with_its_own_account(first_deploy: FirstDeploy) -> None:
+    s = first_deploy.state
+    job = s["run_jobs"]["nba-orch-backfill"]
+    execution = job["spec"]["template"]["spec"]
+    task = execution["template"]["spec"]
+    assert execution["taskCount"] == 1
+    assert (task["maxRetries"], task["timeoutSeconds"]) == (3, str(6 * 3600))
+    assert task["serviceAccountName"] == _sa("backfill")
+    env = {e["name"]: e["value"] for e in task["containers"][0]["env"]}
+    assert env["GOOGLE_CLOUD_PROJECT"] == "nba-test-proj" and env["NBA_ORCH_BUCKET"] == "nba-scraped-data"
+    assert env["NBA_ORCH_BACKFILL_FOLLOW_SECONDS"] == str(6 * 3600 - 300)  # it stops following before the kill
+    assert re.fullmatch(r"[0-9a-f]{16}", job["metadata"]["labels"]["nba-orch-source"])
+    # The job's account may publish scraper requests and nothing else on Pub/Sub; no project role, no table.
+    iam = s["iam"]
+    member = "serviceAccount:" + _sa("backfill")
+    held = {(k, b["role"]) for k, bs in iam.items() for b in bs if member in b["members"]}
+    assert {(k, r) for k, r in held if not k.startswith("bucket:")} == {
+        ("topic:nba-scraper-requests", "roles/pubsub.publisher")
+    }
+    # The staged folder: main.py, the Procfile the buildpacks start it by, shared/, the runtime lock.
+    folder = first_deploy.build_dir / "stage" / "jobs-backfill"
+    assert sorted(p.name for p in folder.iterdir()) == ["Procfile", "main.py", "requirements.txt", "shared"]
+    deploy = next(c for c in first_deploy.calls if c[1:4] == ["run", "jobs", "deploy"])
+    assert f"--source={folder}" in deploy and "--tasks=1" in deploy and "--max-retries=3" in deploy
+
+
+def test_a_changed_job_setting_redeploys_only_the_job(deployed: FakeCloud, tmp_path: Path) -> None:
+    settings = edited_copy(
+        REPO / "deploy" / "settings.yaml",
+        tmp_path / "settings.yaml",
+        lambda d: d["backfill_job"].update(max_retries=5, task_timeout="12h"),
+    )
+    plan = deployed.deploy("--plan", "--settings", str(settings))
+    assert plan.returncode == 2, plan.stderr
+    assert _planned(plan.stdout)[0] == [
+        "~ Cloud Run job nba-orch-backfill (nba-orch-backfill: max retries: 3 -> 5; task timeout: '21600' -> 43200; "
+        "environment variables)"
+    ]
+    assert deployed.mutations() == []
+    res = deployed.deploy("--only", "backfill_job", "--settings", str(settings))
+    assert res.returncode == 0, res.stderr
+    (mut,) = deployed.mutations()
+    assert (
+        mut[:4] == ["gcloud", "run", "jobs", "deploy"] and "--max-retries=5" in mut and "--task-timeout=43200s" in mut
+    )
+    deployed.clear_calls()
+    assert deployed.deploy("--settings", str(settings)).returncode == 0
+    assert deployed.mutations() == []  # the same settings again: only describes
+
+
+def test_a_drifted_job_is_repaired_and_a_changed_source_rebuilds_it(deployed: FakeCloud) -> None:
+    state = deployed.state()
+    task = state["run_jobs"]["nba-orch-backfill"]["spec"]["template"]["spec"]["template"]["spec"]
+    task["serviceAccountName"] = _sa("scrapers")  # changed by hand in the Console
+    deployed.save(state)
+    res = deployed.deploy()
+    assert res.returncode == 0, res.stderr
+    assert [m[:4] for m in deployed.mutations()] == [["gcloud", "run", "jobs", "deploy"]]
+    assert "service account: " in res.stderr
+    deployed.clear_calls()
+    state = deployed.state()
+    state["run_jobs"]["nba-orch-backfill"]["metadata"]["labels"]["nba-orch-source"] = "0" * 16  # older code
+    deployed.save(state)
+    assert deployed.deploy("--plan", "--only", "backfill_job").returncode == 2
+    assert deployed.deploy().returncode == 0
+    assert [m[:4] for m in deployed.mutations()] == [["gcloud", "run", "jobs", "deploy"]]
+
+
+def test_a_disabled_job_is_not_deployed_and_teardown_still_removes_one(fake_cloud: FakeCloud, tmp_path: Path) -> None:
+    settings = edited_copy(
+        REPO / "deploy" / "settings.yaml", tmp_path / "settings.yaml", lambda d: d["backfill_job"].update(enabled=False)
+    )
+    res = fake_cloud.deploy("--settings", str(settings))
+    assert res.returncode == 0, res.stderr
+    s = fake_cloud.state()
+    assert s["run_jobs"] == {} and _sa("backfill") not in s["service_accounts"]
+    assert not any("nba-orch-backfill" in " ".join(c) for c in fake_cloud.mutations())
+    # made by an earlier deploy with the job enabled: teardown with the disabled settings finds and deletes both
+    assert fake_cloud.deploy().returncode == 0 and "nba-orch-backfill" in fake_cloud.state()["run_jobs"]
+    fake_cloud.clear_calls()
+    res = fake_cloud.teardown("--yes", "--settings", str(settings))
+    assert res.returncode == 0, res.stderr
+    s = fake_cloud.state()
+    assert s["run_jobs"] == {} and s["service_accounts"] == {}

@@ -28,6 +28,10 @@ WRITE_SQL = ("MERGE", "DELETE", "INSERT", "UPDATE")
 # Named by a module the role imports for something else (kind -> why it is not a grant).
 NOT_USED = {
     "cleanup": {"controller_slots": "shared.controller.state's LEDGER_PREFIX; cleanup imports it for load_games"},
+    "backfill": {
+        "controller_slots": "shared.controller.state's LEDGER_PREFIX; the backfill imports it for load_games",
+        "quarantine": "shared.scrapers.core's; the backfill imports it for execution_id only",
+    },
 }
 
 
@@ -166,9 +170,16 @@ def test_every_deployed_function_has_an_entry_and_the_entry_names_its_handler() 
         assert access.handler == handler_of(key)
 
 
-@pytest.mark.parametrize("key", sorted(iam.ACCESS))
+def test_every_job_has_an_entry_and_the_entry_is_what_its_main_runs() -> None:
+    job = load_settings().backfill_job
+    assert set(iam.JOB_ACCESS) == {job.key}
+    text = (REPO / "jobs" / job.key / "main.py").read_text()
+    assert f"from {iam.JOB_ACCESS[job.key].handler} import main" in text
+
+
+@pytest.mark.parametrize("key", sorted(iam.ACCESS) + sorted(iam.JOB_ACCESS))
 def test_the_table_matches_what_the_code_touches(key: str) -> None:
-    a = iam.ACCESS[key]
+    a = iam.access(key)
     found = scan(a.handler)
     assert found["writes"] == set(a.writes), "BigQuery tables written"
     assert found["reads"] == set(a.reads), "BigQuery tables only read"
@@ -197,3 +208,27 @@ def test_conditions_name_the_bucket_layout_prefixes() -> None:
     )
     roles = {g.role for g in iam.bucket_grants("scrapers", "b") if g.condition is None}
     assert roles == {iam.OBJECT_VIEWER, iam.OBJECT_CREATOR}  # create raw files, never delete or overwrite them
+
+
+def test_the_backfill_job_reads_only_what_it_needs_and_creates_only_its_own_records() -> None:
+    """No role on the whole bucket; objects and listings under its prefixes, the run ledger and the schedule
+    files only; create-only under its own prefix; no table (it never writes BigQuery)."""
+    from shared.nba.schedule_store import SCHEDULE_PREFIX
+
+    grants = {g.role: g for g in iam.bucket_grants("backfill", "b")}
+    assert sorted(grants) == [iam.OBJECT_CREATOR, iam.OBJECT_VIEWER]
+    assert all(g.condition for g in grants.values())
+    base = "projects/_/buckets/b/objects/"
+    assert (
+        grants[iam.OBJECT_CREATOR].condition["expression"]
+        == f'resource.name.startsWith("{base}{PREFIXES["backfill"]}")'
+    )
+    read = grants[iam.OBJECT_VIEWER].condition["expression"].split(" || ")
+    prefixes = (PREFIXES["backfill"], PREFIXES["runs"], SCHEDULE_PREFIX.split("{")[0])
+    assert read == [f'resource.name.startsWith("{base}{p}")' for p in prefixes] + [
+        f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{p}")' for p in prefixes
+    ]
+    assert iam.table_roles("backfill") == {}
+    # the schedule files it reads are where the store keeps them (the scan sees bucket_layout kinds only)
+    found = scan("shared.backfill.job")
+    assert "shared.nba.schedule_store" in closure("shared.backfill.job") and not found["writes"]

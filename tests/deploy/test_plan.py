@@ -81,7 +81,12 @@ def test_api_key_secrets_come_from_the_catalogue() -> None:
 def test_shipped_settings_are_valid_and_least_privilege() -> None:
     s = load_settings()
     assert set(s.functions) == {"schedule_locker", "master_controller", "cleanup", "scrapers", "notifier"}
-    assert len(s.service_accounts) == len(s.functions) + 1  # one per function role plus the scheduler's
+    # one per function role plus the scheduler's and the backfill job's (shared with no function)
+    assert len(s.service_accounts) == len(s.functions) + 2
+    assert s.backfill_job.enabled and s.backfill_job.service_account not in {
+        k for fn in s.functions.values() for k in (fn.service_account, fn.trigger_service_account)
+    }
+    assert s.backfill_job.follow_seconds < s.backfill_job.task_timeout_seconds <= 24 * 3600
     assert all(fn.timeout_seconds <= 540 for fn in s.functions.values())
     assert len({fn.service_account for fn in s.functions.values()}) == 5
     # No primitive roles, and nothing granted project-wide except BigQuery job creation.
@@ -136,6 +141,12 @@ def test_the_deployed_runtime_is_the_python_the_tests_run_on() -> None:
         ),
         (lambda d: d["functions"]["notifier"].update(secrets=["lower"]), "functions.notifier.secrets[0]: bad value"),
         (lambda d: d.update(bucket_soft_delete="3d"), "bucket_soft_delete: 3d: Cloud Storage allows 0 (off) or 7"),
+        (lambda d: d["backfill_job"].update(task_timeout="2d"), "backfill_job.task_timeout: 2d: Cloud Run jobs allow"),
+        (lambda d: d["backfill_job"].update(service_account="ghost"), "backfill_job.service_account: unknown"),
+        (lambda d: d["backfill_job"].update(enabled="yes"), "backfill_job.enabled: must be true or false"),
+        (lambda d: d["backfill_job"].update(cpu=3), "backfill_job.cpu: must be 1, 2, 4, 6 or 8"),
+        (lambda d: d["backfill_job"].update(max_retries=11), "backfill_job.max_retries: must be an integer from 0"),
+        (lambda d: d["backfill_job"].update(tasks=4), "backfill_job.tasks: unknown key"),
     ],
 )
 def test_bad_settings_name_the_key(edit, message: str, tmp_path: Path) -> None:

@@ -253,3 +253,67 @@ def test_the_five_main_files_have_one_shape() -> None:
         handler = next(n.value.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "HANDLER")
         shapes.add(code.replace(handler, "SERVICE").replace(key, "ROLE"))
     assert len(shapes) == 1, shapes
+
+
+def test_the_backfill_job_stage_runs_from_its_folder_alone(tmp_path: Path) -> None:
+    """The job's folder: main.py and Procfile of jobs/backfill/, shared/, the runtime lock. Its Procfile's web
+    command, run the way the buildpacks' launcher runs it (`bash -c COMMAND ARGS...`) with the
+    folder as the working directory (its main.py and shared/ first on the path), reaches the job's argument
+    parsing: `--help` exits 0 naming the options. (test_main_imports_from_its_stage_alone shows, for the
+    functions, that shared/ alone, with the repository off the path, imports; the job's main.py imports no more.)"""
+    job = SETTINGS.backfill_job
+    folder, digest = build_stage(job, tmp_path / "build", CONFIG_DIR, kind="jobs")
+    assert sorted(p.name for p in folder.iterdir()) == ["Procfile", "main.py", "requirements.txt", "shared"]
+    for name in ("main.py", "Procfile"):
+        assert (folder / name).read_bytes() == (REPO_ROOT / "jobs" / job.key / name).read_bytes()
+    assert (folder / "requirements.txt").read_text() == (REPO_ROOT / "requirements.lock").read_text()
+    assert digest == tree_hash(folder) and "main.py" not in {p.name for p in (folder / "shared").rglob("*")}
+    assert not _imports(folder / "main.py") & {"tooling", "functions_framework"}
+    (web,) = [line.split(":", 1)[1].strip() for line in (folder / "Procfile").read_text().splitlines() if line]
+    python = Path(sys.executable).parent
+    env = {"PATH": f"{python}:/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
+    res = subprocess.run(["bash", "-c", web, "--help"], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert "--from" in res.stdout and "--credits-max" in res.stdout and "--gaps" in res.stdout
+
+
+JOB_PROBE = r"""
+import importlib, json, sys
+stage, site = sys.argv[1], sys.argv[2]
+sys.path[:0] = [stage, site]
+import main
+for name in ("shared.backfill.command", "shared.backfill.driver", "shared.backfill.gaps", "shared.backfill.progress",
+             "shared.controller.state", "shared.scrapers.core", "shared.adapters.gcs", "shared.adapters.pubsub",
+             "shared.run_ledger", "shared.clients", "google.cloud.storage", "google.cloud.pubsub_v1"):
+    importlib.import_module(name)  # what a run imports lazily (shared.clients: the two clients it uses)
+files = {n: getattr(m, "__file__", None) for n, m in list(sys.modules.items())}
+print(json.dumps({"main": callable(main.main), "files": files}))
+"""
+
+
+def test_the_backfill_job_imports_from_its_stage_alone(tmp_path: Path) -> None:
+    """Like the functions': `python -I -S` from elsewhere, the stage and the installed libraries only on the
+    path; every module a run loads comes from the stage, the standard library or a distribution its
+    requirements.txt ships."""
+    folder, _ = build_stage(SETTINGS.backfill_job, tmp_path / "build", CONFIG_DIR, kind="jobs")
+    res = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", JOB_PROBE, str(folder), str(SITE)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout)
+    assert out["main"]
+    files = {n: Path(f).resolve() for n, f in out["files"].items() if f}
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    for name, p in files.items():
+        assert not p.is_relative_to(REPO_ROOT.resolve()) or p.is_relative_to(SITE.resolve()), (name, p)
+        assert p.is_relative_to(folder.resolve()) or p.is_relative_to(stdlib) or p.is_relative_to(SITE.resolve())
+    assert files["shared.backfill.job"] == (folder / "shared" / "backfill" / "job.py").resolve()
+    allowed = _closure([f"{k}=={v}" for k, v in pins((folder / "requirements.txt").read_text()).items()])
+    owners = _file_owners()
+    loaded = {owners[p] for p in files.values() if p in owners}
+    assert not loaded - allowed, sorted(loaded - allowed)
+    assert {"google-cloud-storage", "google-cloud-pubsub"} <= loaded
