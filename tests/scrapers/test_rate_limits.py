@@ -31,8 +31,11 @@ pytestmark = pytest.mark.emulators
 API = "api.balldontlie.io"
 BOX = "https://api.balldontlie.io/v1/box_scores?date={date}"
 # Arrivals may be closer than departures by the difference of two latencies (thread wake-up under the GIL
-# of one test process on a shared 2-core machine, the loopback): allowed, and stated, per check.
-JITTER = 0.3  # a share of the interval
+# of one test process on a shared 2-core machine, the loopback): allowed, and stated, per check. 0.4: under
+# the whole suite's load two balldontlie calls (100 ms slots, the pacer releasing them >= 100 ms apart: the
+# unit tests) arrived 69 ms apart, the socket write of one delayed 31 ms behind its release by the GIL that
+# four instance threads, the controller's tick and the replay server share in this one process.
+JITTER = 0.4  # a share of the interval
 
 
 def intervals(cfg, **seconds: float):
