@@ -36,8 +36,8 @@ test: venv venv-bq
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check shared tooling functions tests deploy
-	$(BIN)/ruff format --check shared tooling functions tests deploy
+	$(BIN)/ruff check shared tooling functions jobs tests deploy
+	$(BIN)/ruff format --check shared tooling functions jobs tests deploy
 
 stack-up: venv venv-bq
 	$(BIN)/nba-orch local up
