@@ -1013,6 +1013,22 @@ def secret_iam(ctx: Ctx, env_var: str) -> IamPolicy:
 # 6. Cloud Functions
 
 
+class _Staged:
+    """A function's or job's staged folder, built once per deploy run (the plan and the apply both ask)."""
+
+    def __init__(self, spec: Any, kind: str) -> None:
+        self.spec, self.kind = spec, kind
+        self._built: tuple[Path, str] | None = None
+
+    def get(self, ctx: Ctx) -> tuple[Path, str]:
+        if self._built is None:
+            try:
+                self._built = build_stage(self.spec, ctx.build_dir, ctx.config_dir, ctx.source_root, kind=self.kind)
+            except FileNotFoundError as exc:
+                raise DeployError(str(exc)) from None
+        return self._built
+
+
 class Function(Step):
     """One gen2 function; `gcloud functions deploy` both creates and updates, so both use the same command."""
 
@@ -1024,15 +1040,10 @@ class Function(Step):
     def __init__(self, fn: FunctionSpec) -> None:
         super().__init__(f"function {fn.name}")
         self.fn = fn
-        self._stage: tuple[Path, str] | None = None
+        self._staged = _Staged(fn, "functions")
 
     def stage(self, ctx: Ctx) -> tuple[Path, str]:
-        if self._stage is None:
-            try:
-                self._stage = build_stage(self.fn, ctx.build_dir, ctx.config_dir, ctx.source_root)
-            except FileNotFoundError as exc:
-                raise DeployError(str(exc)) from None
-        return self._stage
+        return self._staged.get(ctx)
 
     def env(self, ctx: Ctx) -> dict[str, str]:
         return ctx.rt.env()
@@ -1377,15 +1388,10 @@ class BackfillJob(Step):
     def __init__(self, job: BackfillJobSpec) -> None:
         super().__init__(f"Cloud Run job {job.name}")
         self.job = job
-        self._stage: tuple[Path, str] | None = None
+        self._staged = _Staged(job, "jobs")
 
     def stage(self, ctx: Ctx) -> tuple[Path, str]:
-        if self._stage is None:
-            try:
-                self._stage = build_stage(self.job, ctx.build_dir, ctx.config_dir, ctx.source_root, kind="jobs")
-            except FileNotFoundError as exc:
-                raise DeployError(str(exc)) from None
-        return self._stage
+        return self._staged.get(ctx)
 
     def env(self, ctx: Ctx) -> dict[str, str]:
         from shared.backfill.job import FOLLOW_ENV  # the name the job reads (standard library only)
