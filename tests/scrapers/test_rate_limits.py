@@ -31,11 +31,14 @@ pytestmark = pytest.mark.emulators
 API = "api.balldontlie.io"
 BOX = "https://api.balldontlie.io/v1/box_scores?date={date}"
 # Arrivals may be closer than departures by the difference of two latencies (thread wake-up under the GIL
-# of one test process on a shared 2-core machine, the loopback): allowed, and stated, per check. 0.4: under
-# the whole suite's load two balldontlie calls (100 ms slots, the pacer releasing them >= 100 ms apart: the
-# unit tests) arrived 69 ms apart, the socket write of one delayed 31 ms behind its release by the GIL that
-# four instance threads, the controller's tick and the replay server share in this one process.
+# of one test process on a shared 2-core machine, the loopback): allowed, and stated, per check. Under the
+# whole suite's load two calls released >= one interval apart by the pacer (the unit tests) arrived up to
+# 45 ms closer than that (CI: 55 ms apart with 100 ms slots), the socket write of one delayed behind its
+# release by the GIL that four instance threads, the controller's tick and the replay server share in this
+# one process. So the scaled-down intervals here are at least SCALED seconds, and the allowance 0.4 of one
+# interval (>= 100 ms, twice the worst lag seen) still leaves the controls far outside it.
 JITTER = 0.4  # a share of the interval
+SCALED = 0.25  # seconds: the shortest scaled-down interval these tests use
 
 
 def intervals(cfg, **seconds: float):
@@ -111,16 +114,16 @@ def test_the_gcs_store_on_the_emulator(rt):
 
 
 def test_k_instances_keep_one_limit_together_and_the_per_process_throttle_does_not(rt, real_waits):
-    bdl = dataclasses.replace(get_config().sources["balldontlie"], min_interval_seconds=0.1)
+    bdl = dataclasses.replace(get_config().sources["balldontlie"], min_interval_seconds=SCALED)
     hammer([instance(rt) for _ in range(4)], bdl, 6)
-    shared = check(arrivals(real_waits, API), 0.1, jitter=JITTER * 0.1, minute=1.0)
+    shared = check(arrivals(real_waits, API), SCALED, jitter=JITTER * SCALED, minute=10 * SCALED)
     real_waits.seen.clear()
     hammer([instance(rt, shared=False) for _ in range(4)], bdl, 6)
-    local = check(arrivals(real_waits, API), 0.1, jitter=JITTER * 0.1, minute=1.0)
+    local = check(arrivals(real_waits, API), SCALED, jitter=JITTER * SCALED, minute=10 * SCALED)
     assert shared.calls == local.calls == 24
     assert shared.held, shared
-    assert shared.min_gap >= 0.1 * (1 - JITTER)
-    # the control: four processes each keeping 0.1 s between their own calls call four at a time
+    assert shared.min_gap >= SCALED * (1 - JITTER)
+    # the control: four processes each keeping SCALED seconds between their own calls call four at a time
     assert local.min_gap < 0.02 and local.interval_windows_over > 10 and local.minute_windows_over > 0
 
 
@@ -134,7 +137,9 @@ def test_the_controller_fan_out_a_backfill_and_four_instances_stay_inside_every_
     from shared.scrapers.errors import InProgress, TransientFailure
     from tests.controller.conftest import requests_sub
 
-    cfg = intervals(get_config(), balldontlie=0.1, odds_api=0.2, nba_stats=0.15, basketball_reference=0.2)
+    cfg = intervals(
+        get_config(), balldontlie=SCALED, odds_api=1.2 * SCALED, nba_stats=SCALED, basketball_reference=1.2 * SCALED
+    )
     schedule = (upstream_dir / RECORDING).read_bytes()
     gcs.bucket(srt).blob(SCHEDULE_NAME).upload_from_string(schedule, content_type="application/json")
     sub, client = requests_sub(srt), subscriber(srt.project)
@@ -243,14 +248,14 @@ def test_an_unreachable_slot_store_falls_back_to_the_local_throttle_with_one_war
     broken = GcsSlotStore(lambda: gone.bucket("nowhere"), timeout=2)
     with pytest.raises(StoreUnavailable):
         broken.reserve("bdl", 1)
-    bdl = dataclasses.replace(get_config().sources["balldontlie"], min_interval_seconds=0.2)
+    bdl = dataclasses.replace(get_config().sources["balldontlie"], min_interval_seconds=SCALED)
     http = HttpClient(pacer=Pacer(broken))
     started = time.monotonic()
     for d in range(1, 4):
         assert http.get(BOX.format(date=f"2024-03-0{d}"), source=bdl, settings=HttpSettings.from_env()).status == 200
     elapsed = time.monotonic() - started
     times = arrivals(real_waits, API)
-    assert len(times) == 3 and check(times, 0.2, jitter=JITTER * 0.2).held  # the local throttle still spaced them
+    assert len(times) == 3 and check(times, SCALED, jitter=JITTER * SCALED).held  # the local throttle still spaced them
     assert elapsed < 2.0  # no client-library retry deadline paid
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if "rate_limit_store_unavailable" in x]
     assert len(lines) == 1 and lines[0]["severity"] == "WARNING"
