@@ -100,7 +100,8 @@ def load_games(args: argparse.Namespace, rt: Runtime | None, first: date, last: 
 
 
 def default_id(kind: str, args: argparse.Namespace, first: date, last: date) -> str:
-    """`bf-20250113-20250119-<digest of the filters>` (`heal-...` for --gaps): the same command, the same id."""
+    """`bf-20250113-20250119-<digest of the filters>` (`heal-...` for --gaps, the base of its rounds: heal_round):
+    the same command, the same id."""
     key = json.dumps([names(args.workflows), names(args.scrapers)])
     return f"{kind}-{first:%Y%m%d}-{last:%Y%m%d}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
@@ -171,12 +172,21 @@ def prepare(args: argparse.Namespace, rt: Runtime | None) -> Prepared:
         raise UsageProblem(str(exc)) from None
     if args.gaps and rt is None:
         raise UsageProblem("--gaps reads the run ledger: it needs a stack or a project")
-    verdicts = gaps_of(cfg, rt, plan) if rt is not None else None
-    if args.gaps:
-        assert verdicts is not None
-        plan = replace(plan, items=tuple(heal_items(cfg, verdicts)))
-        verdicts = None  # every heal item is a gap
-    doc: dict[str, Any] = {"backfill_id": bid, **summary(cfg, plan)}
+    heal: dict[str, Any] = {}
+    resumed = None
+    if args.gaps and not args.backfill_id:
+        assert rt is not None
+        bid, resumed, heal = heal_round(cfg, rt, bid)
+    if resumed is not None:
+        plan = replace(plan, items=resumed)
+        verdicts = None
+    else:
+        verdicts = gaps_of(cfg, rt, plan) if rt is not None else None
+        if args.gaps:
+            assert verdicts is not None
+            plan = replace(plan, items=tuple(heal_items(cfg, verdicts)))
+            verdicts = None  # every heal item is a gap
+    doc: dict[str, Any] = {"backfill_id": bid, **heal, **summary(cfg, plan)}
     if verdicts is not None:
         done = [v for v in verdicts if v.state == "done"]
         doc["already_done"] = len(done)
@@ -197,14 +207,37 @@ def prepare(args: argparse.Namespace, rt: Runtime | None) -> Prepared:
     return Prepared(cfg, plan, bid, arguments, doc)
 
 
+def heal_round(cfg: Any, rt: Runtime, base: str) -> tuple[str, tuple[Any, ...] | None, dict[str, Any]]:
+    """Which heal of the range `backfill --gaps` runs: the latest round again while any of its requests has
+    not run (a killed heal resumes under its id: no duplicate call), else a new round, `base-r<n>`, of the
+    gaps as they are now (what failed again gets a new request id, so the scrapers run it once more).
+    Returns (id, the resumed round's items or None for a new round, the round's description for the plan)."""
+    from shared.backfill import progress
+    from shared.backfill.driver import unfinished
+
+    rounds = progress.heal_rounds(base, progress.list_backfills(rt))
+    if not rounds:
+        return base, None, {"heal_round": 1, "resumes": False}
+    n = max(rounds)
+    manifest = progress.read_manifest(rt, rounds[n])
+    if manifest is None:  # a round whose manifest is gone (deleted by hand): start it again
+        return rounds[n], None, {"heal_round": n, "resumes": False}
+    if unfinished(rt, cfg, manifest):
+        return rounds[n], manifest.items, {"heal_round": n, "resumes": True}
+    return progress.round_id(base, n + 1), None, {"heal_round": n + 1, "resumes": False}
+
+
 def execute(
     rt: Runtime, p: Prepared, args: argparse.Namespace, say: Callable[[dict[str, Any]], None]
 ) -> tuple[dict[str, Any], int]:
     """Run (or resume) the prepared backfill; returns the result document (`"event": "result"`) and how many
     requests are still unfinished (0 with --no-wait: nothing is followed)."""
     from shared.backfill import progress
-    from shared.backfill.driver import run
+    from shared.backfill.driver import Status, run
 
+    if p.arguments["gaps"] and not p.plan.items and progress.read_manifest(rt, p.backfill_id) is None:
+        # no gaps: nothing to publish, and no empty round left behind (the next heal would number past it)
+        return {"event": "result", **Status(p.backfill_id, 0).to_json(time.monotonic()), "pace": {}}, 0
     fresh = progress.Manifest(p.backfill_id, p.arguments, p.plan.items)
     try:
         st = run(

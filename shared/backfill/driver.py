@@ -255,6 +255,18 @@ def run(
         sleep(progress_every)
 
 
+def unfinished(rt: Runtime, cfg: Config, manifest: Manifest) -> list[Item]:
+    """The manifest's items that neither ran under its id nor are done by another run (what a resume of it
+    would still wait for; items held by a credit ceiling count: a resume may publish them)."""
+    items = list(manifest.items)
+    bid = manifest.backfill_id
+    own = {execution_id(i.request_id(bid)): i.request_id(bid) for i in items}
+    records = read_records(rt, record_days(items))
+    finished = _finished(records, own)
+    verdicts = assess(cfg, items, [r for r in records if r.execution_id not in own])
+    return [i for i, v in zip(items, verdicts, strict=True) if i.request_id(bid) not in finished and v.state != "done"]
+
+
 def _finished(records: Iterable[Record], own: dict[str, str]) -> dict[str, Record]:
     """This backfill's requests that have a run record: request id -> its record."""
     return {own[r.execution_id]: r for r in records if r.execution_id in own}

@@ -166,6 +166,25 @@ def mark_published(rt: Runtime, backfill_id: str, request_ids: Sequence[str], cr
     return name
 
 
+HEAL_ROUND = re.compile(r"-r([1-9][0-9]{0,3})")
+
+
+def round_id(base: str, n: int) -> str:
+    """The id of heal round `n` of `base`: `base` itself for the first, `base-r<n>` after it."""
+    return base if n == 1 else f"{base}-r{n}"
+
+
+def heal_rounds(base: str, backfill_ids: Iterable[str]) -> dict[int, str]:
+    """Round number -> id of the heal rounds of `base` among the backfill ids (pure)."""
+    out: dict[int, str] = {}
+    for bid in backfill_ids:
+        if bid == base:
+            out[1] = bid
+        elif bid.startswith(base) and (m := HEAL_ROUND.fullmatch(bid[len(base) :])) and int(m.group(1)) > 1:
+            out[int(m.group(1))] = bid
+    return out
+
+
 def list_backfills(rt: Runtime) -> Iterable[str]:
     from shared.adapters.gcs import list_folders
 

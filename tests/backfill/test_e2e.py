@@ -89,6 +89,19 @@ def _pipeline(rt, log_dir: Path) -> Iterator[tuple]:
         replay.stop()
 
 
+HEAL_DELAY = 6.0  # seconds each lifted loss takes to answer during the heal
+
+
+def _lift(replay, losses, delay: float) -> None:
+    """Lift the injected losses: each lost path answers what the sample day serves for it, `delay` late."""
+    from dataclasses import replace
+
+    with replay._lock:
+        for loss in losses:
+            (served,) = [r for r in replay.routes if r is not loss and (r.host, r.path) == (loss.host, loss.path)]
+            loss.replies, loss.hits = [replace(r, delay=delay) for r in served.replies], 0
+
+
 def _cli(rt, *args: str) -> list[str]:
     return [str(NBA_ORCH), "--format", "json", *args]
 
@@ -204,25 +217,49 @@ def test_a_backfill_killed_at_random_points_resumes_without_duplicates(rt, tmp_p
             assert gaps["failed"] == len(failed) and gaps["missing"] == 0
             assert set(gaps["per_game"]) >= lost
 
-            # healing: the losses lifted, `backfill --gaps` asks for exactly the gaps, once each
-            with replay._lock:
-                for route in losses:
-                    replay.routes.remove(route)
+            # healing: the losses lifted (each lost box score now answers after HEAL_DELAY, so the heal is
+            # still waiting when it is killed), `backfill --gaps` killed once and run again asks for exactly
+            # the gaps, once each: the second run resumes the first's round under the same id
+            _lift(replay, losses, delay=HEAL_DELAY)
             before = _calls(replay)
             heal = [*args, "--gaps"]
+            p = subprocess.Popen(_cli(rt2, *heal), env=_env(rt2), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.3, HEAL_DELAY - 2.5))
+            killed = p.poll() is None
+            p.kill()
+            p.communicate(timeout=30)
+            assert killed, f"seed {seed}: the heal finished before its kill"
             done = subprocess.run(_cli(rt2, *heal), env=_env(rt2), capture_output=True, text=True, timeout=400)
             assert done.returncode == 0, done.stderr[-2000:]
             res = _result(done.stdout)
-            assert res["total"] == res["finished"] == len(failed) and res["backfill_id"].startswith("heal-")
-            new = _calls(replay) - before
+            base = res["backfill_id"]
+            assert res["total"] == res["finished"] == len(failed) and base.startswith("heal-"), (seed, res)
+            assert "-r" not in base[len("heal-") :], res  # round 1, resumed
+            round1 = _calls(replay) - before
             for gid in lost:
-                assert new[("cdn.nba.com", f"/static/json/liveData/boxscore/boxscore_{gid}.json", ())] == 1
+                assert round1[("cdn.nba.com", f"/static/json/liveData/boxscore/boxscore_{gid}.json", ())] == 1
+            assert sum(n for (host, _, _), n in round1.items() if host == "cdn.nba.com") == len(lost), round1
             after = _gaps(rt2, schedule)
             assert {(g["scraper"]) for g in after["gaps"]} == {"bigdataball_pbp"}  # never recorded upstream
-            # the heal again is a no-op: same id, its requests are done
+            bdb = {(g["scraper"], g["params"].get("game_id")) for g in after["gaps"]}
+            # the heal again, its round finished: a new round of what still fails, and only that, run once more
+            # (new request ids), making the same upstream calls its first attempt made
             before = _calls(replay)
             done = subprocess.run(_cli(rt2, *heal), env=_env(rt2), capture_output=True, text=True, timeout=400)
-            assert done.returncode == 0 and _calls(replay) == before
+            assert done.returncode == 0, done.stderr[-2000:]
+            res = _result(done.stdout)
+            assert res["backfill_id"] == f"{base}-r2" and res["total"] == res["finished"] == len(bdb), res
+            round2 = _calls(replay) - before
+            assert round2 == Counter({k: n for k, n in round1.items() if k[0] != "cdn.nba.com"}), (round1, round2)
+            # a heal with nothing to heal publishes nothing and leaves no round behind
+            cdn_only = [*heal, "--scrapers", "nbac_cdn_boxscore"]
+            done = subprocess.run(_cli(rt2, *cdn_only), env=_env(rt2), capture_output=True, text=True, timeout=400)
+            assert done.returncode == 0, done.stderr[-2000:]
+            res = _result(done.stdout)
+            assert res["total"] == 0 and res["published_now"] == 0, res
+            from shared.backfill.progress import list_backfills
+
+            assert res["backfill_id"] not in set(list_backfills(rt2))
     finally:
         _drop_subscriptions(rt2)
 

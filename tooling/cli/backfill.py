@@ -6,7 +6,8 @@ per scraper and per source, time at each source's rate, Odds API credits, what i
 ETA on stderr; with `--format json` one JSON line per progress report on stdout, then the final document).
 The same command again resumes it: the backfill id is derived from the arguments (or `--id`), and every
 request id from the backfill id. `gaps` lists what the rules expected and the run ledger does not hold done;
-`backfill --gaps` fills exactly those (its own id, `heal-...`). The arguments, planning and run are
+`backfill --gaps` fills exactly those, in rounds (`heal-...`, then `heal-...-r2` once a round has run; a
+killed round resumes). The arguments, planning and run are
 shared/backfill/command.py's (the Cloud Run Job runs the same code); this module prints.
 """
 
@@ -134,6 +135,9 @@ def _print_plan(doc: dict[str, Any]) -> None:
         f"{_duration(doc['seconds_at_rate'])} at the sources' rates"
         + (f"; {done} already done, skipped" if done is not None else "; what is done: unknown (no stack)")
     )
+    if doc.get("heal_round") is not None:
+        how = "resumes it (some of its requests have not run)" if doc["resumes"] else "the gaps as they are now"
+        print(f"  heal round {doc['heal_round']}: {how}")
     if doc.get("credits_max") is not None:
         print(f"  credit ceiling: {doc['credits_max']}")
     print("  per source:")
