@@ -143,3 +143,35 @@ def test_whole_default_day_captures_every_closing_line(rt, tmp_path):
     ev = sla.evaluate(get_config(), sla.load_alerts_config(), read_states(rt, get_config(), now), now)
     judged = [r for r in ev.results if r.rule == "closing_line_captured"]
     assert len(judged) == len(tips) and all(r.ok for r in judged), [r.detail for r in judged]
+
+
+def test_a_skewed_source_in_a_simulated_day_is_suspect_that_night_and_only_it(rt, tmp_path):
+    """`simulate --source-skew balldontlie=0.5` (issue 21 item 4): balldontlie's box scores report half the
+    minutes and points; the 04:45 cleanup tick's comparison finds its disagreements, the `source_agreement`
+    SLA opens for balldontlie alone within the same night, its notification reaches the webhook, and
+    `nba-orch quality` names the fields."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = run(DEFAULT_DATE, out_dir=tmp_path, rt=rt, progress=lambda s: None, source_skew={"balldontlie": 0.5})
+    assert result.stalled == [], result.stalled
+    assert "source skew: balldontlie box scores report minutes and points x0.5" in result.faults
+    opened = {a["subject"]: a for a in collect_alerts(rt) if a["rule"] == "source_agreement"}
+    assert set(opened) == {"balldontlie"}, opened
+    assert opened["balldontlie"]["resolved_at"] is None
+    sent = [n for n in result.summary["notifications"] if "source_agreement" in n]
+    assert sent and all("balldontlie" in n and "nba_cdn" not in n for n in sent), result.summary["notifications"]
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "nba-orch"), "quality", "--date", DEFAULT_DATE.isoformat(),
+         "--format", "json"],
+        capture_output=True, text=True, env={**os.environ, **rt.env()}, timeout=120, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["sources"]["nba_cdn"]["agreement"] == 1.0 and not doc["sources"]["nba_cdn"]["suspect"]
+    assert doc["sources"]["balldontlie"]["agreement"] < 0.9 and doc["sources"]["balldontlie"]["suspect"]
+    fields = {w["field"] for w in doc["worst"] if w["source"] == "balldontlie"}
+    assert fields and fields <= {"minutes", "points", "team_points"}, doc["worst"]
