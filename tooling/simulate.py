@@ -255,6 +255,7 @@ def run(
     reset: bool = True,
     alert_webhook_url: str | None = None,
     source_skew: dict[str, float] | None = None,
+    replay_setup: Callable[[Any], None] | None = None,
 ) -> SimulationResult:
     """Simulate operational day `d` end to end; returns the figures and the day's checks.
 
@@ -264,7 +265,8 @@ def run(
 
     The notifier runs with the others, on the alerts topic. Its settings come from this process's environment
     (NBA_ORCH_ALERT_WEBHOOK_URL, NBA_ORCH_SMTP_URL, NBA_ORCH_ALERT_EMAIL_TO/FROM) or `alert_webhook_url`;
-    with none, a local webhook receiver is started and what it received is in the result.
+    with none, a local webhook receiver is started and what it received is in the result. `replay_setup` is
+    applied to the replay server once the sample day is installed (a test's own upstream faults).
     """
     from shared import clients
     from shared.adapters.pubsub import publish
@@ -302,6 +304,8 @@ def run(
         day = build(d, skew=source_skew)
         replay = Replay().start()
         install(replay, day)
+        if replay_setup is not None:
+            replay_setup(replay)
         if upstream_faults:
             replay.chaos(upstream_faults, seed=seed, timeout_delay=float(fn_env.get("NBA_ORCH_HTTP_TIMEOUT", 2)) + 1)
             fn_env.setdefault("NBA_ORCH_HTTP_TIMEOUT", "2")

@@ -175,3 +175,43 @@ def test_a_skewed_source_in_a_simulated_day_is_suspect_that_night_and_only_it(rt
     assert doc["sources"]["balldontlie"]["agreement"] < 0.9 and doc["sources"]["balldontlie"]["suspect"]
     fields = {w["field"] for w in doc["worst"] if w["source"] == "balldontlie"}
     assert fields and fields <= {"minutes", "points", "team_points"}, doc["worst"]
+
+
+AKAMAI = "nba_officials/error_403_akamai_access_denied_blocked_ua.html"
+
+
+def test_a_breach_on_a_simulated_day_reaches_webhook_and_smtp_once_and_resolves_once(
+    rt, tmp_path, monkeypatch, upstream_dir
+):
+    """Issue 16's "done when" on a shortened day: stats.nba.com answers the morning's player index with a
+    real Akamai block page once (its retry at 13:00 is served), so `source_not_blocked` (kind
+    source_blocked) for nba_stats opens at 13:00, the block having lasted over its 60 minutes, reaches the
+    local webhook and the local SMTP server once, resolves once (22:00) after the retry succeeded, and is
+    listed with the day."""
+    from tests.alerts.receivers import smtp_receiver
+    from tooling.local.replay import Reply
+
+    block = Reply(403, body=(upstream_dir / AKAMAI).read_bytes(), content_type="text/html")
+
+    def block_the_player_index_once(replay) -> None:
+        with replay._lock:
+            for route in replay.routes:
+                if route.path == "/stats/playerindex":
+                    route.replies = [block, *route.replies]
+
+    with smtp_receiver() as (smtp, mails):
+        monkeypatch.setenv("NBA_ORCH_SMTP_URL", smtp)
+        monkeypatch.setenv("NBA_ORCH_ALERT_EMAIL_TO", "oncall@example.test")
+        monkeypatch.setenv("NBA_ORCH_ALERT_EMAIL_FROM", "nba-orch@example.test")
+        result = run(
+            DEFAULT_DATE, out_dir=tmp_path, hours=HOURS, rt=rt, progress=lambda s: None,
+            replay_setup=block_the_player_index_once,
+        )  # fmt: skip
+        subjects = [m["Subject"] for m in mails]
+    assert result.stalled == [], result.stalled
+    hook = [n for n in result.summary["notifications"] if "source_not_blocked" in n]
+    assert [n.split(" ")[0] for n in hook] == ["OPEN", "RESOLVED"], result.summary["notifications"]
+    assert all("nba_stats" in n for n in hook), hook
+    assert [s for s in subjects if "source_not_blocked" in s] == hook  # the same two messages by email
+    mine = [a for a in collect_alerts(rt) if a["rule"] == "source_not_blocked"]
+    assert len(mine) == 1 and mine[0]["subject"] == "nba_stats" and mine[0]["resolved_at"] is not None, mine
