@@ -79,7 +79,7 @@ ACCESS: dict[str, Access] = {
         cas=("controller_slots", "alerts"),
         creates=("ticks",),
         reads_prefixes=("runs", "quality"),  # quality: the cross-source SLA reads the comparison markers
-        peeks_dead_letters=True,
+        # no peeks_dead_letters: only cleanup's ticks judge the backlog (shared.alerts.service DEAD_LETTER_ROLES)
     ),
     "cleanup": Access(
         handler="shared.cleanup.service",

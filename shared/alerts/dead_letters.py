@@ -1,18 +1,20 @@
-"""The dead-letter subscription's backlog, read at the controller and cleanup ticks (the `dead_letters_empty`
-SLA's input), and the pull/release primitives `nba-orch dlq` (tooling/dlq.py) builds on.
+"""The dead-letter subscription's backlog, read at cleanup's ticks (the `dead_letters_empty` SLA's input; not
+the controller's, see shared.alerts.service), and the pull/release primitives `nba-orch dlq` (tooling/dlq.py)
+builds on.
 
 A peek pulls without acknowledging and releases every pulled message at once (ack deadline 0), so the
 messages stay where they are; the count is bounded (`sla.DEAD_LETTER_PEEK_LIMIT`, shown as "100+").
 
 Why the first pull waits (`return_immediately` false, `WAIT_SECONDS`): a `return_immediately` pull may answer
-empty while messages exist (Google documents it as discouraged for that reason), and two ticks peeking at the
-same instant would each hide the messages the other holds for a few milliseconds; a waiting pull receives
-them as soon as the other releases them. Measured on the Pub/Sub emulator: an empty subscription answers an
-empty response after about (timeout - 1 s) (at once for a timeout of 1 s or less), a non-empty one answers at
-once; Google Cloud raises DeadlineExceeded at the timeout instead (googleapis/python-pubsub#343), read here as
-"nothing within the wait". Only a real project can check that last behaviour and the IAM role it needs
-(roles/pubsub.subscriber on the subscription). The follow-up pulls (to count past the first answer) return
-immediately: they can only undercount a non-zero backlog, never turn it into 0.
+empty while messages exist (Google documents it as discouraged for that reason), and two peeks at the same
+instant (two deliveries of cleanup's tick, or a tick and `dlq list`) would each hide the messages the other
+holds for a few milliseconds; a waiting pull receives them as soon as the other releases them. Measured on the
+Pub/Sub emulator: an empty subscription answers an empty response after about (timeout - 1 s) (at once for a
+timeout of 1 s or less), a non-empty one answers at once; Google Cloud raises DeadlineExceeded at the timeout
+instead (googleapis/python-pubsub#343), read here as "nothing within the wait". Only a real project can check
+that last behaviour and the IAM role it needs (roles/pubsub.subscriber on the subscription). The follow-up
+pulls (to count past the first answer) return immediately: they can only undercount a non-zero backlog, never
+turn it into 0.
 
 When the subscription cannot be read (missing, no permission, unavailable) the peek returns None and logs
 one WARNING: the SLA then has no input and is not evaluated (never a false OK).

@@ -4,8 +4,14 @@ apply the life cycle to the stored alerts, then audit, log and publish every eve
 Reads (all GCS listings the ticks already make or as cheap): the scrapers' run ledger (today and yesterday),
 the schedule (cached per process), the tick markers (`_nba-orch/ticks/<day>/<role>/`, one tiny object per
 tick that ran, written here) and the stored alerts (`_nba-orch/alerts/`, state in each object's metadata);
-and one peek of the dead-letter subscription (shared.alerts.dead_letters: pulled, released at once, at most
-about 2 s when it is empty). No BigQuery query per tick.
+and, at cleanup's ticks only (`DEAD_LETTER_ROLES`), one peek of the dead-letter subscription
+(shared.alerts.dead_letters: pulled, released at once). No BigQuery query per tick.
+
+Why cleanup alone peeks: the peek's first pull waits for messages (up to 1 s in Google Cloud when the
+subscription is empty; 52 ms on the emulator, two thirds of the controller tick's SLA evaluation, measured by
+tests/benchmarks/bench_controller.py), and cleanup already ticks every 15 minutes around the clock, so the
+controller's ticks would add cost without adding resolution. At the controller's ticks the rule has no input
+and is not judged (an open dead-letter alert is neither counted nor resolved there).
 
 Source of truth: one GCS object per alert key (shared.claims: created create-only, changed by
 compare-and-swap), so the controller's and cleanup's concurrent ticks never both open, count or resolve the
@@ -32,6 +38,7 @@ from shared.runtime import Runtime
 from shared.timeutil import iso_utc
 
 TABLE = "alerts"
+DEAD_LETTER_ROLES = frozenset({"cleanup"})  # the roles whose ticks peek the dead-letter backlog (see above)
 _LOG = {"INFO": "INFO", "WARNING": "WARNING", "ERROR": "ERROR", "CRITICAL": "CRITICAL"}
 
 
@@ -102,8 +109,9 @@ def _run_facts(cfg: Config, records: Sequence[tuple[str, dict[str, str]]]) -> li
     return out
 
 
-def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
-    """The states of today's and yesterday's operational days, from GCS listings (concurrently)."""
+def read_states(rt: Runtime, cfg: Config, now: datetime, *, peek_dead_letters: bool = True) -> list[sla.DayState]:
+    """The states of today's and yesterday's operational days, from GCS listings (concurrently); the
+    dead-letter backlog too when `peek_dead_letters` (else None: that rule is not judged)."""
     from shared import run_ledger
     from shared.controller.state import load_games, pool
 
@@ -112,7 +120,8 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
     io = pool()
     run_fs = [io.submit(lambda d=d: list(run_ledger.list_day(rt, d))) for d in days]
     tick_fs = [io.submit(_ticks_of, rt, cfg, d) for d in days]
-    dead_f = io.submit(dead_letters.peek_count, rt)  # the backlog now (None: unreadable, the SLA not judged)
+    # the backlog now (None: unreadable or not peeked here, the SLA not judged)
+    dead_f = io.submit(dead_letters.peek_count, rt) if peek_dead_letters else None
     games: tuple[Any, ...] | None
     try:
         games, _ = load_games(rt, today)
@@ -123,7 +132,7 @@ def read_states(rt: Runtime, cfg: Config, now: datetime) -> list[sla.DayState]:
     # Ticks are expected from the first one this installation recorded (a new deploy is not a missed day).
     keys = {k for ctrl, _ in ticks for k in ctrl}
     first = min([t for _, clean in ticks for t in clean] + [_key_instant(cfg, k) for k in keys], default=now)
-    dead = dead_f.result()
+    dead = dead_f.result() if dead_f is not None else None
     quality = _quality_counts(rt, today)
     return [
         sla.DayState(
@@ -294,7 +303,8 @@ def evaluate_tick(
     """One evaluation at `role`'s tick of `now` (see the module docstring). Returns a short summary."""
     acfg = acfg or sla.load_alerts_config()
     record_tick(rt, cfg, role, now)
-    states = states if states is not None else read_states(rt, cfg, now)
+    if states is None:
+        states = read_states(rt, cfg, now, peek_dead_letters=role in DEAD_LETTER_ROLES)
     ev = sla.evaluate(cfg, acfg, states, now)
     stored, unpublished = read_alerts(rt)
     # a crash between an earlier commit and its publish (a concurrent tick's step may be sent twice: the

@@ -113,3 +113,21 @@ def test_an_unreadable_subscription_gives_no_input_and_one_warning(rt, capsys) -
 
     ev = sla.evaluate(get_config(), acfg, [sla.DayState(T0.date(), dead_letters=None)], T0)
     assert ev.results == () and "dead_letters_empty" not in ev.rules
+
+
+def test_only_cleanup_ticks_judge_the_backlog_so_a_controller_tick_leaves_the_alert_as_it_is(rt) -> None:
+    """The controller's evaluation does not peek (its cost; cleanup ticks every 15 minutes anyway): with a
+    dead letter waiting it opens nothing, and after the letter is gone it does not resolve cleanup's alert."""
+    acfg = sla.AlertsConfig((sla.Rule("dead_letters_empty", "dead_letters_empty", "ERROR"),))
+    from shared.config import get_config
+
+    cfg = get_config()
+    dead_letter(rt)
+    assert service.evaluate_tick(rt, cfg, T0, "master_controller", acfg=acfg)["opened"] == 0
+    assert KEY not in service.list_alerts(rt)
+    assert service.evaluate_tick(rt, cfg, T0 + timedelta(minutes=5), "cleanup", acfg=acfg)["opened"] == 1
+    dlq.acknowledge(rt, dlq.pull_all(rt))
+    later = T0 + timedelta(minutes=10)
+    assert service.evaluate_tick(rt, cfg, later, "master_controller", acfg=acfg)["resolved"] == 0
+    assert service.list_alerts(rt)[KEY].resolved_at is None
+    assert service.evaluate_tick(rt, cfg, later + timedelta(minutes=5), "cleanup", acfg=acfg)["resolved"] == 1

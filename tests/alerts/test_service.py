@@ -145,6 +145,37 @@ def test_ticks_are_marked_and_a_missed_controller_tick_opens_one_alert(rt) -> No
     assert ticks.opened_at == et10 + timedelta(hours=3)  # due once its grace passed (the 09:00 tick)
 
 
+def test_the_controller_evaluates_on_its_own_thread_with_the_delivery_labels(rt, capsys) -> None:
+    """The SLA evaluation runs beside the tick's fan-out (shared.controller.service, step 5) and is over when
+    the tick returns; its log lines keep the delivery's labels (the log-based metrics select on them)."""
+    import threading
+
+    from shared import log
+    from shared.controller.service import run_tick
+
+    threads: list[str] = []
+    real = service.evaluate_tick
+
+    def spy(*a, **k):
+        threads.append(threading.current_thread().name)
+        return real(*a, **k)
+
+    et10 = datetime(2026, 1, 10, 11, 0, tzinfo=UTC)  # 06:00 ET
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(service, "evaluate_tick", spy)
+        with log.bound(function="master_controller", request_id="delivery-7"):
+            for h in (0, 3):  # 08:00 ET is missed: the 09:00 tick opens controller_ticks_ran
+                run_tick(rt, CFG, et10 + timedelta(hours=h), games=())
+    assert len(threads) == 2 and all(t.startswith("controller-sla") for t in threads)
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"alert_event"' in x]
+    opened = [x for x in lines if x["alert_rule"] == "controller_ticks_ran" and x["alert_event"] == "opened"]
+    assert len(opened) == 1
+    assert opened[0]["logging.googleapis.com/labels"]["request_id"] == "delivery-7"
+    assert opened[0]["logging.googleapis.com/labels"]["function"] == "master_controller"
+    assert service.list_alerts(rt)[sla.alert_key("controller_ticks_ran", "2026-01-10")].open
+
+
 def test_alerts_test_command_reports_each_channel(monkeypatch, capsys) -> None:
     from tooling.cli import main
 

@@ -6,7 +6,8 @@
    every request they published was recorded as a success, as the scrapers would (run ledger record + log
    row), with the odds follow-ups per event.
    Measured warm (the schedule already parsed by this process, as on a reused instance; the cold first
-   tick is printed too): reads, decisions, slot claim, the decisions insert and every request published.
+   tick is printed too): reads, decisions, slot claim, the decisions insert and every request published,
+   and the SLA evaluation beside them (issue 16; also timed with it switched off, for information).
    Baseline, measured in the same run and interleaved: the raw cost of the same publishes (same messages,
    `publish_many`) and one insert of the same rows. Target: tick / baseline <= 2 (medians).
 2. Follow-up delay. `oddsa_events` run through the scrapers service (shared.scrapers.service.execute, with
@@ -136,15 +137,25 @@ def measure(rt: Any, cfg: Any, messages: list, rows: list, runs: int, tag: str) 
     """`runs` warm ticks of TICK, each followed by its baseline (the same publishes, one insert of the rows)."""
     from shared.adapters import bigquery as bq
     from shared.adapters import pubsub
+    from shared.alerts import service as alerts
     from shared.controller import service
 
-    out: dict[str, list[float]] = {"tick": [], "base": [], "pub": [], "ins": []}
+    out: dict[str, list[float]] = {"tick": [], "base": [], "pub": [], "ins": [], "no_sla": []}
     for i in range(runs):
         clear_slot(rt, cfg, TICK)
         t = time.perf_counter()
         result = service.run_tick(rt, cfg, TICK)
         out["tick"].append(time.perf_counter() - t)
         assert result.written == len(rows) and result.published == len(messages), result.summary()
+        # the same tick without its SLA evaluation (issue 16's addition): the path issue 5's target was set for
+        clear_slot(rt, cfg, TICK)
+        evaluate, alerts.evaluate_safely = alerts.evaluate_safely, lambda *a, **k: None
+        try:
+            t = time.perf_counter()
+            service.run_tick(rt, cfg, TICK)
+            out["no_sla"].append(time.perf_counter() - t)
+        finally:
+            alerts.evaluate_safely = evaluate
         # baseline: the same publishes and one insert of the same rows (other ids: no collision)
         ids = [f"base{tag}{i}-{r['decision_id']}" for r in rows]
         base_rows = [{**r, "decision_id": rid} for r, rid in zip(rows, ids, strict=True)]
@@ -212,6 +223,16 @@ def bench_tick(rt: Any, runs: int, extra: int) -> tuple[dict[str, Any], bool]:
     timed(state, "read_snapshot", "all reads")
     timed(service, "decide_tick", "decide (pure)")
     timed(state, "claim_slot", "slot claim (GCS create)")
+    from shared.alerts import dead_letters
+    from shared.alerts import service as alerts
+
+    timed(alerts, "evaluate_safely", "SLA evaluation (own thread, beside the fan-out)")
+    timed(alerts, "record_tick", "  tick marker (GCS create)")
+    timed(alerts, "read_states", "  day states (GCS listings, concurrent)")
+    timed(dead_letters, "peek_count", "    dead-letter peek (Pub/Sub pull)")
+    timed(alerts, "_quality_counts", "    cross-source window")
+    timed(alerts, "read_alerts", "  stored alerts (GCS listing)")
+    timed(alerts, "publish_events", "  alert events and flush (publish)")
 
     first = service.run_tick(rt, cfg, TICK)
     messages = [(json.dumps(r.to_json(), separators=(",", ":")).encode(), r.attributes()) for r in first.requests]
@@ -233,6 +254,11 @@ def bench_tick(rt: Any, runs: int, extra: int) -> tuple[dict[str, Any], bool]:
     print(f"   baseline (same publishes + one insert), median:   {med_base * 1000:8.1f} ms")
     print(f"     publish_many of {len(messages)} messages {'':24s} {statistics.median(pub_s) * 1000:8.1f} ms")
     print(f"     insert of {len(rows)} rows {'':34s} {statistics.median(ins_s) * 1000:8.1f} ms")
+    no_sla = statistics.median(m["no_sla"])
+    print(
+        f"   for information, the tick without its SLA evaluation: {no_sla * 1000:.1f} ms, "
+        f"ratio {no_sla / med_base:.2f} (the decisions and fan-out alone)"
+    )
     listed = len(state._list_records(rt, rules.operational_day_of(cfg, TICK)))
     print(f"   run records in the tick's operational day (listed, metadata included): {listed}")
     ok = ratio <= TICK_RATIO_TARGET
