@@ -25,7 +25,7 @@ token (BigQuery insertId and the notifier both dedupe on it).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -39,6 +39,10 @@ from shared.timeutil import iso_utc
 
 TABLE = "alerts"
 DEAD_LETTER_ROLES = frozenset({"cleanup"})  # the roles whose ticks peek the dead-letter backlog (see above)
+# The roles whose ticks end with the notifier's flush message. Cleanup's 15-minute ticks fall on the same
+# quarter marks as the controller's, so a controller flush would come seconds after cleanup's (or before it)
+# and only cost a publish (12 ms of the controller's tick, its batching wait) and a notifier delivery.
+FLUSH_ROLES = frozenset({"cleanup"})
 _LOG = {"INFO": "INFO", "WARNING": "WARNING", "ERROR": "ERROR", "CRITICAL": "CRITICAL"}
 
 
@@ -109,16 +113,25 @@ def _run_facts(cfg: Config, records: Sequence[tuple[str, dict[str, str]]]) -> li
     return out
 
 
-def read_states(rt: Runtime, cfg: Config, now: datetime, *, peek_dead_letters: bool = True) -> list[sla.DayState]:
+def read_states(
+    rt: Runtime,
+    cfg: Config,
+    now: datetime,
+    *,
+    peek_dead_letters: bool = True,
+    listed: Mapping[date, Sequence[tuple[str, dict[str, str]]]] | None = None,
+) -> list[sla.DayState]:
     """The states of today's and yesterday's operational days, from GCS listings (concurrently); the
-    dead-letter backlog too when `peek_dead_letters` (else None: that rule is not judged)."""
+    dead-letter backlog too when `peek_dead_letters` (else None: that rule is not judged). `listed`: run
+    records of some of those days already listed at this tick (the controller's own reads), not listed again."""
     from shared import run_ledger
     from shared.controller.state import load_games, pool
 
     today = rules.operational_day_of(cfg, now)
     days = [today - timedelta(days=1), today]
     io = pool()
-    run_fs = [io.submit(lambda d=d: list(run_ledger.list_day(rt, d))) for d in days]
+    given = listed or {}
+    run_fs = [None if d in given else io.submit(lambda d=d: list(run_ledger.list_day(rt, d))) for d in days]
     tick_fs = [io.submit(_ticks_of, rt, cfg, d) for d in days]
     # the backlog now (None: unreadable or not peeked here, the SLA not judged)
     dead_f = io.submit(dead_letters.peek_count, rt) if peek_dead_letters else None
@@ -127,7 +140,9 @@ def read_states(rt: Runtime, cfg: Config, now: datetime, *, peek_dead_letters: b
         games, _ = load_games(rt, today)
     except Exception:  # noqa: BLE001 - no schedule: the game SLAs are not evaluated (schedule_fresh is)
         games = None
-    runs = tuple(r for f in run_fs for r in _run_facts(cfg, f.result()))
+    runs = tuple(
+        r for d, f in zip(days, run_fs, strict=True) for r in _run_facts(cfg, given[d] if f is None else f.result())
+    )
     ticks = [tf.result() for tf in tick_fs]
     # Ticks are expected from the first one this installation recorded (a new deploy is not a missed day).
     keys = {k for ctrl, _ in ticks for k in ctrl}
@@ -276,9 +291,11 @@ def flush_message(now: datetime) -> tuple[bytes, dict[str, str]]:
     return json.dumps({"event": "flush", "at": iso_utc(now)}).encode(), {"alert_event": "flush"}
 
 
-def publish_events(rt: Runtime, events: Sequence[Event], evaluated_by: str, now: datetime) -> None:
-    """Audit rows (insertId = the step's token), then the events and one flush message on the alerts topic,
-    then each stored step marked published."""
+def publish_events(
+    rt: Runtime, events: Sequence[Event], evaluated_by: str, now: datetime, *, flush: bool = True
+) -> None:
+    """Audit rows (insertId = the step's token), then the events (and, with `flush`, one flush message) on the
+    alerts topic, then each stored step marked published."""
     from shared.adapters import bigquery as bq
     from shared.adapters import pubsub
     from shared.adapters.gcs import add_metadata
@@ -286,7 +303,9 @@ def publish_events(rt: Runtime, events: Sequence[Event], evaluated_by: str, now:
     if events:
         rows = [event_row(e, evaluated_by, rt.environment) for e in events]
         bq.insert_rows(rt, TABLE, rows, [e.token for e in events])
-    pubsub.publish_many(rt, "alerts", [event_message(e) for e in events] + [flush_message(now)])
+    messages = [event_message(e) for e in events] + ([flush_message(now)] if flush else [])
+    if messages:
+        pubsub.publish_many(rt, "alerts", messages)
     for e in events:
         add_metadata(rt, alert_object(e.alert.key), {"published": e.token})
 
@@ -299,12 +318,14 @@ def evaluate_tick(
     *,
     acfg: sla.AlertsConfig | None = None,
     states: list[sla.DayState] | None = None,
+    listed: Mapping[date, Sequence[tuple[str, dict[str, str]]]] | None = None,
 ) -> dict[str, Any]:
-    """One evaluation at `role`'s tick of `now` (see the module docstring). Returns a short summary."""
+    """One evaluation at `role`'s tick of `now` (see the module docstring); `listed` as in read_states.
+    Returns a short summary."""
     acfg = acfg or sla.load_alerts_config()
     record_tick(rt, cfg, role, now)
     if states is None:
-        states = read_states(rt, cfg, now, peek_dead_letters=role in DEAD_LETTER_ROLES)
+        states = read_states(rt, cfg, now, peek_dead_letters=role in DEAD_LETTER_ROLES, listed=listed)
     ev = sla.evaluate(cfg, acfg, states, now)
     stored, unpublished = read_alerts(rt)
     # a crash between an earlier commit and its publish (a concurrent tick's step may be sent twice: the
@@ -317,16 +338,23 @@ def evaluate_tick(
             done.append(committed)
     for e in done:
         log_event(e)
-    publish_events(rt, pending + done, role, now)
+    publish_events(rt, pending + done, role, now, flush=role in FLUSH_ROLES)
     counts = {k: sum(e.event == k for e in done) for k in lifecycle.EVENTS}
     return {"breaches": len(ev.breaches), **counts, "republished": len(pending)}
 
 
-def evaluate_safely(rt: Runtime, cfg: Config, now: datetime, role: str) -> dict[str, Any] | None:
+def evaluate_safely(
+    rt: Runtime,
+    cfg: Config,
+    now: datetime,
+    role: str,
+    *,
+    listed: Mapping[date, Sequence[tuple[str, dict[str, str]]]] | None = None,
+) -> dict[str, Any] | None:
     """evaluate_tick for a role's tick: an alerting failure is logged (ERROR) and never fails the role's own
     work; the next tick evaluates the same state again (the rules are functions of state, not of events)."""
     try:
-        return evaluate_tick(rt, cfg, now, role)
+        return evaluate_tick(rt, cfg, now, role, listed=listed)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         log.error(f"{role}: alert evaluation failed: {type(exc).__name__}: {exc}", function=role, error_type="alerts")
         return None

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared import log
@@ -254,7 +254,11 @@ def run_tick(
 
     # the SLAs at this tick (a redelivery would change nothing: alerts are monotonic in time)
     # (in this delivery's context: its log lines keep the delivery's labels and trace)
-    slas = _sla_thread().submit(contextvars.copy_context().run, _evaluate_slas, rt, cfg, result.tick) if fresh else None
+    slas = (
+        _sla_thread().submit(contextvars.copy_context().run, _evaluate_slas, rt, cfg, result.tick, reads.listed)
+        if fresh
+        else None
+    )
     try:
         messages = [(request_body(r), r.attributes()) for r in result.requests]
         insert = (
@@ -289,10 +293,11 @@ def _sla_thread() -> ThreadPoolExecutor:
         return _SLA_THREAD
 
 
-def _evaluate_slas(rt: Runtime, cfg: Config, tick: datetime) -> None:
+def _evaluate_slas(rt: Runtime, cfg: Config, tick: datetime, listed: dict[date, Any]) -> None:
+    """The SLAs at this tick; the run records the tick listed are not listed again."""
     from shared.alerts.service import evaluate_safely
 
-    evaluate_safely(rt, cfg, tick, "master_controller")  # logs and swallows its own failures
+    evaluate_safely(rt, cfg, tick, "master_controller", listed=listed)  # logs and swallows its own failures
 
 
 def _record_unreadable(rt: Runtime, cfg: Config, as_of: datetime, reason: str, triggered_by: str) -> TickResult:

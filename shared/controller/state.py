@@ -359,6 +359,8 @@ class Reads:
     ledger_name: str = ""
     known_odds: tuple[int, datetime] | None = None
     ledger: list[LedgerEntry] = field(default_factory=list)
+    # the run records listed, per operational day (the SLA evaluation at this tick reuses them)
+    listed: dict[date, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
 
 
 def _newest(reading: tuple[int, datetime]) -> tuple[datetime, int]:
@@ -473,10 +475,12 @@ def read_snapshot(
     io = pool()
     games_f = io.submit(load_games, rt, d) if games is None else None
     ledger_fs = [io.submit(list_ledger, rt, day) for day in ledger_days(cfg, tick)]
-    record_fs = [io.submit(lister, rt, day) for day in run_days(cfg, tick)]
+    days = run_days(cfg, tick)
+    record_fs = [io.submit(lister, rt, day) for day in days]
     try:
         ledger = [e for f in ledger_fs for e in f.result()]
-        records = [r for f in record_fs for r in f.result()]
+        listed = {day: f.result() for day, f in zip(days, record_fs, strict=True)}
+        records = [r for day in days for r in listed[day]]
     except Exception as exc:
         for f in (games_f, *ledger_fs, *record_fs):
             if f is not None:
@@ -502,4 +506,4 @@ def read_snapshot(
         games_error=games_error,
         schedule_file=schedule_file,
     )
-    return Reads(snap, recorded, name, known_odds, ledger)
+    return Reads(snap, recorded, name, known_odds, ledger, listed)

@@ -176,6 +176,46 @@ def test_the_controller_evaluates_on_its_own_thread_with_the_delivery_labels(rt,
     assert service.list_alerts(rt)[sla.alert_key("controller_ticks_ran", "2026-01-10")].open
 
 
+def test_only_cleanup_ticks_flush_the_notifier_and_a_quiet_controller_tick_publishes_nothing(rt) -> None:
+    """Cleanup's 15-minute ticks carry the flush (the controller's fall on the same quarter marks); a
+    controller tick publishes only the events it has, and its opened alert still goes out at once."""
+    sub = ensure_pull_subscription(rt, "alerts", f"{rt.topic('alerts')}-t{uuid.uuid4().hex[:6]}")
+    states = lambda now: service.read_states(rt, CFG, now, peek_dead_letters=False)  # noqa: E731
+    quiet = T0 + timedelta(minutes=5)
+    assert service.evaluate_tick(rt, CFG, quiet, "master_controller", acfg=ACFG, states=states(quiet))["opened"] == 0
+    assert service.evaluate_tick(rt, CFG, quiet, "cleanup", acfg=ACFG, states=states(quiet))["opened"] == 0
+    for i in range(8):
+        run_ledger.write(rt, CFG, run_row(T0 + timedelta(minutes=10 * i), error_type="blocked"))
+    late = T0 + timedelta(minutes=75)
+    assert service.evaluate_tick(rt, CFG, late, "master_controller", acfg=ACFG, states=states(late))["opened"] == 1
+    msgs = pull_all(rt, "alerts", sub, expect=3, timeout=4.0)  # waits for a third that must not come
+    assert sorted(json.loads(m.data)["event"] for m in msgs) == ["flush", "opened"]  # cleanup's flush; the alert
+
+
+def test_the_controller_evaluation_reuses_the_run_records_its_tick_listed(rt, monkeypatch) -> None:
+    """The tick listed its operational day's run records; the evaluation beside it lists only the day before
+    (a 10:00 ET tick reads one day), and still judges the records the tick listed."""
+    from shared import rules
+    from shared.controller.service import run_tick
+
+    calls: list = []
+    real = run_ledger.list_day
+
+    def counting(rt_, d):
+        calls.append(d)
+        return real(rt_, d)
+
+    monkeypatch.setattr(run_ledger, "list_day", counting)
+    for i in range(8):
+        run_ledger.write(rt, CFG, run_row(T0 + timedelta(minutes=10 * i), error_type="blocked"))
+    at = T0 + timedelta(minutes=75)  # 11:15 ET: the tick lists its own day only
+    run_tick(rt, CFG, at, games=())
+    day = rules.operational_day_of(CFG, at)
+    assert sorted(calls) == [day - timedelta(days=1), day]  # each day listed once in all
+    source = CFG.scrapers["nbac_player_list"].source
+    assert service.list_alerts(rt)[sla.alert_key("source_not_blocked", source)].open
+
+
 def test_alerts_test_command_reports_each_channel(monkeypatch, capsys) -> None:
     from tooling.cli import main
 

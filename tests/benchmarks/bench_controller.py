@@ -231,6 +231,8 @@ def bench_tick(rt: Any, runs: int, extra: int) -> tuple[dict[str, Any], bool]:
     timed(alerts, "read_states", "  day states (GCS listings, concurrent)")
     timed(dead_letters, "peek_count", "    dead-letter peek (Pub/Sub pull)")
     timed(alerts, "_quality_counts", "    cross-source window")
+    timed(alerts, "_run_facts", "    run records read as SLA facts (per day)")
+    timed(alerts, "_ticks_of", "    tick markers (GCS listing, per day)")
     timed(alerts, "read_alerts", "  stored alerts (GCS listing)")
     timed(alerts, "publish_events", "  alert events and flush (publish)")
 
