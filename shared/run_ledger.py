@@ -139,7 +139,10 @@ def parse(name: str, metadata: Mapping[str, str] | None, body: bytes | None = No
     return record
 
 
-def list_day(rt: Runtime, d: date) -> Iterator[tuple[str, dict[str, str]]]:
+Listed = tuple[str, dict[str, str]]  # one run record as a listing gives it: (object name, custom metadata)
+
+
+def list_day(rt: Runtime, d: date) -> Iterator[Listed]:
     """(name, custom metadata) of every run record of operational day `d`: one listing, metadata included."""
     from shared.adapters.gcs import iter_objects
 

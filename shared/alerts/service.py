@@ -4,14 +4,16 @@ apply the life cycle to the stored alerts, then audit, log and publish every eve
 Reads (all GCS listings the ticks already make or as cheap): the scrapers' run ledger (today and yesterday),
 the schedule (cached per process), the tick markers (`_nba-orch/ticks/<day>/<role>/`, one tiny object per
 tick that ran, written here) and the stored alerts (`_nba-orch/alerts/`, state in each object's metadata);
-and, at cleanup's ticks only (`DEAD_LETTER_ROLES`), one peek of the dead-letter subscription
+and, at cleanup's ticks only (`CLOCK_ROLE`), one peek of the dead-letter subscription
 (shared.alerts.dead_letters: pulled, released at once). No BigQuery query per tick.
 
-Why cleanup alone peeks: the peek's first pull waits for messages (up to 1 s in Google Cloud when the
-subscription is empty; 52 ms on the emulator, two thirds of the controller tick's SLA evaluation, measured by
-tests/benchmarks/bench_controller.py), and cleanup already ticks every 15 minutes around the clock, so the
-controller's ticks would add cost without adding resolution. At the controller's ticks the rule has no input
-and is not judged (an open dead-letter alert is neither counted nor resolved there).
+Cleanup is the clock of the two duties that need no more than one run per quarter hour, the dead-letter peek
+and the notifier's flush message: it ticks every 15 minutes around the clock, on the controller's quarter
+marks, so the controller doing them too would add cost without adding resolution (measured by
+tests/benchmarks/bench_controller.py: the peek's waiting pull was 52 ms of the controller's evaluation, up to
+1 s in Google Cloud on an empty subscription; the flush 12 ms, the publisher's batching wait). At the
+controller's ticks `dead_letters_empty` has no input and is not judged (an open dead-letter alert is neither
+counted nor resolved there), and only the events themselves are published.
 
 Source of truth: one GCS object per alert key (shared.claims: created create-only, changed by
 compare-and-swap), so the controller's and cleanup's concurrent ticks never both open, count or resolve the
@@ -29,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from shared import log, rules
+from shared import log, rules, run_ledger
 from shared.alerts import dead_letters, lifecycle, sla
 from shared.alerts.lifecycle import Alert, Event
 from shared.bucket_layout import object_name, prefix
@@ -38,11 +40,7 @@ from shared.runtime import Runtime
 from shared.timeutil import iso_utc
 
 TABLE = "alerts"
-DEAD_LETTER_ROLES = frozenset({"cleanup"})  # the roles whose ticks peek the dead-letter backlog (see above)
-# The roles whose ticks end with the notifier's flush message. Cleanup's 15-minute ticks fall on the same
-# quarter marks as the controller's, so a controller flush would come seconds after cleanup's (or before it)
-# and only cost a publish (12 ms of the controller's tick, its batching wait) and a notifier delivery.
-FLUSH_ROLES = frozenset({"cleanup"})
+CLOCK_ROLE = "cleanup"  # whose ticks peek the dead letters and flush the notifier (see above)
 _LOG = {"INFO": "INFO", "WARNING": "WARNING", "ERROR": "ERROR", "CRITICAL": "CRITICAL"}
 
 
@@ -83,9 +81,7 @@ def _ticks_of(rt: Runtime, cfg: Config, d: date) -> tuple[frozenset[str], frozen
     return frozenset(ctrl), frozenset(clean)
 
 
-def _run_facts(cfg: Config, records: Sequence[tuple[str, dict[str, str]]]) -> list[sla.RunFact]:
-    from shared import run_ledger
-
+def _run_facts(cfg: Config, records: Sequence[run_ledger.Listed]) -> list[sla.RunFact]:
     out = []
     for name, meta in records:
         if not meta.get("run"):
@@ -119,12 +115,11 @@ def read_states(
     now: datetime,
     *,
     peek_dead_letters: bool = True,
-    listed: Mapping[date, Sequence[tuple[str, dict[str, str]]]] | None = None,
+    listed: Mapping[date, Sequence[run_ledger.Listed]] | None = None,
 ) -> list[sla.DayState]:
     """The states of today's and yesterday's operational days, from GCS listings (concurrently); the
     dead-letter backlog too when `peek_dead_letters` (else None: that rule is not judged). `listed`: run
     records of some of those days already listed at this tick (the controller's own reads), not listed again."""
-    from shared import run_ledger
     from shared.controller.state import load_games, pool
 
     today = rules.operational_day_of(cfg, now)
@@ -318,14 +313,14 @@ def evaluate_tick(
     *,
     acfg: sla.AlertsConfig | None = None,
     states: list[sla.DayState] | None = None,
-    listed: Mapping[date, Sequence[tuple[str, dict[str, str]]]] | None = None,
+    listed: Mapping[date, Sequence[run_ledger.Listed]] | None = None,
 ) -> dict[str, Any]:
     """One evaluation at `role`'s tick of `now` (see the module docstring); `listed` as in read_states.
     Returns a short summary."""
     acfg = acfg or sla.load_alerts_config()
     record_tick(rt, cfg, role, now)
     if states is None:
-        states = read_states(rt, cfg, now, peek_dead_letters=role in DEAD_LETTER_ROLES, listed=listed)
+        states = read_states(rt, cfg, now, peek_dead_letters=role == CLOCK_ROLE, listed=listed)
     ev = sla.evaluate(cfg, acfg, states, now)
     stored, unpublished = read_alerts(rt)
     # a crash between an earlier commit and its publish (a concurrent tick's step may be sent twice: the
@@ -338,7 +333,7 @@ def evaluate_tick(
             done.append(committed)
     for e in done:
         log_event(e)
-    publish_events(rt, pending + done, role, now, flush=role in FLUSH_ROLES)
+    publish_events(rt, pending + done, role, now, flush=role == CLOCK_ROLE)
     counts = {k: sum(e.event == k for e in done) for k in lifecycle.EVENTS}
     return {"breaches": len(ev.breaches), **counts, "republished": len(pending)}
 
@@ -349,7 +344,7 @@ def evaluate_safely(
     now: datetime,
     role: str,
     *,
-    listed: Mapping[date, Sequence[tuple[str, dict[str, str]]]] | None = None,
+    listed: Mapping[date, Sequence[run_ledger.Listed]] | None = None,
 ) -> dict[str, Any] | None:
     """evaluate_tick for a role's tick: an alerting failure is logged (ERROR) and never fails the role's own
     work; the next tick evaluates the same state again (the rules are functions of state, not of events)."""

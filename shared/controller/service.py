@@ -8,10 +8,11 @@ Order, and why:
    decisions. Every RUN keeps its exact requests in its decision, so the slot's requests are fixed here.
 4. Write the decisions to `workflow_decisions` (insertId = decision_id) and publish the requests, at the
    same time (both follow from the claim, neither from the other).
-5. Evaluate the SLAs (shared.alerts.service), by the delivery that claimed the slot, on its own thread
-   while step 4 runs (its reads do not depend on this tick's rows or requests; measured by
-   tests/benchmarks/bench_controller.py, it is half the tick's cost when run after step 4): alerts open,
-   count or resolve; a failure there is logged and never fails the tick. The tick returns after both.
+5. Evaluate the SLAs (shared.alerts.service), by the delivery that claimed the slot, while step 4 runs on
+   the I/O pool (its reads do not depend on this tick's rows or requests, and it reuses the run records
+   step 1 listed; measured by tests/benchmarks/bench_controller.py, it is half the tick's cost when run after
+   step 4): alerts open, count or resolve; a failure there is logged and never fails the tick. The tick
+   returns after both.
 A redelivered tick (or the repeated fall-back 01:00, or a crash after step 3) finds the claim, decides
 nothing again, writes the rows that are missing and publishes the recorded requests once more: the same
 request ids (deterministic from decision id + scraper + parameters), which the scrapers function treats as
@@ -23,13 +24,10 @@ Idempotency key: the slot, "<ET hour>" (`rules.tick_key`); decision ids are "<wo
 
 from __future__ import annotations
 
-import contextvars
-import threading
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from shared import log
@@ -252,52 +250,24 @@ def run_tick(
             raise SlotInProgress(f"slot {reads.ledger_name} is being written by another delivery ({age:.0f} s ago)")
         rows = _missing_rows(rt, result.tick, list(reads.recorded or []))
 
-    # the SLAs at this tick (a redelivery would change nothing: alerts are monotonic in time)
-    # (in this delivery's context: its log lines keep the delivery's labels and trace)
-    slas = (
-        _sla_thread().submit(contextvars.copy_context().run, _evaluate_slas, rt, cfg, result.tick, reads.listed)
-        if fresh
-        else None
-    )
+    messages = [(request_body(r), r.attributes()) for r in result.requests]
+    io = state.pool()  # the writes go to the pool, so this thread (the delivery's log context) evaluates
+    insert = io.submit(bq.insert_rows, rt, TABLE, rows, [r["decision_id"] for r in rows]) if rows else None
+    published = io.submit(pubsub.publish_many, rt, "scraper_requests", messages) if messages else None
+    if fresh:  # the SLAs at this tick (a redelivery would change nothing: alerts are monotonic in time)
+        from shared.alerts.service import evaluate_safely
+
+        evaluate_safely(rt, cfg, result.tick, "master_controller", listed=reads.listed)  # never raises
     try:
-        messages = [(request_body(r), r.attributes()) for r in result.requests]
-        insert = (
-            state.pool().submit(bq.insert_rows, rt, TABLE, rows, [r["decision_id"] for r in rows]) if rows else None
-        )
-        try:
-            if messages:
-                result.published = len(pubsub.publish_many(rt, "scraper_requests", messages))
-        finally:
-            if insert is not None:
-                insert.result()  # an insert failure raises here (after the publishes: they are idempotent)
-                result.written = len(rows)
-        claims.mark(rt, reads.ledger_name, {"written": "1"})
-        _log(result)
+        if published is not None:
+            result.published = len(published.result())
     finally:
-        if slas is not None:  # never return with work in flight (an idle function's CPU is throttled)
-            slas.result()
+        if insert is not None:
+            insert.result()  # an insert failure raises here (after the publishes: they are idempotent)
+            result.written = len(rows)
+    claims.mark(rt, reads.ledger_name, {"written": "1"})
+    _log(result)
     return result
-
-
-_SLA_THREAD: ThreadPoolExecutor | None = None
-_SLA_LOCK = threading.Lock()
-
-
-def _sla_thread() -> ThreadPoolExecutor:
-    """One kept thread for the SLA evaluation, apart from state.pool(): the evaluation waits on that pool's
-    tasks, which that pool's own tasks must never do."""
-    global _SLA_THREAD
-    with _SLA_LOCK:
-        if _SLA_THREAD is None:
-            _SLA_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="controller-sla")
-        return _SLA_THREAD
-
-
-def _evaluate_slas(rt: Runtime, cfg: Config, tick: datetime, listed: dict[date, Any]) -> None:
-    """The SLAs at this tick; the run records the tick listed are not listed again."""
-    from shared.alerts.service import evaluate_safely
-
-    evaluate_safely(rt, cfg, tick, "master_controller", listed=listed)  # logs and swallows its own failures
 
 
 def _record_unreadable(rt: Runtime, cfg: Config, as_of: datetime, reason: str, triggered_by: str) -> TickResult:

@@ -360,7 +360,7 @@ class Reads:
     known_odds: tuple[int, datetime] | None = None
     ledger: list[LedgerEntry] = field(default_factory=list)
     # the run records listed, per operational day (the SLA evaluation at this tick reuses them)
-    listed: dict[date, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
+    listed: dict[date, list[run_ledger.Listed]] = field(default_factory=dict)
 
 
 def _newest(reading: tuple[int, datetime]) -> tuple[datetime, int]:

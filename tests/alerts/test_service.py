@@ -145,29 +145,43 @@ def test_ticks_are_marked_and_a_missed_controller_tick_opens_one_alert(rt) -> No
     assert ticks.opened_at == et10 + timedelta(hours=3)  # due once its grace passed (the 09:00 tick)
 
 
-def test_the_controller_evaluates_on_its_own_thread_with_the_delivery_labels(rt, capsys) -> None:
-    """The SLA evaluation runs beside the tick's fan-out (shared.controller.service, step 5) and is over when
-    the tick returns; its log lines keep the delivery's labels (the log-based metrics select on them)."""
+def test_the_controller_evaluates_beside_its_fan_out_with_the_delivery_labels(rt, capsys) -> None:
+    """The SLA evaluation runs while the tick's requests are published (shared.controller.service, step 5: a
+    rendezvous that only concurrent calls can pass) and is over when the tick returns; its log lines keep the
+    delivery's labels (the log-based metrics select on them)."""
     import threading
 
     from shared import log
+    from shared.adapters import pubsub
     from shared.controller.service import run_tick
 
-    threads: list[str] = []
-    real = service.evaluate_tick
+    meet = threading.Barrier(2, timeout=10)
+    evaluations: list[str] = []  # "started", then "over"
+    real_eval, real_publish = service.evaluate_tick, pubsub.publish_many
 
-    def spy(*a, **k):
-        threads.append(threading.current_thread().name)
-        return real(*a, **k)
+    def evaluating(*a, **k):
+        evaluations.append("started")
+        meet.wait()
+        try:
+            return real_eval(*a, **k)
+        finally:
+            evaluations.append("over")
+
+    def publishing(rt_, key, messages):
+        if key == "scraper_requests":
+            meet.wait()
+        return real_publish(rt_, key, messages)
 
     et10 = datetime(2026, 1, 10, 11, 0, tzinfo=UTC)  # 06:00 ET
     capsys.readouterr()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(service, "evaluate_tick", spy)
+        mp.setattr(service, "evaluate_tick", evaluating)
+        mp.setattr(pubsub, "publish_many", publishing)
         with log.bound(function="master_controller", request_id="delivery-7"):
             for h in (0, 3):  # 08:00 ET is missed: the 09:00 tick opens controller_ticks_ran
-                run_tick(rt, CFG, et10 + timedelta(hours=h), games=())
-    assert len(threads) == 2 and all(t.startswith("controller-sla") for t in threads)
+                result = run_tick(rt, CFG, et10 + timedelta(hours=h), games=())
+                assert result.published > 0 and evaluations[-1] == "over"
+    assert evaluations == ["started", "over"] * 2
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"alert_event"' in x]
     opened = [x for x in lines if x["alert_rule"] == "controller_ticks_ran" and x["alert_event"] == "opened"]
     assert len(opened) == 1

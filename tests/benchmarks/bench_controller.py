@@ -226,7 +226,7 @@ def bench_tick(rt: Any, runs: int, extra: int) -> tuple[dict[str, Any], bool]:
     from shared.alerts import dead_letters
     from shared.alerts import service as alerts
 
-    timed(alerts, "evaluate_safely", "SLA evaluation (own thread, beside the fan-out)")
+    timed(alerts, "evaluate_safely", "SLA evaluation (beside the fan-out)")
     timed(alerts, "record_tick", "  tick marker (GCS create)")
     timed(alerts, "read_states", "  day states (GCS listings, concurrent)")
     timed(dead_letters, "peek_count", "    dead-letter peek (Pub/Sub pull)")
